@@ -1,0 +1,12 @@
+// epochwatt: measure and predict the energy and carbon footprint of training runs.
+// Include this one header for the whole public C++ API.
+#pragma once
+
+#include "epochwatt/clock.hpp"
+#include "epochwatt/errors.hpp"
+#include "epochwatt/intensity.hpp"
+#include "epochwatt/meter.hpp"
+#include "epochwatt/options.hpp"
+#include "epochwatt/registry.hpp"
+#include "epochwatt/tracker.hpp"
+#include "epochwatt/version.hpp"

@@ -1,0 +1,91 @@
+// The Meter interface: every energy source answers one question, "how many joules since you
+// opened?", as a monotone cumulative figure. Counter sources (RAPL, NVML total energy, hwmon
+// energy) answer it from hardware counters with wraparound handled by WrappingCounter; power-only
+// sources integrate their samples with PowerIntegrator; estimates integrate a model.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace epochwatt {
+
+// The hardware part a meter measures. DRAM is reported inside carbontracker's "cpu" component.
+enum class Component { cpu, dram, gpu };
+
+// How a meter obtains its figures; carried into every report.
+enum class Method { counter, integrated_power, estimate, simulated, replay };
+
+std::string_view to_string(Component c);
+std::string_view to_string(Method m);  // "counter", "integrated-power", "estimate", ...
+
+struct MeterInfo {
+  std::string id;           // unique within a run, e.g. "sim:cpu", "replay:gpu0", "rapl:0"
+  Component component = Component::cpu;
+  std::string device_name;  // what carbontracker lists as a device, e.g. "cpu:0", "sim_gpu"
+  Method method = Method::simulated;
+  // How often the sampler should read this meter, in seconds; 0 = the tracker's update_interval.
+  // Counters need only be read often enough to see at most one wrap between reads; power-only
+  // sources need frequent reads for an accurate integral.
+  double poll_period_s = 0.0;
+};
+
+struct MeterReading {
+  double joules = 0.0;  // cumulative since open(); must never decrease
+  bool ok = true;       // false: this read failed, the previous value stands
+  bool lost = false;    // true: the device is gone for good; the sampler stops reading it
+  std::string error;    // one line, for the user, when !ok
+};
+
+// Thread-safety: a Meter is used by one thread at a time (the sampler); implementations need no
+// locking of their own. open() is called once before the first read().
+class Meter {
+ public:
+  virtual ~Meter() = default;
+  virtual const MeterInfo& info() const = 0;
+  // Start measuring at monotonic time t (seconds, the tracker's clock).
+  virtual void open(double t) = 0;
+  // Joules since open() at monotonic time t (t is the time of the call, on the same clock).
+  virtual MeterReading read(double t) = 0;
+};
+
+// Turns a raw hardware counter that wraps at max_range into monotone joules.
+// A reading below the previous one is taken as one wrap (the caller polls fast enough for at
+// most one wrap between reads); without a known range (max_range == 0) a decrease is reported
+// as a reset and contributes nothing. Not thread-safe; owned by one meter.
+class WrappingCounter {
+ public:
+  WrappingCounter(double joules_per_unit, std::uint64_t max_range)
+      : scale_(joules_per_unit), max_range_(max_range) {}
+  // Feed a raw value; returns the cumulative joules since the first value fed.
+  double update(std::uint64_t raw);
+  double joules() const { return total_units_ * scale_; }
+  std::uint64_t wraps() const { return wraps_; }
+  std::uint64_t resets() const { return resets_; }
+
+ private:
+  double scale_;
+  std::uint64_t max_range_;
+  bool primed_ = false;
+  std::uint64_t last_ = 0;
+  long double total_units_ = 0;
+  std::uint64_t wraps_ = 0;
+  std::uint64_t resets_ = 0;
+};
+
+// Integrates power samples over time (trapezoid rule) into joules. Not thread-safe.
+class PowerIntegrator {
+ public:
+  // Add a power sample (watts) taken at monotonic time t; returns cumulative joules.
+  double add(double t, double watts);
+  double joules() const { return joules_; }
+
+ private:
+  bool primed_ = false;
+  double last_t_ = 0.0;
+  double last_w_ = 0.0;
+  double joules_ = 0.0;
+};
+
+}  // namespace epochwatt

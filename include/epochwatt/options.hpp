@@ -1,0 +1,82 @@
+// Options of a tracked run: every carbontracker option (same names, same defaults, same
+// validation messages) plus epochwatt's extensions. See docs/options.md for the full table.
+#pragma once
+
+#include <iosfwd>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "epochwatt/clock.hpp"
+#include "epochwatt/meter.hpp"
+
+namespace epochwatt {
+
+class IntensityProvider;
+
+// Plain data; copy freely. Validated by the Tracker constructor (OptionsError on bad values).
+struct Options {
+  // ---- carbontracker's options (tracker.py 2.4.3 semantics, defects fixed as the spec lists) ----
+  int epochs = 0;                 // required, > 0
+  int epochs_before_pred = 1;     // 0: no prediction; -1: predict after all `epochs` epochs
+  int monitor_epochs = -1;        // -1: `epochs`; actual report and shutdown after this epoch
+  double update_interval = 1.0;   // seconds between sampler rounds (default meter period)
+  bool interpretable = true;      // append the km-by-car equivalent
+  bool stop_and_confirm = false;  // ask "Continue training (y/n)?" after the prediction
+  bool ignore_errors = false;     // usage errors are logged instead of thrown
+  std::string components = "all"; // comma list of gpu,cpu; "all" = gpu,cpu
+  bool devices_by_pid = false;    // GPUs used by this process tree only (real GPU backends)
+  std::optional<std::string> log_dir;  // none: console only
+  std::string log_file_prefix;
+  int verbose = 1;                // 0 silences the output channel on the console
+  int decimal_precision = 12;     // decimals of kWh, g and km in the report blocks
+  std::optional<std::string> sim_cpu;
+  std::optional<double> sim_cpu_tdp;
+  double sim_cpu_util = 0.5;
+  std::optional<std::string> sim_gpu;
+  std::optional<double> sim_gpu_watts;
+  double sim_gpu_util = 0.5;
+
+  // ---- epochwatt extensions ----
+  double pue = 1.58;  // Uptime Institute Global Data Center Survey 2023
+  // Leave the first epoch out of the prediction's mean when more than one epoch was measured
+  // (it carries warm-up). Off by default, as the spec requires.
+  bool prediction_skips_first_epoch = false;
+
+  // Carbon intensity: a fixed value wins; else the country's annual average from the embedded
+  // table; else the 2024 world average. Empty country: read EPOCHWATT_COUNTRY.
+  std::optional<double> intensity_g_per_kwh;
+  std::string country;  // ISO 3166-1 alpha-2, e.g. "DK"
+  // Providers tried before the embedded table (live APIs in later versions); may be empty.
+  std::vector<std::shared_ptr<IntensityProvider>> intensity_providers;
+
+  // Replay a recorded trace (columns t_s,power_mw,energy_mj) as a meter of this component.
+  std::optional<std::string> replay_trace;
+  Component replay_component = Component::gpu;
+  bool replay_use_power = false;  // integrate power_mw instead of reading energy_mj
+  double replay_offset_s = 0.0;   // trace time that corresponds to the tracker's start
+
+  // Outputs. console: where console messages go (default std::cout); confirm_input: where
+  // stop_and_confirm reads its answer (default std::cin). Must outlive the tracker.
+  std::ostream* console = nullptr;
+  std::istream* confirm_input = nullptr;
+  bool write_json_summary = true;       // {prefix}{pid}.{id}_{stamp}_epochwatt.json in log_dir
+  std::optional<std::string> json_path; // write the JSON summary here instead (any log_dir)
+
+  // Test and integration seams.
+  std::shared_ptr<Clock> clock;               // default: system_clock()
+  std::vector<std::shared_ptr<Meter>> meters; // extra meters, used besides those discovered
+  bool discover_meters = true;                // false: only `meters` (and sim/replay) are used
+  std::string tool_name = "epochwatt";        // first std-log line: "{tool_name} version X"
+};
+
+// Validate options as carbontracker does (same messages), plus epochwatt's own checks.
+// Throws OptionsError. Called by the Tracker constructor; exposed for the CLI and bindings.
+void validate(const Options& options);
+
+// Parse carbontracker's `components` string ("all", "gpu", "cpu,gpu" ...) into the ordered list
+// of report components ("gpu", "cpu"); throws OptionsError for unknown names.
+std::vector<std::string> parse_components(const std::string& components);
+
+}  // namespace epochwatt

@@ -1,0 +1,40 @@
+// Backends: each one declares its name, description and the components it serves as data, and
+// discovers meters or says, in one line, why it found none. `epochwatt devices` prints them.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "epochwatt/meter.hpp"
+#include "epochwatt/options.hpp"
+
+namespace epochwatt {
+
+struct Discovery {
+  std::vector<std::shared_ptr<Meter>> meters;
+  std::string reason;  // why nothing was found, and the fix; empty when meters were found
+};
+
+struct BackendSpec {
+  std::string name;         // "simulated", "replay", later "rapl", "nvml", "hwmon", "estimate"
+  std::string description;  // one line
+  std::vector<Component> components;
+  std::vector<std::string> option_names;  // the options this backend reads
+  std::function<Discovery(const Options&)> discover;
+};
+
+// The ordered list of backends. The built-in registry is filled once at start-up; adding
+// backends concurrently with discovery is not supported (thread-safety: read-only after setup).
+class BackendRegistry {
+ public:
+  static BackendRegistry& builtin();
+  void add(BackendSpec spec);
+  const std::vector<BackendSpec>& backends() const { return backends_; }
+
+ private:
+  std::vector<BackendSpec> backends_;
+};
+
+}  // namespace epochwatt

@@ -1,0 +1,152 @@
+#include "core/format.hpp"
+
+#include <charconv>
+#include <cmath>
+#include <ctime>
+#include <system_error>
+
+namespace epochwatt::detail {
+namespace {
+
+std::string non_finite(double v) {
+  if (std::isnan(v)) return "nan";
+  return v < 0 ? "-inf" : "inf";
+}
+
+// Split |seconds| into hours, minutes and the remaining seconds, as Python's divmod would.
+struct Hms {
+  bool negative;
+  long long hours;
+  int minutes;
+  double seconds;
+};
+Hms split(double s) {
+  Hms r{s < 0, 0, 0, 0.0};
+  double a = std::fabs(s);
+  r.hours = static_cast<long long>(std::floor(a / 3600.0));
+  double rest = a - static_cast<double>(r.hours) * 3600.0;
+  r.minutes = static_cast<int>(std::floor(rest / 60.0));
+  r.seconds = rest - r.minutes * 60.0;
+  return r;
+}
+
+std::string two_digits(long long v) { return (v < 10 ? "0" : "") + std::to_string(v); }
+
+void carry_minute(Hms& h) {
+  h.minutes += 1;
+  if (h.minutes == 60) {
+    h.minutes = 0;
+    h.hours += 1;
+  }
+}
+
+std::tm to_tm(std::chrono::system_clock::time_point t, bool utc) {
+  std::time_t tt = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  if (utc)
+    gmtime_r(&tt, &tm);
+  else
+    localtime_r(&tt, &tm);
+  return tm;
+}
+
+std::string strf(const std::tm& tm, const char* fmt) {
+  char buf[64];
+  std::size_t n = std::strftime(buf, sizeof buf, fmt, &tm);
+  return std::string(buf, n);
+}
+
+int millis_of(std::chrono::system_clock::time_point t) {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+  return static_cast<int>(((ms % 1000) + 1000) % 1000);
+}
+
+}  // namespace
+
+std::string fixed(double value, int decimals) {
+  if (!std::isfinite(value)) return non_finite(value);
+  char buf[512];
+  auto res = std::to_chars(buf, buf + sizeof buf, value, std::chars_format::fixed, decimals);
+  if (res.ec != std::errc{}) return non_finite(NAN);
+  return std::string(buf, res.ptr);
+}
+
+std::string shortest_fixed(double value) {
+  if (!std::isfinite(value)) return non_finite(value);
+  char buf[512];
+  auto res = std::to_chars(buf, buf + sizeof buf, value, std::chars_format::fixed);
+  std::string s(buf, res.ptr);
+  if (s.find('.') == std::string::npos) s += ".0";
+  return s;
+}
+
+std::string python_float_repr(double value) {
+  if (!std::isfinite(value)) return non_finite(value);
+  double a = std::fabs(value);
+  if (a != 0.0 && (a < 1e-4 || a >= 1e16)) {
+    char buf[64];
+    auto res = std::to_chars(buf, buf + sizeof buf, value, std::chars_format::scientific);
+    std::string s(buf, res.ptr);  // e.g. "5e-05" already matches Python's exponent form
+    return s;
+  }
+  return shortest_fixed(value);
+}
+
+std::string python_rounded_list(const std::vector<double>& values) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i) out += ", ";
+    // round(x, 2) then repr: the shortest repr of the double nearest to the 2-decimal text.
+    double rounded = std::strtod(fixed(values[i], 2).c_str(), nullptr);
+    out += python_float_repr(rounded);
+  }
+  return out + "]";
+}
+
+std::string report_time(double seconds) {
+  if (!std::isfinite(seconds)) return non_finite(seconds);
+  Hms h = split(seconds);
+  double sec = std::nearbyint(h.seconds);  // default rounding mode: half to even
+  if (sec >= 60.0) {
+    sec = 0.0;
+    carry_minute(h);
+  }
+  return (h.negative ? "-" : "") + std::to_string(h.hours) + ":" + two_digits(h.minutes) + ":" +
+         two_digits(static_cast<long long>(sec));
+}
+
+std::string log_duration(double seconds) {
+  if (!std::isfinite(seconds)) return non_finite(seconds);
+  Hms h = split(seconds);
+  std::string sec = fixed(h.seconds, 2);
+  if (sec.rfind("60", 0) == 0) {
+    sec = "00.00";
+    carry_minute(h);
+  }
+  while (sec.size() < 5) sec.insert(0, "0");
+  return (h.negative ? "-" : "") + std::to_string(h.hours) + ":" + two_digits(h.minutes) + ":" +
+         sec;
+}
+
+std::string local_timestamp(std::chrono::system_clock::time_point t, bool with_millis) {
+  std::string s = strf(to_tm(t, false), "%Y-%m-%d %H:%M:%S");
+  if (with_millis) {
+    int ms = millis_of(t);
+    char buf[8];
+    std::snprintf(buf, sizeof buf, ",%03d", ms);
+    s += buf;
+  }
+  return s;
+}
+
+std::string utc_iso8601(std::chrono::system_clock::time_point t) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, ".%03d", millis_of(t));
+  return strf(to_tm(t, true), "%Y-%m-%dT%H:%M:%S") + buf + "Z";
+}
+
+std::string utc_file_stamp(std::chrono::system_clock::time_point t) {
+  return strf(to_tm(t, true), "%Y-%m-%dT%H%M%SZ");
+}
+
+}  // namespace epochwatt::detail

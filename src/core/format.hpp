@@ -1,0 +1,36 @@
+// Locale-independent number and time formatting shared by every reporter.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace epochwatt::detail {
+
+// Fixed notation with `decimals` digits after the point, correctly rounded from the binary value
+// (Python's "{:.Nf}"). NaN prints "nan", infinities "inf"/"-inf".
+std::string fixed(double value, int decimals);
+
+// Shortest decimal that reads back to the same double, in fixed notation with at least one
+// decimal ("300.0", "0.00005", "469.06075000000004"); never scientific.
+std::string shortest_fixed(double value);
+
+// Python str() of a float: shortest round-trip, scientific below 1e-4 and from 1e16.
+std::string python_float_repr(double value);
+
+// Python's repr of a list of floats rounded to 2 decimals: "[445.0]", "[143.3, 151.25]".
+std::string python_rounded_list(const std::vector<double>& values);
+
+// Report "Time:" string: H:MM:SS, seconds rounded half-to-even, with carry.
+std::string report_time(double seconds);
+// Std-log "Duration:" string: H:MM:SS.ss, seconds as %05.2f, "60.00" carried.
+std::string log_duration(double seconds);
+
+// Local time "YYYY-MM-DD HH:MM:SS" (carbontracker's <ts>); with_millis adds ",mmm".
+std::string local_timestamp(std::chrono::system_clock::time_point t, bool with_millis = false);
+// UTC ISO 8601 "YYYY-MM-DDTHH:MM:SS.mmmZ".
+std::string utc_iso8601(std::chrono::system_clock::time_point t);
+// File-name stamp "%Y-%m-%dT%H%M%SZ" in real UTC.
+std::string utc_file_stamp(std::chrono::system_clock::time_point t);
+
+}  // namespace epochwatt::detail

@@ -1,0 +1,72 @@
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+
+#include "epochwatt/errors.hpp"
+#include "epochwatt/options.hpp"
+
+namespace epochwatt {
+
+std::vector<std::string> parse_components(const std::string& components) {
+  std::string s;
+  for (char c : components)
+    if (!std::isspace(static_cast<unsigned char>(c)))
+      s += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (s == "all") return {"gpu", "cpu"};
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= s.size()) {
+    std::size_t comma = s.find(',', start);
+    std::string name = s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (name != "gpu" && name != "cpu")
+      throw OptionsError("No component found with name '" + name + "'.");
+    if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+void validate(const Options& o) {
+  if (o.epochs <= 0) throw OptionsError("epochs must be a positive number of epochs, got " + std::to_string(o.epochs) + ".");
+  if (o.monitor_epochs != -1) {
+    if (o.monitor_epochs == 0) throw OptionsError("monitor_epochs cannot be zero");
+    int before = o.epochs_before_pred == -1 ? o.epochs : o.epochs_before_pred;
+    if (o.monitor_epochs < before)
+      throw OptionsError("monitor_epochs cannot be less than epochs_before_pred");
+    if (o.monitor_epochs < -1) throw OptionsError("monitor_epochs must be -1 or a positive number.");
+  }
+  if (o.epochs_before_pred < -1) throw OptionsError("epochs_before_pred must be -1, 0 or a positive number.");
+  if (!(o.update_interval > 0) || !std::isfinite(o.update_interval))
+    throw OptionsError("update_interval must be a positive number of seconds.");
+  if (o.decimal_precision < 0 || o.decimal_precision > 100)
+    throw OptionsError("decimal_precision must be between 0 and 100.");
+  if (!(o.pue >= 1.0) || !std::isfinite(o.pue)) throw OptionsError("pue must be a finite number >= 1.0.");
+  if (o.intensity_g_per_kwh && (!std::isfinite(*o.intensity_g_per_kwh) || *o.intensity_g_per_kwh < 0))
+    throw OptionsError("carbon intensity must be a non-negative number of gCO2e/kWh.");
+  parse_components(o.components);
+
+  // carbontracker's simulation rules and messages (tracker.py 2.4.3).
+  if (o.sim_cpu) {
+    if (o.sim_cpu->empty()) throw OptionsError("CPU name must be a non-empty string.");
+    if (!o.sim_cpu_tdp)
+      throw OptionsError("When using simulated CPU (sim_cpu), you must also specify the CPU TDP (sim_cpu_tdp)");
+  }
+  if (o.sim_cpu_tdp && (!(*o.sim_cpu_tdp >= 0) || !std::isfinite(*o.sim_cpu_tdp)))
+    throw OptionsError("CPU TDP must be a non-negative number.");
+  if (!(o.sim_cpu_util >= 0.0 && o.sim_cpu_util <= 1.0))
+    throw OptionsError("CPU utilization must be between 0.0 and 1.0.");
+  if (o.sim_gpu) {
+    if (o.sim_gpu->empty()) throw OptionsError("GPU name must be a non-empty string.");
+    if (!o.sim_gpu_watts)
+      throw OptionsError("When using simulated GPU (sim_gpu), you must also specify the GPU power consumption (sim_gpu_watts)");
+  }
+  if (o.sim_gpu_watts && (!(*o.sim_gpu_watts >= 0) || !std::isfinite(*o.sim_gpu_watts)))
+    throw OptionsError("GPU watts must be a non-negative number.");
+  if (!(o.sim_gpu_util >= 0.0 && o.sim_gpu_util <= 1.0))
+    throw OptionsError("GPU utilization must be between 0.0 and 1.0.");
+  if (!std::isfinite(o.replay_offset_s) || o.replay_offset_s < 0)
+    throw OptionsError("replay_offset_s must be a non-negative number of seconds.");
+}
+
+}  // namespace epochwatt

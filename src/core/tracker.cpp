@@ -1,0 +1,712 @@
+// The Tracker: the caller's thread stamps epoch boundaries; one sampler thread reads the meters,
+// resolves each boundary by interpolation on the meters' timelines, and writes every report.
+#include "epochwatt/tracker.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <condition_variable>
+#include <deque>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include "core/format.hpp"
+#include "core/timeline.hpp"
+#include "epochwatt/errors.hpp"
+#include "epochwatt/registry.hpp"
+#include "epochwatt/version.hpp"
+#include "intensity/service.hpp"
+#include "report/ct_logs.hpp"
+#include "report/ct_report.hpp"
+#include "report/json_summary.hpp"
+
+namespace epochwatt {
+
+using detail::Level;
+
+namespace {
+
+constexpr double kJoulesPerKwh = 3.6e6;
+constexpr double kIntensityRefreshS = 900.0;  // carbontracker's fixed refresh period
+constexpr const char* kSamplerThread = "CarbonTrackerThread";
+
+// carbontracker reports DRAM inside its "cpu" component.
+std::string report_component_of(Component c) { return c == Component::gpu ? "gpu" : "cpu"; }
+
+std::shared_ptr<Clock> the_system_clock() {
+  struct SystemClock final : Clock {
+    double now() const override {
+      return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+    }
+    std::chrono::system_clock::time_point wall() const override { return std::chrono::system_clock::now(); }
+  };
+  static std::shared_ptr<Clock> clock = std::make_shared<SystemClock>();
+  return clock;
+}
+
+}  // namespace
+
+std::shared_ptr<Clock> system_clock() { return the_system_clock(); }
+
+struct Tracker::Impl {
+  enum class EventKind { start, end, stop };
+  struct Event {
+    EventKind kind;
+    double t;
+    int epoch;
+  };
+  struct Slot {
+    std::shared_ptr<Meter> meter;
+    MeterInfo info;
+    std::string report_component;
+    detail::Timeline timeline;
+    double period = 1.0;
+    double next_due = 0.0;
+    bool lost = false;
+    double lost_at = 0.0;
+    bool warned = false;
+  };
+  struct IntensityEpoch {  // an intensity value and the monotonic time from which it held
+    double since;
+    IntensityValue value;
+  };
+
+  Options opt;
+  std::shared_ptr<Clock> clock;
+  std::vector<std::string> components;
+  int pred_after = 0;     // resolved epochs_before_pred; 0 = never
+  int monitor_after = 0;  // resolved monitor_epochs
+  bool inert = false;     // no meter: every call is a no-op (ignore_errors)
+
+  std::unique_ptr<detail::CtLogger> log;
+  std::unique_ptr<detail::IntensityService> intensity;
+  std::chrono::system_clock::time_point started_wall;
+
+  // --- owned by the sampler thread (and by stop() after the join) ---
+  std::vector<Slot> slots;
+  std::vector<IntensityEpoch> intensity_history;
+  double next_intensity_refresh = 0.0;
+  double open_epoch_start = 0.0;
+  bool reported_actual = false;
+  double counted_grams = 0.0;     // gCO2e of the ended epochs, intensity weighted by energy
+  double counted_weight_kwh = 0.0;  // the energy (x PUE) those grams were computed from
+
+  // --- shared, under mu ---
+  mutable std::mutex mu;
+  std::condition_variable wake;          // the sampler waits on it
+  mutable std::condition_variable done;  // flush() waits on it
+  std::deque<Event> pending;
+  std::uint64_t pushed = 0, processed = 0;
+  int started_epochs = 0, ended_epochs = 0;
+  bool in_epoch = false;
+  bool shut_down = false;  // caller-visible: no further epoch accounting
+  bool stopped = false;    // stop() has run
+  bool quit = false;
+  std::vector<EpochSummary> epochs;  // ended epochs, in order (interrupted one last, if any)
+  std::optional<Consumption> prediction;
+  std::optional<Consumption> actual;
+  std::vector<std::string> warnings;
+  std::thread sampler;
+
+  explicit Impl(Options o);
+  void discover();
+  void run_sampler();
+  void read_meters(double t, bool all);
+  void handle(const Event& e);
+  void end_epoch(const Event& e);
+  void refresh_intensity(double t);
+  double grams_between(double t0, double t1, double* joules_out) const;
+  Consumption make_prediction();
+  void report_actual(bool early_stop);
+  void write_json_summary(bool early_stop);
+  void push(Event e);
+  void warn(const std::string& msg, const char* thread);
+  void usage_error(const std::string& msg);
+  bool confirm(Tracker& self);
+};
+
+Tracker::Impl::Impl(Options o) : opt(std::move(o)) {
+  validate(opt);
+  clock = opt.clock ? opt.clock : system_clock();
+  components = parse_components(opt.components);
+  pred_after = opt.epochs_before_pred == -1 ? opt.epochs : opt.epochs_before_pred;
+  monitor_after = opt.monitor_epochs == -1 ? opt.epochs : opt.monitor_epochs;
+  started_wall = clock->wall();
+  std::ostream* console = opt.console ? opt.console : &std::cout;
+  log = std::make_unique<detail::CtLogger>(clock, console, opt.verbose, opt.log_dir.value_or(""),
+                                           opt.log_file_prefix);
+  intensity = std::make_unique<detail::IntensityService>(opt);
+}
+
+void Tracker::Impl::warn(const std::string& msg, const char* thread) {
+  log->err(Level::warning, msg, thread);
+  std::lock_guard lk(mu);
+  warnings.push_back(msg);
+}
+
+void Tracker::Impl::usage_error(const std::string& msg) {
+  if (!opt.ignore_errors) throw UsageError(msg);
+  log->err(Level::warning, "Ignored error: " + msg);
+}
+
+// stop_and_confirm: carbontracker's dialogue after the prediction. Runs on the caller's thread,
+// which must wait for the prediction to be printed before asking.
+bool Tracker::Impl::confirm(Tracker& self) {
+  self.flush();
+  std::istream& in = opt.confirm_input ? *opt.confirm_input : std::cin;
+  log->output("Continue training (y/n)?");
+  for (;;) {
+    std::string answer;
+    if (!std::getline(in, answer)) {
+      log->err(Level::warning, "No answer to 'Continue training (y/n)?' (end of input); training continues.");
+      return true;
+    }
+    while (!answer.empty() && std::isspace(static_cast<unsigned char>(answer.back()))) answer.pop_back();
+    for (char& c : answer) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (answer == "y") {
+      log->output("Continuing...");
+      return true;
+    }
+    if (answer == "n") {
+      log->standard("Session ended by user.");
+      log->output("Quitting...");
+      self.stop();
+      return false;
+    }
+    log->output("Input not recognized. Try again (y/n):");
+  }
+}
+
+void Tracker::Impl::discover() {
+  if (opt.sim_cpu && opt.sim_cpu_tdp)
+    log->console_line("Using simulated CPU: " + *opt.sim_cpu + " with TDP: " +
+                      detail::fixed(*opt.sim_cpu_tdp * opt.sim_cpu_util, 2) + "W (at " +
+                      detail::fixed(opt.sim_cpu_util * 100, 0) + "% utilization)");
+  if (opt.sim_gpu && opt.sim_gpu_watts)
+    log->console_line("Using simulated GPU: " + *opt.sim_gpu + " with power consumption: " +
+                      detail::fixed(*opt.sim_gpu_watts * opt.sim_gpu_util, 2) + "W (at " +
+                      detail::fixed(opt.sim_gpu_util * 100, 0) + "% utilization)");
+
+  // Run every backend once; a component takes the simulated meter if asked for, else the first
+  // backend that found meters for it. Meters given in the options are always used.
+  std::vector<std::pair<const BackendSpec*, Discovery>> found;
+  for (const auto& spec : BackendRegistry::builtin().backends()) {
+    bool asked = spec.name == "simulated" || spec.name == "replay" || opt.discover_meters;
+    if (asked) found.emplace_back(&spec, spec.discover(opt));
+  }
+  for (const auto& comp : components) {
+    std::vector<std::shared_ptr<Meter>> chosen;
+    std::vector<std::string> reasons;
+    for (auto& [spec, disc] : found) {
+      std::vector<std::shared_ptr<Meter>> mine;
+      for (const auto& m : disc.meters)
+        if (report_component_of(m->info().component) == comp) mine.push_back(m);
+      if (!mine.empty() && chosen.empty()) chosen = mine;
+      if (mine.empty() && !disc.reason.empty()) reasons.push_back(spec->name + ": " + disc.reason);
+    }
+    for (const auto& m : opt.meters)
+      if (m && report_component_of(m->info().component) == comp) chosen.push_back(m);
+    if (chosen.empty()) {
+      log->err(Level::warning, comp == "gpu" ? "No GPU(s) available." : "No CPU(s) available.");
+      for (const auto& r : reasons) log->err(Level::info, "  " + r);
+    }
+    for (auto& m : chosen) {
+      Slot s;
+      s.meter = m;
+      s.info = m->info();
+      s.report_component = comp;
+      s.period = s.info.poll_period_s > 0 ? std::min(s.info.poll_period_s, opt.update_interval)
+                                          : opt.update_interval;
+      slots.push_back(std::move(s));
+    }
+  }
+}
+
+void Tracker::Impl::push(Event e) {
+  pushed++;
+  pending.push_back(e);
+}
+
+// ---------------------------------------------------------------- sampler thread
+
+void Tracker::Impl::read_meters(double t, bool all) {
+  for (auto& s : slots) {
+    if (s.lost || (!all && t < s.next_due)) continue;
+    s.next_due = t + s.period;
+    MeterReading r;
+    try {
+      r = s.meter->read(t);
+    } catch (const std::exception& e) {
+      r.ok = false;
+      r.error = e.what();
+    }
+    if (r.ok || r.lost) s.timeline.append(t, std::isfinite(r.joules) ? r.joules : s.timeline.back().joules);
+    if (r.lost) {
+      s.lost = true;
+      s.lost_at = t;
+      warn("Meter " + s.info.id + " (" + s.info.device_name + ") stopped: " + r.error +
+               ". Energy measured until then is kept; the run goes on without it.",
+           kSamplerThread);
+    } else if (!r.ok && !s.warned) {
+      s.warned = true;
+      warn("Meter " + s.info.id + " (" + s.info.device_name + "): read failed: " + r.error +
+               ". Its last value stands until a read succeeds.",
+           kSamplerThread);
+    }
+  }
+}
+
+void Tracker::Impl::refresh_intensity(double t) {
+  IntensityValue v = intensity->current();
+  for (auto& note : intensity->take_notes()) {
+    log->err(note.warning ? Level::warning : Level::info, note.text, kSamplerThread);
+    if (note.warning) {
+      std::lock_guard lk(mu);
+      warnings.push_back(note.text);
+    }
+  }
+  if (v.live)
+    log->standard("Carbon intensity fetched: " + detail::fixed(v.g_per_kwh, 2) + " gCO2/kWh at " +
+                  intensity->location().address());
+  if (intensity_history.empty() || intensity_history.back().value.g_per_kwh != v.g_per_kwh ||
+      intensity_history.back().value.source != v.source)
+    intensity_history.push_back({t, v});
+  next_intensity_refresh = t + kIntensityRefreshS;
+}
+
+// gCO2e of the energy drawn between t0 and t1 (with PUE), each intensity value weighted by the
+// energy drawn while it held (spec D17).
+double Tracker::Impl::grams_between(double t0, double t1, double* joules_out) const {
+  double grams = 0, joules = 0;
+  for (std::size_t i = 0; i < intensity_history.size(); ++i) {
+    double from = i == 0 ? t0 : std::max(t0, intensity_history[i].since);
+    double to = i + 1 < intensity_history.size() ? std::min(t1, intensity_history[i + 1].since) : t1;
+    if (to <= from) continue;
+    double j = 0;
+    for (const auto& s : slots) j += s.timeline.energy_between(from, to);
+    joules += j;
+    grams += j * opt.pue / kJoulesPerKwh * intensity_history[i].value.g_per_kwh;
+  }
+  if (joules_out) *joules_out = joules;
+  return grams;
+}
+
+void Tracker::Impl::run_sampler() {
+  for (;;) {
+    std::deque<Event> batch;
+    bool quitting;
+    {
+      std::unique_lock lk(mu);
+      double now = clock->now();
+      double wait_s = opt.update_interval;
+      for (const auto& s : slots)
+        if (!s.lost) wait_s = std::min(wait_s, std::max(0.0, s.next_due - now));
+      wake.wait_for(lk, std::chrono::duration<double>(wait_s), [&] { return quit || !pending.empty(); });
+      batch.swap(pending);
+      quitting = quit;
+    }
+    try {
+      double t = clock->now();
+      read_meters(t, !batch.empty());  // a boundary takes an extra reading of every meter
+      if (t >= next_intensity_refresh) {
+        read_meters(t, true);  // a point on every timeline where the intensity may change
+        refresh_intensity(t);
+      }
+      for (const auto& e : batch) handle(e);
+      // Points before the current epoch's start (or the last boundary) are no longer needed.
+      for (auto& s : slots) s.timeline.forget_before(std::min(open_epoch_start, t));
+    } catch (const std::exception& e) {
+      // Never let an error escape the sampler: record it and keep measuring.
+      log->err(Level::critical, std::string("Internal error in the sampler: ") + e.what(), kSamplerThread);
+    }
+    {
+      std::lock_guard lk(mu);
+      processed += batch.size();
+    }
+    done.notify_all();
+    if (quitting) return;
+  }
+}
+
+void Tracker::Impl::handle(const Event& e) {
+  switch (e.kind) {
+    case EventKind::start:
+      open_epoch_start = e.t;
+      break;
+    case EventKind::end:
+      end_epoch(e);
+      break;
+    case EventKind::stop: {
+      bool open;
+      int open_index;
+      {
+        std::lock_guard lk(mu);
+        open = in_epoch;
+        open_index = started_epochs;
+      }
+      if (reported_actual) break;
+      if (open) {
+        // The open epoch is not counted; its partial figures are kept, marked interrupted.
+        EpochSummary part;
+        part.index = open_index;
+        part.interrupted = true;
+        part.duration_s = e.t - open_epoch_start;
+        for (const auto& s : slots) {
+          double j = s.timeline.energy_between(open_epoch_start, e.t);
+          part.joules += j;
+          part.devices.push_back({s.info.id, s.info.device_name, s.info.component, s.info.method, j,
+                                  !(s.lost && s.lost_at < e.t)});
+        }
+        log->standard("Interrupted epoch " + std::to_string(part.index) + " (not counted): ran " +
+                      detail::log_duration(part.duration_s) + " and drew " +
+                      detail::shortest_fixed(part.joules) + " J.");
+        std::lock_guard lk(mu);
+        epochs.push_back(part);
+      }
+      log->standard("Training was interrupted before all " + std::to_string(monitor_after) +
+                    " epochs were monitored.");
+      report_actual(true);
+      break;
+    }
+  }
+}
+
+void Tracker::Impl::end_epoch(const Event& e) {
+  EpochSummary ep;
+  ep.index = e.epoch;
+  ep.duration_s = e.t - open_epoch_start;
+  for (const auto& s : slots) {
+    double j = s.timeline.energy_between(open_epoch_start, e.t);
+    ep.joules += j;
+    ep.devices.push_back({s.info.id, s.info.device_name, s.info.component, s.info.method, j,
+                          !(s.lost && s.lost_at < e.t)});
+  }
+  double joules_in_epoch = 0;
+  counted_grams += grams_between(open_epoch_start, e.t, &joules_in_epoch);
+  counted_weight_kwh += joules_in_epoch * opt.pue / kJoulesPerKwh;
+
+  log->standard("Epoch " + std::to_string(ep.index) + ":");
+  log->standard("Duration: " + detail::log_duration(ep.duration_s));
+  for (const auto& comp : components) {
+    std::vector<DeviceEnergy> devs;
+    for (const auto& d : ep.devices)
+      if (report_component_of(d.component) == comp) devs.push_back(d);
+    if (devs.empty()) continue;
+    for (const auto& line : detail::epoch_component_lines(comp, devs, ep.duration_s)) log->standard(line);
+  }
+  {
+    std::lock_guard lk(mu);
+    epochs.push_back(ep);
+  }
+  if (ep.index == pred_after) {
+    Consumption p = make_prediction();
+    {
+      std::lock_guard lk(mu);
+      prediction = p;
+    }
+    log->output(detail::consumption_block("Predicted consumption for " + std::to_string(opt.epochs) + " epoch(s):",
+                                          p, opt.decimal_precision, opt.interpretable));
+  }
+  if (ep.index == monitor_after) report_actual(false);
+}
+
+Consumption Tracker::Impl::make_prediction() {
+  std::vector<EpochSummary> measured;
+  {
+    std::lock_guard lk(mu);
+    for (const auto& e : epochs)
+      if (!e.interrupted && e.index <= pred_after) measured.push_back(e);
+  }
+  std::size_t first = (opt.prediction_skips_first_epoch && measured.size() > 1) ? 1 : 0;
+  double joules = 0, seconds = 0;
+  for (std::size_t i = first; i < measured.size(); ++i) {
+    joules += measured[i].joules;
+    seconds += measured[i].duration_s;
+  }
+  double n = static_cast<double>(measured.size() - first);
+  Consumption c;
+  c.epochs = opt.epochs;
+  c.duration_s = n > 0 ? opt.epochs * seconds / n : 0.0;
+  c.energy_kwh = n > 0 ? opt.epochs * joules / n * opt.pue / kJoulesPerKwh : 0.0;
+  // carbontracker: the mean of every live value stored so far and the forecast F over the
+  // predicted duration, F counted once per started 15 minutes of it.
+  IntensityValue f = intensity->for_window(clock->wall(), c.duration_s);
+  for (auto& note : intensity->take_notes()) log->err(note.warning ? Level::warning : Level::info, note.text, kSamplerThread);
+  double sum = 0;
+  int count = 0;
+  for (const auto& h : intensity_history)
+    if (h.value.live) sum += h.value.g_per_kwh, ++count;
+  int repeats = 1 + static_cast<int>(std::floor(c.duration_s / kIntensityRefreshS));
+  sum += f.g_per_kwh * repeats;
+  count += repeats;
+  c.intensity_g_per_kwh = sum / count;
+  c.intensity_source = f.source;
+  c.intensity_forecast = f.forecast;
+  c.co2_g = c.energy_kwh * c.intensity_g_per_kwh;
+  c.km_by_car = c.co2_g / detail::kCarGramsPerKm;
+  return c;
+}
+
+void Tracker::Impl::report_actual(bool early_stop) {
+  if (reported_actual) return;
+  reported_actual = true;
+  std::vector<EpochSummary> done_epochs;
+  {
+    std::lock_guard lk(mu);
+    shut_down = true;
+    for (const auto& e : epochs)
+      if (!e.interrupted) done_epochs.push_back(e);
+  }
+  Consumption c;
+  c.epochs = static_cast<int>(done_epochs.size());
+  double joules = 0;
+  for (const auto& e : done_epochs) {
+    c.duration_s += e.duration_s;
+    joules += e.joules;
+  }
+  // Each intensity value weighted by the energy drawn while it held (spec D17); with no energy
+  // drawn, the value that holds now.
+  const IntensityValue& used = intensity_history.empty() ? IntensityValue{} : intensity_history.back().value;
+  if (intensity_history.size() == 1 || counted_weight_kwh <= 0)
+    c.intensity_g_per_kwh = intensity_history.empty() ? kWorldAverageGPerKwh : used.g_per_kwh;
+  else
+    c.intensity_g_per_kwh = counted_grams / counted_weight_kwh;
+  c.intensity_source = used.source;
+  c.energy_kwh = joules * opt.pue / kJoulesPerKwh;
+  c.co2_g = c.energy_kwh * c.intensity_g_per_kwh;
+  c.km_by_car = c.co2_g / detail::kCarGramsPerKm;
+
+  std::vector<double> values;
+  for (const auto& h : intensity_history) values.push_back(h.value.g_per_kwh);
+  if (values.empty()) values.push_back(c.intensity_g_per_kwh);
+  log->standard("Carbon intensities (gCO2eq/kWh) fetched every 900 s at detected location: " +
+                intensity->location().address() + ": " + detail::python_rounded_list(values));
+  std::string avg = "Average carbon intensity during training was " + detail::fixed(c.intensity_g_per_kwh, 2) + " gCO2eq/kWh. ";
+  log->standard(avg);
+  log->output(avg);
+  std::string title = pred_after == 0 ? "Actual consumption:" : "Actual consumption for " + std::to_string(c.epochs) + " epoch(s):";
+  log->output(detail::consumption_block(title, c, opt.decimal_precision, opt.interpretable));
+  log->output("Finished monitoring.");
+  log->standard("Monitoring thread ended.");
+  {
+    std::lock_guard lk(mu);
+    actual = c;
+  }
+  write_json_summary(early_stop);
+}
+
+void Tracker::Impl::write_json_summary(bool early_stop) {
+  std::string path = opt.json_path ? *opt.json_path : (opt.write_json_summary ? log->files().json : "");
+  if (path.empty()) return;
+  detail::RunRecord r;
+  r.tool_name = opt.tool_name;
+  r.started = started_wall;
+  r.finished = clock->wall();
+  for (const auto& s : slots) r.meters.push_back(s.info);
+  r.components = components;
+  r.pue = opt.pue;
+  r.epochs_planned = opt.epochs;
+  r.epochs_before_pred = pred_after;
+  r.monitor_epochs = monitor_after;
+  {
+    std::lock_guard lk(mu);
+    r.epochs = epochs;
+    r.prediction = prediction;
+    r.actual = actual;
+    r.warnings = warnings;
+  }
+  r.early_stop = early_stop;
+  r.location = intensity->location();
+  if (!intensity_history.empty()) r.intensity = intensity_history.back().value;
+  for (const auto& h : intensity_history) r.intensity_values.push_back(h.value.g_per_kwh);
+  r.log_std = log->files().standard;
+  r.log_output = log->files().output;
+  std::string err = detail::write_file_atomically(path, detail::to_json(r));
+  if (!err.empty()) log->err(Level::warning, "JSON summary not written: " + err, kSamplerThread);
+}
+
+// ---------------------------------------------------------------- public API
+
+Tracker::Tracker(Options options) : impl_(std::make_unique<Impl>(std::move(options))) {
+  Impl& d = *impl_;
+  d.log->standard(d.opt.tool_name + " version " + kVersion);
+  d.log->standard(detail::pue_line(d.opt.pue));
+  d.discover();
+  if (d.slots.empty()) {
+    std::string msg =
+        "No components were available. epochwatt measures Intel/AMD CPUs through RAPL, NVIDIA GPUs "
+        "through NVML, and simulated or replayed meters; run `epochwatt devices` for the reasons.";
+    if (!d.opt.ignore_errors) {
+      d.log->err(Level::critical, msg);
+      throw Error(msg);
+    }
+    d.log->err(Level::critical, "Ignored error: " + msg + "\nContinued training without monitoring...");
+    d.inert = true;
+    d.shut_down = true;
+    d.stopped = true;
+    return;
+  }
+  std::vector<detail::ComponentDevices> segs;
+  for (const auto& comp : d.components) {
+    detail::ComponentDevices cd{comp, {}};
+    for (const auto& s : d.slots)
+      if (s.report_component == comp) cd.devices.push_back(s.info.device_name);
+    if (!cd.devices.empty()) segs.push_back(std::move(cd));
+  }
+  std::string line = "The following components were found: " + detail::components_segments(segs);
+  d.log->standard(line);
+  d.log->output(line);
+  for (const auto& s : d.slots)
+    d.log->standard("Measuring " + s.info.device_name + " (" + std::string(to_string(s.info.component)) +
+                    ") by " + std::string(to_string(s.info.method)) + " through meter " + s.info.id + ".");
+
+  double t0 = d.clock->now();
+  for (auto& s : d.slots) {
+    s.meter->open(t0);
+    s.timeline.append(t0, 0.0);
+    s.next_due = t0 + s.period;
+  }
+  d.refresh_intensity(t0);
+  const auto& loc = d.intensity->location();
+  d.log->standard("Intensity source: " + d.intensity_history.back().value.source + ", " +
+                  d.intensity_history.back().value.description + "; location " + loc.address() +
+                  " by rule " + loc.rule + ".");
+  d.log->standard("Monitoring thread started.");
+  d.sampler = std::thread([&d] { d.run_sampler(); });
+}
+
+Tracker::~Tracker() {
+  try {
+    stop();
+  } catch (...) {
+    // A destructor must not throw; stop() already logged what went wrong.
+  }
+}
+
+void Tracker::epoch_start() {
+  Impl& d = *impl_;
+  double t = d.clock->now();
+  {
+    std::lock_guard lk(d.mu);
+    if (d.shut_down) return;
+    if (!d.in_epoch) {
+      d.in_epoch = true;
+      d.started_epochs++;
+      d.push({Impl::EventKind::start, t, d.started_epochs});
+      d.wake.notify_one();
+      return;
+    }
+  }
+  d.usage_error("epoch_start() called while epoch " + std::to_string(d.started_epochs) +
+                " is still open; call epoch_end() first.");
+}
+
+bool Tracker::epoch_end() {
+  Impl& d = *impl_;
+  double t = d.clock->now();
+  bool predicted_now = false;
+  int open_epochs;
+  {
+    std::lock_guard lk(d.mu);
+    if (d.shut_down) return true;
+    open_epochs = d.started_epochs;
+    if (d.in_epoch) {
+      d.in_epoch = false;
+      d.ended_epochs++;
+      d.push({Impl::EventKind::end, t, d.started_epochs});
+      predicted_now = d.ended_epochs == d.pred_after;
+      if (d.ended_epochs == d.monitor_after) d.shut_down = true;
+    } else {
+      open_epochs = -1;
+    }
+  }
+  if (open_epochs < 0) {
+    d.usage_error("epoch_end() called without a matching epoch_start() (" +
+                  std::to_string(d.ended_epochs) + " epoch(s) ended so far).");
+    return true;
+  }
+  d.wake.notify_one();
+  if (predicted_now && d.opt.stop_and_confirm) return d.confirm(*this);
+  return true;
+}
+
+void Tracker::stop() {
+  Impl& d = *impl_;
+  double t = d.clock->now();
+  {
+    std::lock_guard lk(d.mu);
+    if (d.stopped) return;
+    d.stopped = true;
+    if (!d.shut_down) d.push({Impl::EventKind::stop, t, d.started_epochs});
+    d.shut_down = true;
+    d.quit = true;
+  }
+  d.wake.notify_one();
+  if (d.sampler.joinable()) d.sampler.join();
+  d.log->flush();
+}
+
+Tracker::EpochScope::EpochScope(Tracker& t) : tracker_(&t) { t.epoch_start(); }
+Tracker::EpochScope::EpochScope(EpochScope&& other) noexcept : tracker_(other.tracker_) { other.tracker_ = nullptr; }
+Tracker::EpochScope::~EpochScope() {
+  if (!tracker_) return;
+  try {
+    tracker_->epoch_end();
+  } catch (const std::exception& e) {
+    tracker_->impl_->log->err(Level::warning, std::string("Ignored error at the end of an epoch scope: ") + e.what());
+  }
+}
+
+void Tracker::flush() const {
+  Impl& d = *impl_;
+  std::unique_lock lk(d.mu);
+  d.done.wait(lk, [&] { return d.processed == d.pushed; });
+}
+
+std::optional<Consumption> Tracker::prediction() const {
+  std::lock_guard lk(impl_->mu);
+  return impl_->prediction;
+}
+
+Consumption Tracker::totals() const {
+  const Impl& d = *impl_;
+  std::lock_guard lk(d.mu);
+  if (d.actual) return *d.actual;
+  Consumption c;
+  double joules = 0;
+  for (const auto& e : d.epochs)
+    if (!e.interrupted) {
+      c.epochs++;
+      c.duration_s += e.duration_s;
+      joules += e.joules;
+    }
+  c.energy_kwh = joules * d.opt.pue / kJoulesPerKwh;
+  return c;
+}
+
+std::vector<EpochSummary> Tracker::epochs() const {
+  std::lock_guard lk(impl_->mu);
+  return impl_->epochs;
+}
+
+std::vector<MeterInfo> Tracker::meters() const {
+  std::vector<MeterInfo> out;
+  for (const auto& s : impl_->slots) out.push_back(s.info);
+  return out;
+}
+
+bool Tracker::finished() const {
+  std::lock_guard lk(impl_->mu);
+  return impl_->shut_down;
+}
+
+std::string Tracker::standard_log_path() const { return impl_->log->files().standard; }
+std::string Tracker::output_log_path() const { return impl_->log->files().output; }
+std::string Tracker::error_log_path() const { return impl_->log->files().error; }
+std::string Tracker::json_summary_path() const {
+  return impl_->opt.json_path ? *impl_->opt.json_path
+                              : (impl_->opt.write_json_summary ? impl_->log->files().json : "");
+}
+
+}  // namespace epochwatt

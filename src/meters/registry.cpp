@@ -1,0 +1,60 @@
+#include "epochwatt/registry.hpp"
+
+#include "epochwatt/errors.hpp"
+#include "meters/replay/replay.hpp"
+#include "meters/simulated/simulated.hpp"
+
+namespace epochwatt {
+namespace {
+
+Discovery discover_simulated(const Options& o) {
+  Discovery d;
+  if (o.sim_gpu && o.sim_gpu_watts)
+    d.meters.push_back(meters::make_simulated_meter(Component::gpu, *o.sim_gpu, *o.sim_gpu_watts * o.sim_gpu_util));
+  if (o.sim_cpu && o.sim_cpu_tdp)
+    d.meters.push_back(meters::make_simulated_meter(Component::cpu, *o.sim_cpu, *o.sim_cpu_tdp * o.sim_cpu_util));
+  if (d.meters.empty())
+    d.reason = "not requested: give --sim-cpu NAME --sim-cpu-tdp W and/or --sim-gpu NAME --sim-gpu-watts W";
+  return d;
+}
+
+Discovery discover_replay(const Options& o) {
+  Discovery d;
+  if (!o.replay_trace) {
+    d.reason = "not requested: give --replay TRACE.csv (columns t_s,power_mw,energy_mj)";
+    return d;
+  }
+  try {
+    auto trace = meters::load_trace(*o.replay_trace);
+    std::string name = "replay:" + *o.replay_trace;
+    d.meters.push_back(meters::make_replay_meter(std::move(trace), o.replay_component, name,
+                                                 o.replay_use_power, o.replay_offset_s));
+  } catch (const Error& e) {
+    d.reason = e.what();
+  }
+  return d;
+}
+
+BackendRegistry make_builtin() {
+  BackendRegistry r;
+  r.add({"simulated", "constant power from carbontracker's sim_cpu/sim_gpu options",
+         {Component::cpu, Component::gpu},
+         {"sim_cpu", "sim_cpu_tdp", "sim_cpu_util", "sim_gpu", "sim_gpu_watts", "sim_gpu_util"},
+         discover_simulated});
+  r.add({"replay", "plays a recorded power/energy-counter trace as a meter",
+         {Component::cpu, Component::dram, Component::gpu},
+         {"replay_trace", "replay_component", "replay_use_power", "replay_offset_s"},
+         discover_replay});
+  return r;
+}
+
+}  // namespace
+
+BackendRegistry& BackendRegistry::builtin() {
+  static BackendRegistry registry = make_builtin();
+  return registry;
+}
+
+void BackendRegistry::add(BackendSpec spec) { backends_.push_back(std::move(spec)); }
+
+}  // namespace epochwatt

@@ -1,0 +1,118 @@
+#include "report/json_summary.hpp"
+
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "core/format.hpp"
+#include "epochwatt/version.hpp"
+
+namespace epochwatt::detail {
+namespace {
+
+using nlohmann::ordered_json;
+
+ordered_json consumption_json(const Consumption& c) {
+  return ordered_json{{"epochs", c.epochs},
+                      {"duration_s", c.duration_s},
+                      {"energy_kwh", c.energy_kwh},
+                      {"co2_g", c.co2_g},
+                      {"intensity_g_per_kwh", c.intensity_g_per_kwh},
+                      {"intensity_source", c.intensity_source},
+                      {"intensity_forecast", c.intensity_forecast},
+                      {"km_by_car", c.km_by_car}};
+}
+
+std::string hostname() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0) return "";
+  return buf;
+}
+
+}  // namespace
+
+std::string to_json(const RunRecord& r) {
+  utsname u{};
+  ::uname(&u);
+  ordered_json devices = ordered_json::array();
+  for (const auto& m : r.meters)
+    devices.push_back({{"id", m.id},
+                       {"component", std::string(to_string(m.component))},
+                       {"device", m.device_name},
+                       {"method", std::string(to_string(m.method))}});
+  ordered_json j;
+  j["context"] = {{"tool", r.tool_name},
+                  {"version", kVersion},
+                  {"json_schema_version", kJsonSchemaVersion},
+                  {"host", hostname()},
+                  {"os", std::string(u.sysname) + " " + u.release},
+                  {"pid", static_cast<long>(::getpid())},
+                  {"started_utc", utc_iso8601(r.started)},
+                  {"finished_utc", utc_iso8601(r.finished)},
+                  {"components", r.components},
+                  {"devices", devices},
+                  {"pue", r.pue},
+                  {"epochs_planned", r.epochs_planned},
+                  {"epochs_before_pred", r.epochs_before_pred},
+                  {"monitor_epochs", r.monitor_epochs},
+                  {"log_files", {{"standard", r.log_std}, {"output", r.log_output}}}};
+  ordered_json epochs = ordered_json::array();
+  for (const auto& e : r.epochs) {
+    ordered_json by_component = ordered_json::object();
+    ordered_json by_device = ordered_json::array();
+    for (const auto& d : e.devices) {
+      std::string comp(to_string(d.component));
+      by_component[comp] = by_component.value(comp, 0.0) + d.joules;
+      by_device.push_back({{"meter", d.meter_id},
+                           {"device", d.device_name},
+                           {"component", comp},
+                           {"method", std::string(to_string(d.method))},
+                           {"joules", d.joules},
+                           {"complete", d.complete}});
+    }
+    epochs.push_back({{"epoch", e.index},
+                      {"interrupted", e.interrupted},
+                      {"duration_s", e.duration_s},
+                      {"joules", e.joules},
+                      {"joules_by_component", by_component},
+                      {"devices", by_device}});
+  }
+  j["epochs"] = epochs;
+  j["prediction"] = r.prediction ? consumption_json(*r.prediction) : ordered_json(nullptr);
+  j["actual"] = r.actual ? consumption_json(*r.actual) : ordered_json(nullptr);
+  j["early_stop"] = r.early_stop;
+  j["intensity"] = {{"g_per_kwh", r.intensity.g_per_kwh},
+                    {"source", r.intensity.source},
+                    {"description", r.intensity.description},
+                    {"live", r.intensity.live},
+                    {"location", r.location.country},
+                    {"location_rule", r.location.rule},
+                    {"values", r.intensity_values}};
+  j["warnings"] = r.warnings;
+  // nlohmann-json formats numbers itself (locale-independent, shortest round-trip).
+  return j.dump(2) + "\n";
+}
+
+std::string write_file_atomically(const std::string& path, const std::string& content) {
+  std::string tmp = path + ".tmp." + std::to_string(static_cast<long>(::getpid()));
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    if (!f) return "cannot write " + tmp + ": " + std::strerror(errno);
+    f << content;
+    f.flush();
+    if (!f) return "cannot write " + tmp + ": " + std::strerror(errno);
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::string e = std::strerror(errno);
+    std::remove(tmp.c_str());
+    return "cannot rename " + tmp + " to " + path + ": " + e;
+  }
+  return "";
+}
+
+}  // namespace epochwatt::detail

@@ -1,0 +1,40 @@
+// One JSON document per run: a versioned context block (tool, version, schema, host, devices,
+// methods), the epochs, the prediction, the actual figures and the intensity with its source.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "epochwatt/intensity.hpp"
+#include "epochwatt/tracker.hpp"
+
+namespace epochwatt::detail {
+
+struct RunRecord {
+  std::string tool_name;
+  std::chrono::system_clock::time_point started, finished;
+  std::vector<MeterInfo> meters;
+  std::vector<std::string> components;
+  double pue = 1.58;
+  int epochs_planned = 0;
+  int epochs_before_pred = 1;
+  int monitor_epochs = -1;
+  std::vector<EpochSummary> epochs;  // interrupted epochs included, flagged
+  std::optional<Consumption> prediction;
+  std::optional<Consumption> actual;
+  bool early_stop = false;
+  Location location;
+  IntensityValue intensity;                   // the source used
+  std::vector<double> intensity_values;       // every value held during the run
+  std::vector<std::string> warnings;
+  std::string log_std, log_output;
+};
+
+// Serialise (locale-independent numbers). Pretty-printed with two-space indents.
+std::string to_json(const RunRecord& r);
+// Write atomically (temporary file + rename). Returns an empty string or a one-line error.
+std::string write_file_atomically(const std::string& path, const std::string& content);
+
+}  // namespace epochwatt::detail
