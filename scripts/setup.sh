@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages epochwatt needs to build, test and run its demo.
+# Idempotent: installs only what is missing, and runs apt-get update only then.
+set -euo pipefail
+
+PACKAGES=(
+  g++ make cmake pkg-config          # toolchain (C++20 with g++ 12, CMake 3.25)
+  googletest libgtest-dev libgmock-dev  # tests
+  libbenchmark-dev                   # bench/
+  nlohmann-json3-dev                 # JSON
+  python3                            # tests/compat: the original parser's rules
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "epochwatt setup: missing Debian packages: ${missing[*]}" >&2
+  echo "run as root: apt-get update && apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
+
+echo "epochwatt setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"
