@@ -21,3 +21,15 @@ function(epochwatt_embed_country_table csv out)
   set(EPOCHWATT_COUNTRY_ROWS "${rows}")
   configure_file("${CMAKE_CURRENT_FUNCTION_LIST_DIR}/country_table.cpp.in" "${out}" @ONLY)
 endfunction()
+
+# Embeds a whole text file as a string constant `name` in namespace epochwatt::data, for tables
+# that are parsed once at run time (quoted CSV fields make configure-time parsing fragile).
+function(epochwatt_embed_text file name out)
+  file(READ "${file}" content)
+  set(delim "ew_embed")
+  string(FIND "${content}" ")${delim}\"" clash)
+  if(NOT clash EQUAL -1)
+    message(FATAL_ERROR "${file} contains the raw-string delimiter")
+  endif()
+  file(WRITE "${out}" "// Generated from ${file}; do not edit.\n#include <string_view>\nnamespace epochwatt::data {\nextern const std::string_view ${name};\nconst std::string_view ${name} = R\"${delim}(${content})${delim}\";\n}  // namespace epochwatt::data\n")
+endfunction()

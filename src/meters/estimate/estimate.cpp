@@ -1,0 +1,224 @@
+#include "meters/estimate/estimate.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "core/format.hpp"
+#include "meters/estimate/tdp_table.hpp"
+
+namespace epochwatt::meters {
+namespace {
+
+// Busy and total jiffies of the whole machine from the first line of /proc/stat.
+bool machine_jiffies(const EstimateConfig& c, double* busy, double* total) {
+  auto text = c.reader->read(c.proc_root + "/stat").text;
+  if (!text) return false;
+  std::istringstream in(*text);
+  std::string label;
+  in >> label;
+  if (label != "cpu") return false;
+  double v[8] = {};
+  for (double& x : v)
+    if (!(in >> x)) x = 0;
+  // user nice system idle iowait irq softirq steal
+  *busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
+  *total = *busy + v[3] + v[4];
+  return *total > 0;
+}
+
+int thread_count(const EstimateConfig& c) {
+  auto text = c.reader->read(c.proc_root + "/stat").text;
+  int n = 0;
+  if (text) {
+    std::istringstream in(*text);
+    std::string line;
+    while (std::getline(in, line))
+      if (line.size() > 3 && line.compare(0, 3, "cpu") == 0 && std::isdigit(static_cast<unsigned char>(line[3]))) ++n;
+  }
+  return n > 0 ? n : 1;
+}
+
+// Fields of /proc/PID/stat after the command name: state ppid ... utime(14) stime(15) cutime(16) cstime(17).
+struct ProcStat {
+  pid_t ppid = 0;
+  double ticks = 0;
+};
+bool read_proc_stat(const EstimateConfig& c, const std::string& pid, ProcStat* out) {
+  auto text = c.reader->read(c.proc_root + "/" + pid + "/stat").text;
+  if (!text) return false;
+  auto close = text->rfind(')');
+  if (close == std::string::npos) return false;
+  std::istringstream in(text->substr(close + 1));
+  std::string f[16];
+  for (auto& x : f)
+    if (!(in >> x)) return false;
+  // f[0]=state f[1]=ppid ... f[11]=utime f[12]=stime f[13]=cutime f[14]=cstime
+  try {
+    out->ppid = static_cast<pid_t>(std::stol(f[1]));
+    out->ticks = std::stod(f[11]) + std::stod(f[12]) + std::stod(f[13]) + std::stod(f[14]);
+  } catch (...) {
+    return false;
+  }
+  return true;
+}
+
+// CPU ticks of a process and all its descendants (children that exited and were waited for are
+// in their parent's cutime/cstime).
+double tree_ticks(const EstimateConfig& c, pid_t root) {
+  int err = 0;
+  std::map<pid_t, ProcStat> procs;
+  for (const auto& name : c.reader->list(c.proc_root, &err)) {
+    if (name.empty() || !std::isdigit(static_cast<unsigned char>(name[0]))) continue;
+    ProcStat s;
+    if (read_proc_stat(c, name, &s)) procs[static_cast<pid_t>(std::stol(name))] = s;
+  }
+  std::set<pid_t> tree{root};
+  for (bool grew = true; grew;) {
+    grew = false;
+    for (const auto& [pid, s] : procs)
+      if (!tree.count(pid) && tree.count(s.ppid)) grew = tree.insert(pid).second || grew;
+  }
+  double ticks = 0;
+  for (pid_t p : tree)
+    if (auto it = procs.find(p); it != procs.end()) ticks += it->second.ticks;
+  return ticks;
+}
+
+class CpuEstimateMeter final : public Meter {
+ public:
+  CpuEstimateMeter(EstimateConfig cfg, CpuEstimateBasis basis) : cfg_(std::move(cfg)), basis_(std::move(basis)) {
+    info_.id = cfg_.process_tree ? "estimate:cpu-tree" : "estimate:cpu";
+    info_.component = Component::cpu;
+    info_.device_name = basis_.model_name;
+    info_.method = Method::estimate;
+    info_.poll_period_s = 1.0;
+    ticks_per_s_ = static_cast<double>(::sysconf(_SC_CLK_TCK));
+    if (ticks_per_s_ <= 0) ticks_per_s_ = 100;
+  }
+  const MeterInfo& info() const override { return info_; }
+  void open(double t) override {
+    last_t_ = t;
+    sample(&last_busy_, &last_total_);
+  }
+  MeterReading read(double t) override {
+    MeterReading r;
+    double busy = 0, total = 0;
+    if (!sample(&busy, &total)) {
+      r.ok = false;
+      r.error = "cannot read CPU utilisation from " + cfg_.proc_root;
+      r.joules = joules_;
+      return r;
+    }
+    double dt = t - last_t_;
+    if (dt > 0) {
+      double util = 0;
+      if (cfg_.process_tree)
+        util = (busy - last_busy_) / (dt * ticks_per_s_ * basis_.threads);
+      else if (total > last_total_)
+        util = (busy - last_busy_) / (total - last_total_);
+      util = std::clamp(util, 0.0, 1.0);
+      joules_ += basis_.tdp_w * util * dt;
+    }
+    last_t_ = t;
+    last_busy_ = busy;
+    last_total_ = total;
+    r.joules = joules_;
+    return r;
+  }
+
+ private:
+  bool sample(double* busy, double* total) {
+    if (!cfg_.process_tree) return machine_jiffies(cfg_, busy, total);
+    *busy = tree_ticks(cfg_, cfg_.root_pid ? cfg_.root_pid : ::getpid());
+    *total = 0;
+    return true;
+  }
+  EstimateConfig cfg_;
+  CpuEstimateBasis basis_;
+  MeterInfo info_;
+  double ticks_per_s_ = 100;
+  double last_t_ = 0, last_busy_ = 0, last_total_ = 0, joules_ = 0;
+};
+
+class DramEstimateMeter final : public Meter {
+ public:
+  explicit DramEstimateMeter(double watts) : watts_(watts) {
+    info_.id = "estimate:dram";
+    info_.component = Component::dram;
+    info_.device_name = "dram:estimate";
+    info_.method = Method::estimate;
+  }
+  const MeterInfo& info() const override { return info_; }
+  void open(double t) override { t0_ = t; }
+  MeterReading read(double t) override {
+    MeterReading r;
+    r.joules = t > t0_ ? watts_ * (t - t0_) : 0.0;
+    return r;
+  }
+
+ private:
+  MeterInfo info_;
+  double watts_;
+  double t0_ = 0;
+};
+
+}  // namespace
+
+CpuEstimateBasis cpu_estimate_basis(const EstimateConfig& c) {
+  CpuEstimateBasis b;
+  b.model_name = "Unknown CPU";
+  if (auto text = c.reader->read(c.proc_root + "/cpuinfo").text) {
+    std::istringstream in(*text);
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.rfind("model name", 0) != 0) continue;
+      auto colon = line.find(':');
+      if (colon == std::string::npos) continue;
+      std::string v = line.substr(colon + 1);
+      v.erase(0, v.find_first_not_of(" \t"));
+      if (!v.empty()) b.model_name = v;
+      break;
+    }
+  }
+  b.threads = thread_count(c);
+  if (auto m = match_cpu_tdp(b.model_name)) {
+    b.tdp_w = m->entry.tdp_w;
+    b.tdp_source = "TDP table (" + m->how + " match: " + m->entry.model + ")";
+  } else {
+    b.tdp_w = kFallbackWattsPerThread * b.threads;
+    b.tdp_source = "model not in the TDP table: fallback " + detail::shortest_fixed(kFallbackWattsPerThread) +
+                   " W/thread x " + std::to_string(b.threads) + " threads";
+  }
+  return b;
+}
+
+double installed_memory_gb(const EstimateConfig& c) {
+  auto text = c.reader->read(c.proc_root + "/meminfo").text;
+  if (!text) return 0;
+  std::istringstream in(*text);
+  std::string key;
+  double kb = 0;
+  std::string unit;
+  while (in >> key >> kb >> unit)
+    if (key == "MemTotal:") return kb / (1024.0 * 1024.0);
+  return 0;
+}
+
+Discovery discover_estimate(const EstimateConfig& c, bool cpu, bool dram) {
+  Discovery d;
+  if (cpu) d.meters.push_back(std::make_shared<CpuEstimateMeter>(c, cpu_estimate_basis(c)));
+  if (dram) {
+    double gb = installed_memory_gb(c);
+    if (gb > 0) d.meters.push_back(std::make_shared<DramEstimateMeter>(gb * kDramWattsPerGb));
+    else if (!cpu) d.reason = "cannot read installed memory from " + c.proc_root + "/meminfo";
+  }
+  return d;
+}
+
+}  // namespace epochwatt::meters

@@ -1,0 +1,111 @@
+#include "meters/hwmon/hwmon.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <regex>
+
+namespace epochwatt::meters {
+namespace {
+
+std::string trimmed(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\r')) s.pop_back();
+  return s;
+}
+
+class HwmonMeter final : public Meter {
+ public:
+  HwmonMeter(HwmonGpu gpu, std::shared_ptr<FileReader> reader)
+      : gpu_(std::move(gpu)), reader_(std::move(reader)), counter_(1e-6, 0) {
+    info_.id = "hwmon:" + gpu_.card;
+    info_.component = Component::gpu;
+    info_.device_name = gpu_.label;
+    info_.method = gpu_.counter ? Method::counter : Method::integrated_power;
+    // Counters need few reads; power (a driver-side average) is integrated from frequent reads.
+    info_.poll_period_s = gpu_.counter ? 1.0 : 0.1;
+  }
+  const MeterInfo& info() const override { return info_; }
+  void open(double t) override { (void)read(t); }
+  MeterReading read(double t) override {
+    MeterReading r;
+    std::string path = gpu_.dir + "/" + gpu_.file;
+    ReadResult res = reader_->read(path);
+    auto value = res.text ? parse_u64(*res.text) : std::nullopt;
+    if (!value) {
+      r.ok = false;
+      r.lost = !res.text && (res.error == ENOENT || res.error == ENODEV);
+      r.error = res.text ? path + ": not a number: '" + res.text->substr(0, 40) + "'" : path + ": " + std::strerror(res.error);
+      r.joules = gpu_.counter ? counter_.joules() : integrator_.joules();
+      return r;
+    }
+    r.joules = gpu_.counter ? counter_.update(*value) : integrator_.add(t, static_cast<double>(*value) * 1e-6);
+    return r;
+  }
+
+ private:
+  HwmonGpu gpu_;
+  std::shared_ptr<FileReader> reader_;
+  WrappingCounter counter_;
+  PowerIntegrator integrator_;
+  MeterInfo info_;
+};
+
+bool readable_number(const FileReader& reader, const std::string& path) {
+  auto text = reader.read(path).text;
+  return text && parse_u64(*text).has_value();
+}
+
+}  // namespace
+
+HwmonDiscovery find_hwmon_gpus(const HwmonConfig& cfg) {
+  HwmonDiscovery out;
+  int err = 0;
+  static const std::regex card_re(R"(^card\d+$)");
+  auto cards = cfg.reader->list(cfg.drm_root, &err);
+  for (const auto& card : cards) {
+    if (!std::regex_match(card, card_re)) continue;
+    std::string hwmon_root = cfg.drm_root + "/" + card + "/device/hwmon";
+    int herr = 0;
+    for (const auto& h : cfg.reader->list(hwmon_root, &herr)) {
+      std::string dir = hwmon_root + "/" + h;
+      auto name = cfg.reader->read(dir + "/name").text;
+      if (!name) continue;
+      std::string driver = trimmed(*name);
+      if (driver != "amdgpu" && driver != "i915" && driver != "xe") {
+        out.notes.push_back(card + ": hwmon driver '" + driver + "' is not a supported GPU driver");
+        continue;
+      }
+      HwmonGpu g{card, driver, dir, "", true, driver + " " + card};
+      if (readable_number(*cfg.reader, dir + "/energy1_input")) {
+        g.file = "energy1_input";
+      } else if (driver == "amdgpu" && readable_number(*cfg.reader, dir + "/power1_average")) {
+        g.file = "power1_average";
+        g.counter = false;
+      } else if (driver == "amdgpu" && readable_number(*cfg.reader, dir + "/power1_input")) {
+        g.file = "power1_input";
+        g.counter = false;
+      } else {
+        out.notes.push_back(card + " (" + driver + "): no readable energy1_input" +
+                            (driver == "amdgpu" ? ", power1_average or power1_input" : "") +
+                            " in " + dir);
+        continue;
+      }
+      out.gpus.push_back(g);
+    }
+  }
+  if (out.gpus.empty()) {
+    if (err) out.reason = "no DRM devices under " + cfg.drm_root + " (" + std::strerror(err) + ")";
+    else out.reason = "no AMD or Intel GPU with a hwmon energy or power file under " + cfg.drm_root;
+    for (const auto& n : out.notes) out.reason += "; " + n;
+  }
+  return out;
+}
+
+Discovery discover_hwmon(const HwmonConfig& cfg) {
+  Discovery d;
+  HwmonDiscovery found = find_hwmon_gpus(cfg);
+  for (const auto& g : found.gpus) d.meters.push_back(std::make_shared<HwmonMeter>(g, cfg.reader));
+  d.reason = found.reason;
+  return d;
+}
+
+}  // namespace epochwatt::meters

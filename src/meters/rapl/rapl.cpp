@@ -1,0 +1,215 @@
+#include "meters/rapl/rapl.hpp"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <regex>
+#include <tuple>
+
+namespace epochwatt::meters {
+namespace {
+
+std::string domain_of(const std::string& name) {
+  if (name.rfind("package", 0) == 0) return "package";
+  if (name == "dram" || name == "core" || name == "uncore" || name == "psys") return name;
+  return "";
+}
+
+// A counter meter over one zone's energy_uj.
+class RaplMeter final : public Meter {
+ public:
+  RaplMeter(const RaplZone& z, std::shared_ptr<FileReader> reader)
+      : zone_(z), reader_(std::move(reader)), counter_(1e-6, z.max_range_uj) {
+    info_.id = "rapl:" + z.zone;
+    info_.component = z.domain == "dram" ? Component::dram : Component::cpu;
+    info_.device_name = z.label;
+    info_.method = Method::counter;
+    // Read often enough to see at most one wrap even at 1 kW, and at least once a second.
+    double range_j = static_cast<double>(z.max_range_uj) * 1e-6;
+    info_.poll_period_s = z.max_range_uj ? std::clamp(range_j / 1000.0 / 2.0, 0.01, 1.0) : 1.0;
+  }
+  const MeterInfo& info() const override { return info_; }
+  void open(double) override { (void)read(0); }
+  MeterReading read(double) override {
+    MeterReading r;
+    ReadResult res = reader_->read(zone_.energy_path);
+    if (!res.text) {
+      r.ok = false;
+      r.lost = res.error == ENOENT || res.error == ENODEV;
+      r.error = zone_.energy_path + ": " + std::strerror(res.error);
+      r.joules = counter_.joules();
+      return r;
+    }
+    auto raw = parse_u64(*res.text);
+    if (!raw) {
+      r.ok = false;
+      r.error = zone_.energy_path + ": not a counter value: '" + res.text->substr(0, 40) + "'";
+      r.joules = counter_.joules();
+      return r;
+    }
+    r.joules = counter_.update(*raw);
+    return r;
+  }
+
+ private:
+  RaplZone zone_;
+  std::shared_ptr<FileReader> reader_;
+  WrappingCounter counter_;
+  MeterInfo info_;
+};
+
+std::string permission_fix(const std::string& path) {
+  return "permission denied on " + path +
+         " (energy_uj is root-only since Linux 5.10): run `sudo chmod o+r " + path +
+         "`, add the udev rule `" + kRaplUdevRule +
+         "`, or run `epochwatt devices --fix-permissions` as root";
+}
+
+}  // namespace
+
+RaplDiscovery find_rapl_zones(const RaplConfig& cfg) {
+  RaplDiscovery out;
+  int err = 0;
+  std::vector<std::string> entries = cfg.reader->list(cfg.root, &err);
+  if (err != 0 || entries.empty()) {
+    out.reason = "no powercap zones under " + cfg.root +
+                 (err ? std::string(" (") + std::strerror(err) + ")" : std::string()) +
+                 ": RAPL is not exposed here (virtual machines and containers usually hide it; "
+                 "on bare metal load the intel_rapl_msr module)";
+    return out;
+  }
+  std::vector<std::string> want = cfg.domains;
+  auto wants = [&](const std::string& d) { return std::find(want.begin(), want.end(), d) != want.end(); };
+  if (wants("psys") && want.size() > 1) {
+    out.notes.push_back("psys covers the whole platform; other domains dropped so nothing is counted twice");
+    want = {"psys"};
+  }
+  if (wants("package") && (wants("core") || wants("uncore"))) {
+    out.notes.push_back("core and uncore are parts of package; dropped so nothing is counted twice");
+    want.erase(std::remove_if(want.begin(), want.end(), [](const std::string& d) { return d == "core" || d == "uncore"; }), want.end());
+  }
+
+  static const std::regex zone_re(R"(^(intel-rapl|intel-rapl-mmio):(\d+)(?::(\d+))?$)");
+  struct Candidate {
+    RaplZone zone;
+    bool mmio;
+    bool readable;
+    int read_error;
+  };
+  std::map<std::string, std::vector<Candidate>> by_key;  // "domain:package" -> candidates
+  std::map<std::string, int> package_of_zone;            // "intel-rapl:0" -> 0 from "package-0"
+  for (const auto& name : entries) {
+    std::smatch m;
+    if (!std::regex_match(name, m, zone_re)) continue;
+    auto text = cfg.reader->read(cfg.root + "/" + name + "/name").text;
+    if (!text) continue;
+    std::string zname = *text;
+    while (!zname.empty() && (zname.back() == '\n' || zname.back() == ' ')) zname.pop_back();
+    std::string domain = domain_of(zname);
+    if (domain.empty()) {
+      out.notes.push_back(name + ": unknown domain '" + zname + "', skipped");
+      continue;
+    }
+    std::string top = m[1].str() + ":" + m[2].str();
+    int package = std::stoi(m[2].str());
+    if (domain == "package") {
+      auto dash = zname.find('-');
+      if (dash != std::string::npos) package = std::atoi(zname.c_str() + dash + 1);
+      package_of_zone[top] = package;
+    }
+    if (!wants(domain)) continue;
+    Candidate c;
+    c.mmio = m[1].str() == "intel-rapl-mmio";
+    c.zone.zone = name;
+    c.zone.domain = domain;
+    c.zone.package = package;
+    c.zone.energy_path = cfg.root + "/" + name + "/energy_uj";
+    auto rr = cfg.reader->read(c.zone.energy_path);
+    c.readable = rr.text && parse_u64(*rr.text).has_value();
+    c.read_error = rr.text ? 0 : rr.error;
+    if (auto range = cfg.reader->read(cfg.root + "/" + name + "/max_energy_range_uj").text)
+      c.zone.max_range_uj = parse_u64(*range).value_or(0);
+    by_key[domain + ":" + top].push_back(c);
+  }
+  // Sub-zones (dram under a package) take the package number of their parent.
+  std::map<std::string, std::vector<Candidate>> by_domain_package;
+  for (auto& [key, cands] : by_key)
+    for (auto& c : cands) {
+      std::smatch m;
+      std::regex_match(c.zone.zone, m, zone_re);
+      std::string top = m[1].str() + ":" + m[2].str();
+      if (c.zone.domain != "package" && package_of_zone.count(top)) c.zone.package = package_of_zone[top];
+      by_domain_package[c.zone.domain + ":" + std::to_string(c.zone.package)].push_back(c);
+    }
+  std::vector<std::string> denied;
+  for (auto& [key, cands] : by_domain_package) {
+    // Prefer the MSR zone over its MMIO twin; either must be readable.
+    std::stable_sort(cands.begin(), cands.end(), [](const Candidate& a, const Candidate& b) { return !a.mmio && b.mmio; });
+    const Candidate* pick = nullptr;
+    for (const auto& c : cands)
+      if (c.readable) {
+        pick = &c;
+        break;
+      }
+    for (const auto& c : cands) {
+      if (&c == pick) continue;
+      if (pick) out.notes.push_back(c.zone.zone + ": same domain as " + pick->zone.zone + ", not counted twice");
+      else if (c.read_error == EACCES || c.read_error == EPERM) denied.push_back(c.zone.energy_path);
+      else out.notes.push_back(c.zone.zone + ": energy_uj unreadable (" + (c.read_error ? std::strerror(c.read_error) : "garbage") + ")");
+    }
+    if (!pick) continue;
+    RaplZone z = pick->zone;
+    if (z.domain == "package") z.label = "cpu:" + std::to_string(z.package);
+    else if (z.domain == "psys") z.label = "psys";
+    else z.label = z.domain + ":" + std::to_string(z.package);
+    out.zones.push_back(z);
+  }
+  std::sort(out.zones.begin(), out.zones.end(), [](const RaplZone& a, const RaplZone& b) {
+    return std::tie(a.package, a.domain) < std::tie(b.package, b.domain);
+  });
+  if (out.zones.empty()) {
+    if (!denied.empty()) out.reason = permission_fix(denied.front());
+    else out.reason = "no readable package or dram zone under " + cfg.root;
+  } else if (!denied.empty()) {
+    out.notes.push_back(permission_fix(denied.front()));
+  }
+  return out;
+}
+
+std::shared_ptr<Meter> make_rapl_meter(const RaplZone& zone, std::shared_ptr<FileReader> reader) {
+  return std::make_shared<RaplMeter>(zone, std::move(reader));
+}
+
+Discovery discover_rapl(const RaplConfig& cfg) {
+  Discovery d;
+  RaplDiscovery found = find_rapl_zones(cfg);
+  for (const auto& z : found.zones) d.meters.push_back(make_rapl_meter(z, cfg.reader));
+  d.reason = found.reason;
+  return d;
+}
+
+std::vector<std::string> fix_rapl_permissions(const std::string& root) {
+  std::vector<std::string> lines;
+  int err = 0;
+  static const std::regex zone_re(R"(^intel-rapl(-mmio)?:\d+(:\d+)?$)");
+  for (const auto& name : real_file_reader()->list(root, &err)) {
+    if (!std::regex_match(name, zone_re)) continue;
+    std::string path = root + "/" + name + "/energy_uj";
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) {
+      lines.push_back(path + ": " + std::strerror(errno));
+      continue;
+    }
+    if (::chmod(path.c_str(), st.st_mode | S_IRGRP | S_IROTH) != 0)
+      lines.push_back(path + ": chmod failed: " + std::strerror(errno) + " (run as root)");
+    else
+      lines.push_back(path + ": now readable by all users (until reboot; add the udev rule to keep it)");
+  }
+  if (err) lines.push_back(root + ": " + std::strerror(err));
+  return lines;
+}
+
+}  // namespace epochwatt::meters

@@ -1,0 +1,51 @@
+// CPU package and DRAM energy through the Linux powercap interface (Intel RAPL, and AMD CPUs the
+// kernel exposes the same way). Counters in microjoules, wraparound through max_energy_range_uj.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "epochwatt/registry.hpp"
+#include "meters/sysfs/file_reader.hpp"
+
+namespace epochwatt::meters {
+
+struct RaplConfig {
+  std::string root = "/sys/class/powercap";
+  // Domains to measure: "package", "dram", "core", "uncore", "psys". A parent and its children
+  // are never counted together: with "package", "core"/"uncore" are dropped; "psys" (the whole
+  // platform) excludes every other domain.
+  std::vector<std::string> domains = {"package", "dram"};
+  std::shared_ptr<FileReader> reader = real_file_reader();
+};
+
+// One usable zone, as discovery found it.
+struct RaplZone {
+  std::string zone;        // "intel-rapl:0", "intel-rapl-mmio:0", "intel-rapl:0:1"
+  std::string domain;      // "package", "dram", "core", "uncore", "psys"
+  int package = 0;         // socket index used in the label
+  std::string label;       // carbontracker's device label: "cpu:0", "dram:0"; "core:0", "psys"
+  std::string energy_path;
+  std::uint64_t max_range_uj = 0;
+};
+
+struct RaplDiscovery {
+  std::vector<RaplZone> zones;
+  std::vector<std::string> notes;  // zones skipped and why (duplicates, parents, unreadable)
+  std::string reason;              // why nothing is usable, with the fix; empty when zones exist
+};
+
+RaplDiscovery find_rapl_zones(const RaplConfig& config);
+Discovery discover_rapl(const RaplConfig& config);
+std::shared_ptr<Meter> make_rapl_meter(const RaplZone& zone, std::shared_ptr<FileReader> reader);
+
+// Make every zone's energy_uj readable by all users (chmod o+r), for `devices --fix-permissions`.
+// Returns one line per file: what was done or why it failed.
+std::vector<std::string> fix_rapl_permissions(const std::string& root);
+
+// The udev rule that keeps energy_uj readable across reboots.
+inline constexpr const char* kRaplUdevRule =
+    "ACTION==\"add|change\", SUBSYSTEM==\"powercap\", KERNEL==\"intel-rapl:*\", RUN+=\"/bin/chmod og+r %S%p/energy_uj\"";
+
+}  // namespace epochwatt::meters
