@@ -29,6 +29,9 @@ struct MeterInfo {
   // Counters need only be read often enough to see at most one wrap between reads; power-only
   // sources need frequent reads for an accurate integral.
   double poll_period_s = 0.0;
+  // How the figures are obtained, for people: "TDP 150 W from the TDP table (exact match: ...)
+  // x /proc/stat utilisation", "energy counter", "nvmlDeviceGetPowerUsage integrated" ...
+  std::string detail;
 };
 
 struct MeterReading {

@@ -57,6 +57,17 @@ struct Options {
   bool replay_use_power = false;  // integrate power_mw instead of reading energy_mj
   double replay_offset_s = 0.0;   // trace time that corresponds to the tracker's start
 
+  // Hardware backends. The roots are injectable so tests run against fake trees.
+  std::string powercap_root = "/sys/class/powercap";  // RAPL zones
+  std::string drm_root = "/sys/class/drm";            // hwmon GPUs (AMD, Intel)
+  std::string proc_root = "/proc";                    // estimates: cpuinfo, stat, meminfo
+  // RAPL domains: "package", "dram", "core", "uncore", "psys" (never a parent with its child).
+  std::vector<std::string> rapl_domains = {"package", "dram"};
+  // CPU estimate from the tracked process tree's utilisation instead of the whole machine's.
+  bool estimate_process_tree = false;
+  // NVML library to dlopen; empty: EPOCHWATT_NVML_LIBRARY, else libnvidia-ml.so.1.
+  std::string nvml_library;
+
   // Outputs. console: where console messages go (default std::cout); confirm_input: where
   // stop_and_confirm reads its answer (default std::cin). Must outlive the tracker.
   std::ostream* console = nullptr;

@@ -188,28 +188,42 @@ void Tracker::Impl::discover() {
                       detail::fixed(*opt.sim_gpu_watts * opt.sim_gpu_util, 2) + "W (at " +
                       detail::fixed(opt.sim_gpu_util * 100, 0) + "% utilization)");
 
-  // Run every backend once; a component takes the simulated meter if asked for, else the first
-  // backend that found meters for it. Meters given in the options are always used.
-  std::vector<std::pair<const BackendSpec*, Discovery>> found;
-  for (const auto& spec : BackendRegistry::builtin().backends()) {
-    bool asked = spec.name == "simulated" || spec.name == "replay" || opt.discover_meters;
-    if (asked) found.emplace_back(&spec, spec.discover(opt));
-  }
+  // A component takes the simulated or replayed meter if one was asked for, else the first
+  // backend (in registry order: counters before estimates) that finds meters for it. Backends
+  // run lazily, once each, so an estimate is never built where a counter answered.
+  const auto& backends = BackendRegistry::builtin().backends();
+  std::vector<std::optional<Discovery>> found(backends.size());
+  auto discovered = [&](std::size_t i) -> Discovery& {
+    if (!found[i]) {
+      try {
+        found[i] = backends[i].discover(opt);
+      } catch (const std::exception& e) {
+        found[i] = Discovery{{}, std::string("discovery failed: ") + e.what()};
+      }
+    }
+    return *found[i];
+  };
   for (const auto& comp : components) {
     std::vector<std::shared_ptr<Meter>> chosen;
     std::vector<std::string> reasons;
-    for (auto& [spec, disc] : found) {
-      std::vector<std::shared_ptr<Meter>> mine;
+    for (std::size_t i = 0; i < backends.size() && chosen.empty(); ++i) {
+      const auto& spec = backends[i];
+      bool serves = std::any_of(spec.components.begin(), spec.components.end(),
+                                [&](Component c) { return report_component_of(c) == comp; });
+      bool explicit_source = spec.name == "simulated" || spec.name == "replay";
+      if (!serves || (!explicit_source && !opt.discover_meters)) continue;
+      Discovery& disc = discovered(i);
       for (const auto& m : disc.meters)
-        if (report_component_of(m->info().component) == comp) mine.push_back(m);
-      if (!mine.empty() && chosen.empty()) chosen = mine;
-      if (mine.empty() && !disc.reason.empty()) reasons.push_back(spec->name + ": " + disc.reason);
+        if (report_component_of(m->info().component) == comp) chosen.push_back(m);
+      if (chosen.empty() && !disc.reason.empty() && !explicit_source) reasons.push_back(spec.name + ": " + disc.reason);
     }
     for (const auto& m : opt.meters)
       if (m && report_component_of(m->info().component) == comp) chosen.push_back(m);
     if (chosen.empty()) {
-      log->err(Level::warning, comp == "gpu" ? "No GPU(s) available." : "No CPU(s) available.");
-      for (const auto& r : reasons) log->err(Level::info, "  " + r);
+      // Asked for by name: a warning; part of "all": for information (a CPU-only machine).
+      Level level = opt.components == "all" ? Level::info : Level::warning;
+      log->err(level, comp == "gpu" ? "No GPU(s) available." : "No CPU(s) available.");
+      for (const auto& r : reasons) log->err(level, "  " + r);
     }
     for (auto& m : chosen) {
       Slot s;
@@ -559,7 +573,8 @@ Tracker::Tracker(Options options) : impl_(std::make_unique<Impl>(std::move(optio
   d.log->output(line);
   for (const auto& s : d.slots)
     d.log->standard("Measuring " + s.info.device_name + " (" + std::string(to_string(s.info.component)) +
-                    ") by " + std::string(to_string(s.info.method)) + " through meter " + s.info.id + ".");
+                    ") by " + std::string(to_string(s.info.method)) + " through meter " + s.info.id +
+                    (s.info.detail.empty() ? "." : ": " + s.info.detail + "."));
 
   double t0 = d.clock->now();
   for (auto& s : d.slots) {

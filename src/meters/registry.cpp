@@ -1,6 +1,9 @@
 #include "epochwatt/registry.hpp"
 
 #include "epochwatt/errors.hpp"
+#include "meters/estimate/estimate.hpp"
+#include "meters/hwmon/hwmon.hpp"
+#include "meters/rapl/rapl.hpp"
 #include "meters/replay/replay.hpp"
 #include "meters/simulated/simulated.hpp"
 
@@ -35,6 +38,26 @@ Discovery discover_replay(const Options& o) {
   return d;
 }
 
+Discovery discover_rapl_backend(const Options& o) {
+  meters::RaplConfig cfg;
+  cfg.root = o.powercap_root;
+  cfg.domains = o.rapl_domains;
+  return meters::discover_rapl(cfg);
+}
+
+Discovery discover_hwmon_backend(const Options& o) {
+  meters::HwmonConfig cfg;
+  cfg.drm_root = o.drm_root;
+  return meters::discover_hwmon(cfg);
+}
+
+Discovery discover_estimate_backend(const Options& o) {
+  meters::EstimateConfig cfg;
+  cfg.proc_root = o.proc_root;
+  cfg.process_tree = o.estimate_process_tree;
+  return meters::discover_estimate(cfg, true, true);
+}
+
 BackendRegistry make_builtin() {
   BackendRegistry r;
   r.add({"simulated", "constant power from carbontracker's sim_cpu/sim_gpu options",
@@ -45,6 +68,19 @@ BackendRegistry make_builtin() {
          {Component::cpu, Component::dram, Component::gpu},
          {"replay_trace", "replay_component", "replay_use_power", "replay_offset_s"},
          discover_replay});
+  // Real hardware, in order of preference per component: counters first, estimates last.
+  r.add({"rapl", "CPU package and DRAM energy counters through Linux powercap (Intel RAPL, AMD)",
+         {Component::cpu, Component::dram},
+         {"powercap_root", "rapl_domains"},
+         discover_rapl_backend});
+  r.add({"hwmon", "AMD (amdgpu) and Intel (i915, xe) GPU energy or power through hwmon",
+         {Component::gpu},
+         {"drm_root"},
+         discover_hwmon_backend});
+  r.add({"estimate", "CPU TDP x utilisation from /proc/stat and DRAM from installed memory, where nothing can be read",
+         {Component::cpu, Component::dram},
+         {"proc_root", "estimate_process_tree"},
+         discover_estimate_backend});
   return r;
 }
 

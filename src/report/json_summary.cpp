@@ -44,7 +44,8 @@ std::string to_json(const RunRecord& r) {
     devices.push_back({{"id", m.id},
                        {"component", std::string(to_string(m.component))},
                        {"device", m.device_name},
-                       {"method", std::string(to_string(m.method))}});
+                       {"method", std::string(to_string(m.method))},
+                       {"detail", m.detail}});
   ordered_json j;
   j["context"] = {{"tool", r.tool_name},
                   {"version", kVersion},

@@ -98,6 +98,8 @@ class CpuEstimateMeter final : public Meter {
     info_.device_name = basis_.model_name;
     info_.method = Method::estimate;
     info_.poll_period_s = 1.0;
+    info_.detail = "TDP " + detail::shortest_fixed(basis_.tdp_w) + " W (" + basis_.tdp_source + ") x utilisation of " +
+                   (cfg_.process_tree ? "the tracked process tree" : "the whole machine") + " from /proc/stat";
     ticks_per_s_ = static_cast<double>(::sysconf(_SC_CLK_TCK));
     if (ticks_per_s_ <= 0) ticks_per_s_ = 100;
   }
@@ -148,8 +150,10 @@ class CpuEstimateMeter final : public Meter {
 
 class DramEstimateMeter final : public Meter {
  public:
-  explicit DramEstimateMeter(double watts) : watts_(watts) {
+  DramEstimateMeter(double gb, double watts) : watts_(watts) {
     info_.id = "estimate:dram";
+    info_.detail = detail::fixed(gb, 2) + " GB installed x " + detail::shortest_fixed(kDramWattsPerGb) +
+                   " W/GB = " + detail::fixed(watts, 2) + " W, constant";
     info_.component = Component::dram;
     info_.device_name = "dram:estimate";
     info_.method = Method::estimate;
@@ -215,7 +219,7 @@ Discovery discover_estimate(const EstimateConfig& c, bool cpu, bool dram) {
   if (cpu) d.meters.push_back(std::make_shared<CpuEstimateMeter>(c, cpu_estimate_basis(c)));
   if (dram) {
     double gb = installed_memory_gb(c);
-    if (gb > 0) d.meters.push_back(std::make_shared<DramEstimateMeter>(gb * kDramWattsPerGb));
+    if (gb > 0) d.meters.push_back(std::make_shared<DramEstimateMeter>(gb, gb * kDramWattsPerGb));
     else if (!cpu) d.reason = "cannot read installed memory from " + c.proc_root + "/meminfo";
   }
   return d;

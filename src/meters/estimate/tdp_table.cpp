@@ -2,7 +2,7 @@
 
 #include <cctype>
 #include <charconv>
-#include <regex>
+#include <algorithm>
 
 namespace epochwatt::data {
 extern const std::string_view kCpuTdpCsv;
@@ -84,24 +84,28 @@ std::optional<double> parse_tdp_cell(std::string_view cell) {
 }
 
 std::string normalise_cpu_model(std::string_view model) {
-  std::string s(model);
-  static const std::regex drops[] = {
-      std::regex(R"(\((R|r|TM|tm)\))"),
-      std::regex(R"(@\s*[0-9.]+\s*[GM]Hz)", std::regex::icase),
-      std::regex(R"(\b\d+-Core\b)", std::regex::icase),
-      std::regex(R"(\bwith Radeon.*$)", std::regex::icase),
-      std::regex(R"(\b(CPU|Processor)\b)", std::regex::icase),
-  };
-  for (const auto& re : drops) s = std::regex_replace(s, re, " ");
+  // Plain string operations rather than std::regex: the whole table is normalised at start-up.
+  std::string s;
+  for (char c : model) s += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (std::string_view mark : {"(r)", "(tm)"})
+    for (auto pos = s.find(mark); pos != std::string::npos; pos = s.find(mark, pos)) s.replace(pos, mark.size(), " ");
+  if (auto at = s.find('@'); at != std::string::npos) s.erase(at);  // "@ 2.50GHz"
+  if (auto radeon = s.find(" with radeon"); radeon != std::string::npos) s.erase(radeon);
   std::string out;
-  for (char c : s) {
-    if (std::isspace(static_cast<unsigned char>(c))) {
-      if (!out.empty() && out.back() != ' ') out += ' ';
-    } else {
-      out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::size_t i = 0;
+  while (i < s.size()) {
+    while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
+    std::size_t j = i;
+    while (j < s.size() && !std::isspace(static_cast<unsigned char>(s[j]))) ++j;
+    std::string_view word(s.data() + i, j - i);
+    bool n_core = word.size() > 5 && word.substr(word.size() - 5) == "-core" &&
+                  std::all_of(word.begin(), word.end() - 5, [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+    if (!word.empty() && word != "cpu" && word != "processor" && !n_core) {
+      if (!out.empty()) out += ' ';
+      out += word;
     }
+    i = j;
   }
-  while (!out.empty() && out.back() == ' ') out.pop_back();
   return out;
 }
 

@@ -20,6 +20,7 @@ class HwmonMeter final : public Meter {
     info_.component = Component::gpu;
     info_.device_name = gpu_.label;
     info_.method = gpu_.counter ? Method::counter : Method::integrated_power;
+    info_.detail = gpu_.dir + "/" + gpu_.file + (gpu_.counter ? " (energy counter, uJ)" : " (power in uW, integrated)");
     // Counters need few reads; power (a driver-side average) is integrated from frequent reads.
     info_.poll_period_s = gpu_.counter ? 1.0 : 0.1;
   }

@@ -27,6 +27,7 @@ class RaplMeter final : public Meter {
     info_.component = z.domain == "dram" ? Component::dram : Component::cpu;
     info_.device_name = z.label;
     info_.method = Method::counter;
+    info_.detail = "RAPL energy counter " + z.energy_path + " (uJ, wraps at " + std::to_string(z.max_range_uj) + ")";
     // Read often enough to see at most one wrap even at 1 kW, and at least once a second.
     double range_j = static_cast<double>(z.max_range_uj) * 1e-6;
     info_.poll_period_s = z.max_range_uj ? std::clamp(range_j / 1000.0 / 2.0, 0.01, 1.0) : 1.0;
