@@ -15,6 +15,7 @@ namespace epochwatt {
 struct Discovery {
   std::vector<std::shared_ptr<Meter>> meters;
   std::string reason;  // why nothing was found, and the fix; empty when meters were found
+  std::vector<std::string> notes;  // what was skipped and why (duplicates, unreadable parts)
 };
 
 struct BackendSpec {

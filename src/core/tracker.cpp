@@ -198,7 +198,8 @@ void Tracker::Impl::discover() {
       try {
         found[i] = backends[i].discover(opt);
       } catch (const std::exception& e) {
-        found[i] = Discovery{{}, std::string("discovery failed: ") + e.what()};
+        found[i] = Discovery{};
+        found[i]->reason = std::string("discovery failed: ") + e.what();
       }
     }
     return *found[i];

@@ -106,6 +106,7 @@ Discovery discover_hwmon(const HwmonConfig& cfg) {
   HwmonDiscovery found = find_hwmon_gpus(cfg);
   for (const auto& g : found.gpus) d.meters.push_back(std::make_shared<HwmonMeter>(g, cfg.reader));
   d.reason = found.reason;
+  d.notes = found.notes;
   return d;
 }
 

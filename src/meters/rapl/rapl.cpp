@@ -189,6 +189,7 @@ Discovery discover_rapl(const RaplConfig& cfg) {
   RaplDiscovery found = find_rapl_zones(cfg);
   for (const auto& z : found.zones) d.meters.push_back(make_rapl_meter(z, cfg.reader));
   d.reason = found.reason;
+  d.notes = found.notes;
   return d;
 }
 
