@@ -9,6 +9,7 @@ PACKAGES=(
   libbenchmark-dev                   # bench/
   nlohmann-json3-dev                 # JSON
   python3                            # tests/compat: the original parser's rules
+  locales                            # a de_DE.UTF-8 locale for the locale-independence test
 )
 
 missing=()
@@ -18,17 +19,30 @@ for p in "${PACKAGES[@]}"; do
   fi
 done
 
-if [ ${#missing[@]} -eq 0 ]; then
+# The locale test needs a locale whose decimal separator is a comma.
+need_locale() { ! locale -a 2>/dev/null | grep -qi '^de_DE\.utf-\?8$'; }
+
+if [ ${#missing[@]} -eq 0 ] && ! need_locale; then
   exit 0
 fi
 
 if [ "$(id -u)" -ne 0 ]; then
-  echo "epochwatt setup: missing Debian packages: ${missing[*]}" >&2
-  echo "run as root: apt-get update && apt-get install -y ${missing[*]}" >&2
-  exit 1
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "epochwatt setup: missing Debian packages: ${missing[*]}" >&2
+    echo "run as root: apt-get update && apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "epochwatt setup: no de_DE.UTF-8 locale (the locale test will skip); as root: localedef -i de_DE -f UTF-8 de_DE.UTF-8" >&2
+  exit 0
 fi
 
-echo "epochwatt setup: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}"
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "epochwatt setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+if need_locale; then
+  echo "epochwatt setup: generating the de_DE.UTF-8 locale"
+  localedef -i de_DE -f UTF-8 de_DE.UTF-8
+fi

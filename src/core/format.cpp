@@ -97,7 +97,10 @@ std::string python_rounded_list(const std::vector<double>& values) {
   for (std::size_t i = 0; i < values.size(); ++i) {
     if (i) out += ", ";
     // round(x, 2) then repr: the shortest repr of the double nearest to the 2-decimal text.
-    double rounded = std::strtod(fixed(values[i], 2).c_str(), nullptr);
+    // from_chars, not strtod: strtod follows LC_NUMERIC and stops at '.' under a ',' locale.
+    std::string text = fixed(values[i], 2);
+    double rounded = values[i];
+    std::from_chars(text.data(), text.data() + text.size(), rounded);
     out += python_float_repr(rounded);
   }
   return out + "]";

@@ -30,11 +30,15 @@ std::vector<std::string> parse_components(const std::string& components) {
 void validate(const Options& o) {
   if (o.epochs <= 0) throw OptionsError("epochs must be a positive number of epochs, got " + std::to_string(o.epochs) + ".");
   if (o.monitor_epochs != -1) {
+    // carbontracker's order: "less than" (against the value given) before "zero".
+    if (o.monitor_epochs < o.epochs_before_pred)
+      throw OptionsError("monitor_epochs cannot be less than epochs_before_pred");
     if (o.monitor_epochs == 0) throw OptionsError("monitor_epochs cannot be zero");
+    if (o.monitor_epochs < -1) throw OptionsError("monitor_epochs must be -1 or a positive number.");
+    // epochs_before_pred = -1 means after all `epochs` epochs here (spec D12).
     int before = o.epochs_before_pred == -1 ? o.epochs : o.epochs_before_pred;
     if (o.monitor_epochs < before)
       throw OptionsError("monitor_epochs cannot be less than epochs_before_pred");
-    if (o.monitor_epochs < -1) throw OptionsError("monitor_epochs must be -1 or a positive number.");
   }
   if (o.epochs_before_pred < -1) throw OptionsError("epochs_before_pred must be -1, 0 or a positive number.");
   if (!(o.update_interval > 0) || !std::isfinite(o.update_interval))

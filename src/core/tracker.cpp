@@ -64,7 +64,7 @@ struct Tracker::Impl {
     double period = 1.0;
     double next_due = 0.0;
     bool lost = false;
-    double lost_at = 0.0;
+    double last_good = 0.0;  // time of the last successful read: later boundaries are guesses
     bool warned = false;
   };
   struct IntensityEpoch {  // an intensity value and the monotonic time from which it held
@@ -216,7 +216,10 @@ void Tracker::Impl::discover() {
       Discovery& disc = discovered(i);
       for (const auto& m : disc.meters)
         if (report_component_of(m->info().component) == comp) chosen.push_back(m);
-      if (chosen.empty() && !disc.reason.empty() && !explicit_source) reasons.push_back(spec.name + ": " + disc.reason);
+      // An explicit source's reason is noise ("not requested") unless the user asked for it.
+      bool requested = spec.name == "replay" && opt.replay_trace.has_value();
+      if (chosen.empty() && !disc.reason.empty() && (!explicit_source || requested))
+        reasons.push_back(spec.name + ": " + disc.reason);
     }
     for (const auto& m : opt.meters)
       if (m && report_component_of(m->info().component) == comp) chosen.push_back(m);
@@ -257,9 +260,9 @@ void Tracker::Impl::read_meters(double t, bool all) {
       r.error = e.what();
     }
     if (r.ok || r.lost) s.timeline.append(t, std::isfinite(r.joules) ? r.joules : s.timeline.back().joules);
+    if (r.ok && !r.lost) s.last_good = t;
     if (r.lost) {
       s.lost = true;
-      s.lost_at = t;
       warn("Meter " + s.info.id + " (" + s.info.device_name + ") stopped: " + r.error +
                ". Energy measured until then is kept; the run goes on without it.",
            kSamplerThread);
@@ -371,7 +374,7 @@ void Tracker::Impl::handle(const Event& e) {
           double j = s.timeline.energy_between(open_epoch_start, e.t);
           part.joules += j;
           part.devices.push_back({s.info.id, s.info.device_name, s.info.component, s.info.method, j,
-                                  !(s.lost && s.lost_at < e.t)});
+                                  s.last_good >= e.t});
         }
         log->standard("Interrupted epoch " + std::to_string(part.index) + " (not counted): ran " +
                       detail::log_duration(part.duration_s) + " and drew " +
@@ -394,8 +397,10 @@ void Tracker::Impl::end_epoch(const Event& e) {
   for (const auto& s : slots) {
     double j = s.timeline.energy_between(open_epoch_start, e.t);
     ep.joules += j;
+    // Complete only if a successful read at or after the end measured it: a failed or lost
+    // meter's value at the boundary is the last one it gave, not what the device drew.
     ep.devices.push_back({s.info.id, s.info.device_name, s.info.component, s.info.method, j,
-                          !(s.lost && s.lost_at < e.t)});
+                          s.last_good >= e.t});
   }
   double joules_in_epoch = 0;
   counted_grams += grams_between(open_epoch_start, e.t, &joules_in_epoch);
@@ -581,6 +586,7 @@ Tracker::Tracker(Options options) : impl_(std::make_unique<Impl>(std::move(optio
   for (auto& s : d.slots) {
     s.meter->open(t0);
     s.timeline.append(t0, 0.0);
+    s.last_good = t0;
     s.next_due = t0 + s.period;
   }
   d.refresh_intensity(t0);

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/format.hpp"
 #include "epochwatt/errors.hpp"
 
 namespace epochwatt::meters {
@@ -41,7 +42,7 @@ class ReplayMeter final : public Meter {
       tt = trace_.back().t_s;
       r.lost = true;
       r.ok = false;
-      r.error = "replay trace ended at " + std::to_string(trace_.back().t_s) + " s";
+      r.error = "replay trace ended at " + detail::shortest_fixed(trace_.back().t_s) + " s";
     }
     r.joules = sample(tt);
     return r;
@@ -78,7 +79,7 @@ std::vector<TraceSample> load_trace(const std::string& path) {
   if (!std::getline(in, line)) throw Error("replay trace " + path + " is empty");
   if (!line.empty() && line.back() == '\r') line.pop_back();
   if (line != "t_s,power_mw,energy_mj")
-    throw Error("replay trace " + path + ": expected header t_s,power_mw,energy_mj, got '" +
+    throw Error("replay trace " + path + " line 1: expected header t_s,power_mw,energy_mj, got '" +
                 line + "'");
   std::vector<TraceSample> out;
   int lineno = 1;
