@@ -1,3 +1,63 @@
-// Placeholder entry point; the CLI is being written.
-#include <cstdio>
-int main() { std::puts("epochwatt: CLI not built yet"); return 1; }
+// epochwatt: runs a command as a tracked job and reports its energy and carbon footprint.
+// Usage and behaviour: docs/cli.md, or `epochwatt --help`.
+#include <unistd.h>
+
+#include <iostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cli/args.hpp"
+#include "cli/child_process.hpp"
+#include "cli/devices.hpp"
+#include "cli/run_command.hpp"
+#include "cli/signals.hpp"
+#include "cli/terminal_output.hpp"
+#include "epochwatt/version.hpp"
+
+using namespace epochwatt::cli;
+
+namespace {
+
+int run(const std::vector<std::string>& args, SignalRelay& signals, TerminalOutput& terminal,
+        const InheritedDescriptors& inherited) {
+  ParsedArgs parsed = parse_args(args);
+  switch (parsed.action) {
+    case Action::help:
+      terminal.write_all(STDOUT_FILENO, help_text());
+      return 0;
+    case Action::version:
+      terminal.write_all(STDOUT_FILENO, std::string("epochwatt ") + epochwatt::kVersion + "\n");
+      return 0;
+    case Action::unavailable:
+      terminal.message(parsed.unavailable_flag + " is not available in this version of epochwatt");
+      return kExitBadCommandLine;
+    case Action::run:
+      break;
+  }
+  if (parsed.run.api_keys_given)  // the value is a secret: never echo it
+    terminal.message("warning: --api_keys is accepted and ignored: live carbon-intensity providers come in a later version");
+  return run_tracked(plan_run(parsed.run), signals, terminal, inherited);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Subcommands are recognised only as the very first argument, so that a tracked command is never
+  // taken for one when options precede it; `epochwatt -- devices` runs a program named devices.
+  if (argc > 1 && std::string_view(argv[1]) == "devices")
+    return devices_command(std::vector<std::string>(argv + 2, argv + argc), std::cout, std::cerr);
+  TerminalOutput terminal;
+  try {
+    // Both first, before any file is opened or thread started (see their comments).
+    InheritedDescriptors inherited;
+    SignalRelay signals;
+    return run(std::vector<std::string>(argv + 1, argv + argc), signals, terminal, inherited);
+  } catch (const CliError& e) {
+    terminal.message(e.what());
+    return kExitBadCommandLine;
+  } catch (const std::exception& e) {
+    terminal.message(std::string("internal error: ") + e.what());
+    return kExitInternalError;
+  }
+}

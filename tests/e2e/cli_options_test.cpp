@@ -1,0 +1,136 @@
+// The command line itself: a bad one is one line on stderr and status 2, and the command is not
+// started; --help, --version, and the original's modes that this version lacks.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "e2e/cli_harness.hpp"
+#include "epochwatt/version.hpp"
+
+namespace {
+
+using e2e::cli;
+using e2e::TempDir;
+
+struct BadCase {
+  const char* name;
+  std::vector<std::string> options;  // after `--log_dir DIR`, before `-- touch MARKER`
+  std::string message;               // the whole stderr, "epochwatt: " included
+};
+
+// gtest shows this in test listings instead of the struct's raw bytes.
+void PrintTo(const BadCase& c, std::ostream* os) { *os << c.name; }
+
+class CliBadOptions : public ::testing::TestWithParam<BadCase> {};
+
+TEST_P(CliBadOptions, OneLineStatus2AndTheCommandNeverRuns) {
+  const BadCase& c = GetParam();
+  TempDir tmp;
+  std::vector<std::string> args = {"--log_dir", tmp / "logs"};
+  args.insert(args.end(), c.options.begin(), c.options.end());
+  std::string marker = tmp / "the-command-ran";
+  for (const std::string& a : {std::string("--"), std::string("touch"), marker}) args.push_back(a);
+  auto r = e2e::run(cli(args), tmp.path());
+  EXPECT_EQ(r.exit_status, 2);
+  EXPECT_EQ(r.err, c.message);
+  EXPECT_EQ(r.out, "");
+  EXPECT_FALSE(std::filesystem::exists(marker));
+  EXPECT_FALSE(std::filesystem::exists(tmp / "logs")) << "no tracker, no logs";
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, CliBadOptions,
+    ::testing::Values(
+        BadCase{"UnknownFlag", {"--bogus-flag"},
+                "epochwatt: unknown option '--bogus-flag' (see epochwatt --help)\n"},
+        BadCase{"SimCpuWithoutTdp", {"--sim-cpu", "X"},
+                "epochwatt: When using simulated CPU (sim_cpu), you must also specify the CPU TDP (sim_cpu_tdp)\n"},
+        BadCase{"SimGpuWithoutWatts", {"--sim-gpu", "Y"},
+                "epochwatt: When using simulated GPU (sim_gpu), you must also specify the GPU power consumption "
+                "(sim_gpu_watts)\n"},
+        BadCase{"EpochsNotANumber", {"--epochs", "abc", "--epoch-regex", "x"},
+                "epochwatt: --epochs: 'abc' is not an integer\n"},
+        BadCase{"EpochsWithoutRegex", {"--sim-cpu", "X", "--sim-cpu-tdp", "1", "--epochs", "3"},
+                "epochwatt: --epochs needs --epoch-regex REGEX: an epoch ends at each line of the command's "
+                "output that matches it\n"},
+        BadCase{"RegexWithoutEpochs", {"--epoch-regex", "x"},
+                "epochwatt: --epoch-regex needs --epochs N, the number of epochs the prediction is for\n"},
+        BadCase{"InvalidRegex", {"--epochs", "2", "--epoch-regex", "epoch ("},
+                "epochwatt: --epoch-regex: invalid regular expression 'epoch (': Mismatched '(' and ')' in "
+                "regular expression\n"},
+        BadCase{"NotANumber", {"--sim-cpu", "X", "--sim-cpu-tdp", "10W"},
+                "epochwatt: --sim-cpu-tdp: '10W' is not a finite number\n"},
+        BadCase{"UtilOutOfRange", {"--sim-cpu", "X", "--sim-cpu-tdp", "1", "--sim-cpu-util=1.5"},
+                "epochwatt: CPU utilization must be between 0.0 and 1.0.\n"},
+        BadCase{"PueBelowOne", {"--pue", "0.5"}, "epochwatt: pue must be a finite number >= 1.0.\n"},
+        BadCase{"UnknownComponent", {"--components", "tpu"},
+                "epochwatt: No component found with name 'tpu'.\n"},
+        BadCase{"FlagGivenAValue", {"--quiet=yes"}, "epochwatt: --quiet takes no value\n"},
+        BadCase{"ParseNotAvailable", {"--parse", "logs"},
+                "epochwatt: --parse is not available in this version of epochwatt\n"},
+        BadCase{"ReportNotAvailable", {"--report", "x_carbontracker.log"},
+                "epochwatt: --report is not available in this version of epochwatt\n"}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+TEST(CliOptions, MissingValueIsStatus2) {
+  TempDir tmp;
+  auto r = e2e::run(cli({"--log_dir"}), tmp.path());
+  EXPECT_EQ(r.exit_status, 2);
+  EXPECT_EQ(r.err, "epochwatt: --log_dir needs a value (DIR)\n");
+}
+
+TEST(CliOptions, HelpListsEveryOptionAndExits0) {
+  TempDir tmp;
+  for (const char* flag : {"--help", "-h"}) {
+    auto r = e2e::run(cli({flag, "--bogus-after-help"}), tmp.path());
+    EXPECT_EQ(r.exit_status, 0) << flag;
+    EXPECT_EQ(r.err, "");
+    EXPECT_EQ(r.out.rfind("Usage: epochwatt [OPTIONS] [--] COMMAND [ARGS...]\n", 0), 0u) << r.out;
+    for (const char* option :
+         {"--log_dir", "--log-dir", "--log-file-prefix", "--sim-cpu", "--sim-cpu-tdp", "--sim-cpu-util", "--sim-gpu",
+          "--sim-gpu-watts", "--sim-gpu-util", "--api_keys", "--components", "--pue", "--country", "--intensity",
+          "--update-interval", "--decimal-precision", "--replay", "--replay-component", "--replay-power", "--epochs",
+          "--epoch-regex", "--json", "--quiet", "--version"})
+      EXPECT_NE(r.out.find(option), std::string::npos) << option;
+  }
+}
+
+TEST(CliOptions, VersionIsTheLibrarysAndExits0) {
+  TempDir tmp;
+  auto r = e2e::run(cli({"--version"}), tmp.path());
+  EXPECT_EQ(r.exit_status, 0);
+  EXPECT_EQ(r.out, std::string("epochwatt ") + epochwatt::kVersion + "\n");
+}
+
+TEST(CliOptions, ApiKeysAreAcceptedIgnoredAndNeverEchoed) {
+  TempDir tmp;
+  auto r = e2e::run(cli({"--log_dir", tmp / "logs", "--sim-cpu", "X", "--sim-cpu-tdp", "1", "--components", "cpu",
+                         "--api_keys", "{\"electricitymaps\": \"SECRET-KEY-123\"}", "--quiet", "true"}),
+                    tmp.path());
+  EXPECT_EQ(r.exit_status, 0) << r.err;
+  EXPECT_EQ(e2e::count(r.err, "epochwatt: warning: --api_keys is accepted and ignored"), 1u) << r.err;
+  EXPECT_EQ(r.err.find("SECRET-KEY-123"), std::string::npos);
+  for (const auto& f : e2e::files_in(tmp / "logs"))
+    EXPECT_EQ(e2e::read_file(tmp / "logs/" + f).find("SECRET-KEY-123"), std::string::npos) << f;
+}
+
+}  // namespace
+
+namespace {
+
+// `devices` is a subcommand only as the very first argument; after `--` (or after options) it is
+// a command like any other.
+TEST(CliOptions, DevicesIsASubcommandOnlyAsTheFirstArgument) {
+  TempDir tmp;
+  auto sub = e2e::run(cli({"devices"}), tmp.path());
+  EXPECT_EQ(sub.exit_status, 0) << sub.err;
+  EXPECT_NE(sub.out.find("simulated"), std::string::npos) << sub.out;
+
+  auto cmd = e2e::run(cli({"--log_dir", tmp / "logs", "--sim-cpu", "X", "--sim-cpu-tdp", "1", "--components", "cpu",
+                           "--quiet", "--", "devices"}),
+                      tmp.path());
+  EXPECT_EQ(cmd.exit_status, 127);
+  EXPECT_NE(cmd.err.find("epochwatt: cannot run 'devices': "), std::string::npos) << cmd.err;
+}
+
+}  // namespace
