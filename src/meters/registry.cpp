@@ -3,6 +3,7 @@
 #include "epochwatt/errors.hpp"
 #include "meters/estimate/estimate.hpp"
 #include "meters/hwmon/hwmon.hpp"
+#include "meters/nvml/nvml.hpp"
 #include "meters/rapl/rapl.hpp"
 #include "meters/replay/replay.hpp"
 #include "meters/simulated/simulated.hpp"
@@ -45,6 +46,14 @@ Discovery discover_rapl_backend(const Options& o) {
   return meters::discover_rapl(cfg);
 }
 
+Discovery discover_nvml_backend(const Options& o) {
+  meters::NvmlConfig cfg;
+  if (!o.nvml_library.empty()) cfg.library = o.nvml_library;
+  cfg.devices_by_pid = o.devices_by_pid;
+  cfg.proc_root = o.proc_root;
+  return meters::discover_nvml(cfg);
+}
+
 Discovery discover_hwmon_backend(const Options& o) {
   meters::HwmonConfig cfg;
   cfg.drm_root = o.drm_root;
@@ -73,6 +82,10 @@ BackendRegistry make_builtin() {
          {Component::cpu, Component::dram},
          {"powercap_root", "rapl_domains"},
          discover_rapl_backend});
+  r.add({"nvml", "NVIDIA GPUs through NVML: energy counter (Volta and newer), else integrated power",
+         {Component::gpu},
+         {"nvml_library", "devices_by_pid"},
+         discover_nvml_backend});
   r.add({"hwmon", "AMD (amdgpu) and Intel (i915, xe) GPU energy or power through hwmon",
          {Component::gpu},
          {"drm_root"},

@@ -1,0 +1,77 @@
+// NVIDIA GPUs through NVML, loaded at run time (dlopen of libnvidia-ml.so.1; no CUDA at build
+// time). Each selected GPU becomes one meter: the hardware energy counter
+// (nvmlDeviceGetTotalEnergyConsumption, mJ, Volta and newer) when the GPU has one, else its power
+// readings (nvmlDeviceGetPowerUsage, mW) integrated over time. See docs/nvml.md.
+#pragma once
+
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "epochwatt/registry.hpp"
+#include "meters/sysfs/file_reader.hpp"
+
+namespace epochwatt::meters {
+
+inline constexpr const char* kNvmlDefaultLibrary = "libnvidia-ml.so.1";
+// Environment variable that overrides the default NvmlConfig::library.
+inline constexpr const char* kNvmlLibraryEnv = "EPOCHWATT_NVML_LIBRARY";
+
+struct NvmlConfig {
+  // The NVML library to dlopen: a full path, or a name the dynamic loader searches for. While it
+  // is the default, the environment variable EPOCHWATT_NVML_LIBRARY (when set and not empty)
+  // replaces it; a library chosen explicitly (Options::nvml_library, --nvml-library) wins.
+  std::string library = kNvmlDefaultLibrary;
+  // carbontracker's devices_by_pid: measure only the GPUs on which root_pid or one of its
+  // descendants runs a compute or graphics process (at discovery time; see docs/nvml.md).
+  bool devices_by_pid = false;
+  pid_t root_pid = ::getpid();
+  // Where the process tree is read (<proc_root>/<pid>/stat), through reader; injectable so that
+  // tests use a fake tree.
+  std::string proc_root = "/proc";
+  std::shared_ptr<FileReader> reader = real_file_reader();
+  // Environment lookups (EPOCHWATT_NVML_LIBRARY, CUDA_VISIBLE_DEVICES, CUDA_DEVICE_ORDER,
+  // SLURM_STEP_GPUS, SLURM_JOB_GPUS); injectable for tests. Returns nullptr when unset.
+  std::function<const char*(const char*)> getenv = ::getenv;
+};
+
+// One GPU as NVML lists it, for `epochwatt devices`.
+struct NvmlDeviceDescription {
+  unsigned int index = 0;   // NVML index (PCI bus order)
+  std::string name;         // nvmlDeviceGetName, e.g. "NVIDIA H100 80GB HBM3"
+  std::string uuid;         // "GPU-..."; empty when NVML could not say
+  bool selected = false;    // a meter measures it
+  std::string method;       // "counter", "integrated-power"; empty when not measured
+  std::string status;       // one line: how it was selected, or why it is not measured
+};
+
+struct NvmlDiscovery {
+  std::vector<std::shared_ptr<Meter>> meters;  // one per selected, measurable GPU
+  std::string library;                         // the library that was (or would be) opened
+  std::string driver_version;                  // nvmlSystemGetDriverVersion; empty if unknown
+  std::vector<NvmlDeviceDescription> devices;  // every GPU NVML lists, in index order
+  // Selection notes for the user: which rule chose the GPUs (CUDA_VISIBLE_DEVICES, SLURM_*,
+  // devices_by_pid, all), MIG instances measured on their parent, ignored entries, skipped GPUs.
+  std::vector<std::string> notes;
+  std::string reason;  // why no meter was found, with the fix; empty when meters were found
+};
+
+// Open NVML, list the GPUs, apply the selection rules and build a meter for each selected GPU.
+// Never throws for a missing library or driver: that is a reason. Thread-safe; the library is
+// opened and nvmlInit_v2 called once per process (per library path) while any meter or
+// discovery holds it, and nvmlShutdown is called and the library closed when the last goes.
+NvmlDiscovery find_nvml(const NvmlConfig& config);
+
+// find_nvml for the backend registry: the meters or the reason, and the selection notes.
+Discovery discover_nvml(const NvmlConfig& config);
+
+// The PIDs of root and all its descendants, from <proc_root>/*/stat (parent PID field). Exposed
+// for tests. A PID whose stat cannot be read (it exited meanwhile) is skipped.
+std::vector<pid_t> process_tree(pid_t root, const std::string& proc_root, const FileReader& reader);
+
+}  // namespace epochwatt::meters
