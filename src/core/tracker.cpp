@@ -248,9 +248,12 @@ void Tracker::Impl::push(Event e) {
 
 // ---------------------------------------------------------------- sampler thread
 
-void Tracker::Impl::read_meters(double t, bool all) {
+void Tracker::Impl::read_meters(double round_t, bool all) {
   for (auto& s : slots) {
-    if (s.lost || (!all && t < s.next_due)) continue;
+    if (s.lost || (!all && round_t < s.next_due)) continue;
+    // Each reading is stamped with its own time: a slow meter (NVML's energy call takes ~4 ms
+    // on an H100) must not shift the readings of the meters read after it.
+    double t = slots.size() > 1 ? clock->now() : round_t;
     s.next_due = t + s.period;
     MeterReading r;
     try {

@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <random>
 
@@ -42,24 +44,42 @@ CtLogger::CtLogger(std::shared_ptr<Clock> clock, std::ostream* console, int verb
   int id = std::uniform_int_distribution<int>(1, 999999)(rd);
   files_ = make_log_file_names(log_dir, prefix, static_cast<long>(::getpid()), id,
                                utc_file_stamp(clock_->wall()));
-  out_.open(files_.output, std::ios::out | std::ios::trunc | std::ios::binary);
-  std_.open(files_.standard, std::ios::out | std::ios::trunc | std::ios::binary);
-  if (!out_ || !std_) throw Error("cannot open log files in " + log_dir + " for writing");
+  out_ = std::fopen(files_.output.c_str(), "wbe");
+  std_ = std::fopen(files_.standard.c_str(), "wbe");
+  if (!out_ || !std_) {
+    std::string why = std::strerror(errno);
+    if (out_) std::fclose(out_);
+    if (std_) std::fclose(std_);
+    out_ = std_ = nullptr;
+    throw Error("cannot open log files in " + log_dir + " for writing: " + why);
+  }
 }
 
-CtLogger::~CtLogger() = default;
+CtLogger::~CtLogger() {
+  for (std::FILE* f : {out_, std_, err_})
+    if (f) std::fclose(f);
+}
+
+namespace {
+// One record, written whole and flushed, so a crash of the training loses nothing logged.
+void write_record(std::FILE* f, const std::string& text) {
+  if (!f) return;
+  std::fwrite(text.data(), 1, text.size(), f);
+  std::fflush(f);
+}
+}  // namespace
 
 std::string CtLogger::ts() const { return local_timestamp(clock_->wall()); }
 
 void CtLogger::output(const std::string& msg) {
   std::lock_guard lk(mu_);
   if (console_ && verbose_ > 0) *console_ << "CarbonTracker: " << msg << '\n' << std::flush;
-  if (out_.is_open()) out_ << ts() << " - CarbonTracker: " << msg << '\n' << std::flush;
+  write_record(out_, ts() + " - CarbonTracker: " + msg + "\n");
 }
 
 void CtLogger::standard(const std::string& msg) {
   std::lock_guard lk(mu_);
-  if (std_.is_open()) std_ << ts() << " - " << msg << '\n' << std::flush;
+  write_record(std_, ts() + " - " + msg + "\n");
 }
 
 void CtLogger::err(Level level, const std::string& msg, const char* thread) {
@@ -67,10 +87,9 @@ void CtLogger::err(Level level, const std::string& msg, const char* thread) {
   if (console_ && level != Level::debug)
     *console_ << "CarbonTracker: " << to_string(level) << " - " << msg << '\n' << std::flush;
   if (files_.error.empty()) return;
-  if (!err_.is_open()) err_.open(files_.error, std::ios::out | std::ios::app | std::ios::binary);
-  if (err_.is_open())
-    err_ << local_timestamp(clock_->wall(), true) << " - " << thread << " - " << to_string(level)
-         << " - " << msg << '\n' << std::flush;
+  if (!err_) err_ = std::fopen(files_.error.c_str(), "abe");
+  write_record(err_, local_timestamp(clock_->wall(), true) + " - " + thread + " - " +
+                         std::string(to_string(level)) + " - " + msg + "\n");
 }
 
 void CtLogger::console_line(const std::string& text) {
@@ -81,9 +100,8 @@ void CtLogger::console_line(const std::string& text) {
 void CtLogger::flush() {
   std::lock_guard lk(mu_);
   if (console_) console_->flush();
-  out_.flush();
-  std_.flush();
-  if (err_.is_open()) err_.flush();
+  for (std::FILE* f : {out_, std_, err_})
+    if (f) std::fflush(f);
 }
 
 }  // namespace epochwatt::detail

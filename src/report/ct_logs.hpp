@@ -4,7 +4,7 @@
 #pragma once
 
 #include <chrono>
-#include <fstream>
+#include <cstdio>
 #include <memory>
 #include <mutex>
 #include <ostream>
@@ -49,7 +49,11 @@ class CtLogger {
   std::ostream* console_;
   int verbose_;
   LogFileNames files_;
-  std::ofstream out_, std_, err_;
+  // stdio files opened with O_CLOEXEC ("e"), so that programs the training starts do not
+  // inherit them (std::ofstream cannot ask for that).
+  std::FILE* out_ = nullptr;
+  std::FILE* std_ = nullptr;
+  std::FILE* err_ = nullptr;
   std::mutex mu_;
 };
 
