@@ -91,6 +91,35 @@ std::vector<OptionSpec> make_table() {
        "Power usage effectiveness applied to predicted and actual totals (default 1.58).",
        [](ParsedArgs& o, F f, V v) { o.run.options.pue = finite_number(f, v); }},
 
+      // ---- hardware backends
+      {{"--rapl-domains"}, "LIST", "Measuring",
+       "RAPL domains to measure: package, dram, core, uncore, psys (default package,dram; a parent "
+       "and its children are never counted together).",
+       [](ParsedArgs& o, F, V v) {
+         o.run.options.rapl_domains.clear();
+         std::size_t start = 0;
+         while (start <= v.size()) {
+           std::size_t comma = v.find(',', start);
+           std::string d = v.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+           if (!d.empty()) o.run.options.rapl_domains.push_back(d);
+           if (comma == std::string::npos) break;
+           start = comma + 1;
+         }
+       }},
+      {{"--cpu-estimate-process-tree"}, "", "Measuring",
+       "Where the CPU is estimated (no RAPL), use the CPU time of the command's process tree "
+       "instead of the whole machine's utilisation.",
+       [](ParsedArgs& o, F, V) { o.run.options.estimate_process_tree = true; }},
+      {{"--nvml-library"}, "PATH", "Measuring",
+       "NVML library to load (default: EPOCHWATT_NVML_LIBRARY, else libnvidia-ml.so.1).",
+       [](ParsedArgs& o, F, V v) { o.run.options.nvml_library = v; }},
+      {{"--powercap-root"}, "DIR", "Measuring", "Where the RAPL zones are (default /sys/class/powercap).",
+       [](ParsedArgs& o, F, V v) { o.run.options.powercap_root = v; }},
+      {{"--drm-root"}, "DIR", "Measuring", "Where the hwmon GPUs are (default /sys/class/drm).",
+       [](ParsedArgs& o, F, V v) { o.run.options.drm_root = v; }},
+      {{"--proc-root"}, "DIR", "Measuring", "Where /proc is, for the estimates (default /proc).",
+       [](ParsedArgs& o, F, V v) { o.run.options.proc_root = v; }},
+
       // ---- carbon intensity
       {{"--country"}, "CC", "Carbon intensity",
        "ISO 3166-1 alpha-2 country of the run; its annual average intensity is used. "

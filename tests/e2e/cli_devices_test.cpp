@@ -91,3 +91,27 @@ TEST(CliDevices, FixPermissionsAndBadOptions) {
   EXPECT_EQ(bad.exit_status, 2);
   EXPECT_NE(bad.err.find("unknown or incomplete option '--bogus'"), std::string::npos) << bad.err;
 }
+
+TEST(CliHardware, RunUsesTheRaplCounterAndNamesIt) {
+  FakeMachine m;
+  write(m.dir / "powercap/intel-rapl:0/name", "package-0\n");
+  write(m.dir / "powercap/intel-rapl:0/energy_uj", "1000000\n");
+  write(m.dir / "powercap/intel-rapl:0/max_energy_range_uj", "262143328850\n");
+  std::vector<std::string> args{"--log-dir", m.dir / "logs", "--components", "cpu"};
+  for (auto& a : m.roots()) args.push_back(a);
+  args.insert(args.end(), {"--", "sh", "-c", "sleep 0.2"});
+  e2e::Outcome o = e2e::run(e2e::cli(args), m.dir.path());
+  ASSERT_EQ(o.exit_status, 0) << o.err;
+  std::string std_log;
+  for (const auto& f : std::filesystem::directory_iterator(m.dir / "logs")) {
+    std::string name = f.path().filename().string();
+    const std::string suffix = "_carbontracker.log";
+    if (name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      std::ifstream in(f.path());
+      std_log.assign(std::istreambuf_iterator<char>(in), {});
+    }
+  }
+  EXPECT_NE(std_log.find("The following components were found: CPU with device(s) cpu:0."), std::string::npos) << std_log;
+  EXPECT_NE(std_log.find("Power by device (W) for cpu [counter]: cpu:0=0.0"), std::string::npos) << std_log;
+  EXPECT_NE(std_log.find("RAPL energy counter " + (m.dir / "powercap") + "/intel-rapl:0/energy_uj"), std::string::npos) << std_log;
+}
