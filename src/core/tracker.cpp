@@ -10,6 +10,7 @@
 #include <cmath>
 #include <condition_variable>
 #include <deque>
+#include <filesystem>
 #include <iostream>
 #include <mutex>
 #include <thread>
@@ -555,6 +556,7 @@ void Tracker::Impl::write_json_summary(bool early_stop) {
   for (const auto& h : intensity_history) r.intensity_values.push_back(h.value.g_per_kwh);
   r.log_std = log->files().standard;
   r.log_output = log->files().output;
+  if (!r.log_std.empty() && std::filesystem::exists(log->files().error)) r.log_error = log->files().error;
   std::string err = detail::write_file_atomically(path, detail::to_json(r));
   if (!err.empty()) log->err(Level::warning, "JSON summary not written: " + err, kSamplerThread);
 }
@@ -568,8 +570,9 @@ Tracker::Tracker(Options options) : impl_(std::make_unique<Impl>(std::move(optio
   d.discover();
   if (d.slots.empty()) {
     std::string msg =
-        "No components were available. epochwatt measures Intel/AMD CPUs through RAPL, NVIDIA GPUs "
-        "through NVML, and simulated or replayed meters; run `epochwatt devices` for the reasons.";
+        "No components were available. epochwatt measures CPUs through RAPL or an estimate, NVIDIA "
+        "GPUs through NVML, AMD and Intel GPUs through hwmon, and simulated or replayed meters; "
+        "run `epochwatt devices` for the reasons.";
     if (!d.opt.ignore_errors) {
       d.log->err(Level::critical, msg);
       throw Error(msg);
@@ -622,6 +625,7 @@ Tracker::~Tracker() {
 void Tracker::epoch_start() {
   Impl& d = *impl_;
   double t = d.clock->now();
+  bool started = false;
   {
     std::lock_guard lk(d.mu);
     if (d.shut_down) return;
@@ -629,9 +633,12 @@ void Tracker::epoch_start() {
       d.in_epoch = true;
       d.started_epochs++;
       d.push({Impl::EventKind::start, t, d.started_epochs});
-      d.wake.notify_one();
-      return;
+      started = true;
     }
+  }
+  if (started) {
+    d.wake.notify_one();  // after unlocking, as epoch_end() does: the sampler need not wait for us
+    return;
   }
   d.usage_error("epoch_start() called while epoch " + std::to_string(d.started_epochs) +
                 " is still open; call epoch_end() first.");

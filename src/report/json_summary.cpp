@@ -61,7 +61,9 @@ std::string to_json(const RunRecord& r) {
                   {"epochs_planned", r.epochs_planned},
                   {"epochs_before_pred", r.epochs_before_pred},
                   {"monitor_epochs", r.monitor_epochs},
-                  {"log_files", {{"standard", r.log_std}, {"output", r.log_output}}}};
+                  {"log_files", {{"standard", r.log_std},
+                                 {"output", r.log_output},
+                                 {"error", r.log_error.empty() ? ordered_json(nullptr) : ordered_json(r.log_error)}}}};
   ordered_json epochs = ordered_json::array();
   for (const auto& e : r.epochs) {
     ordered_json by_component = ordered_json::object();

@@ -29,7 +29,7 @@ struct RunRecord {
   IntensityValue intensity;                   // the source used
   std::vector<double> intensity_values;       // every value held during the run
   std::vector<std::string> warnings;
-  std::string log_std, log_output;
+  std::string log_std, log_output, log_error;  // log_error empty when nothing was logged there
 };
 
 // Serialise (locale-independent numbers). Pretty-printed with two-space indents.

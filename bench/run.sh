@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# `make bench`: runs the benchmarks with 10 repetitions and prints the median of each.
+# docs/performance.md records the figures this printed and explains what each one measures.
+#
+# usage: bench/run.sh BUILD_DIR [extra benchmark flags, e.g. --benchmark_filter=EpochStartEnd]
+set -euo pipefail
+
+BUILD="${1:-build}"
+shift || true
+BIN="$BUILD/bench/bench_tracker"
+JSON="$BUILD/bench/bench_tracker.json"
+
+if [ ! -x "$BIN" ]; then
+  echo "bench: $BIN not found; build first (make build, or cmake --build $BUILD)" >&2
+  exit 1
+fi
+
+echo "== machine: $(nproc) CPU(s), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+console="$(mktemp)"
+trap 'rm -f "$console"' EXIT
+
+"$BIN" --benchmark_repetitions=10 --benchmark_report_aggregates_only=true \
+  --benchmark_out="$JSON" --benchmark_out_format=json "$@" | tee "$console"
+
+echo
+echo "== medians of 10 repetitions (wall-clock time per iteration; full results in $JSON)"
+awk '$1 ~ /_median$/ {
+  name = $1; sub(/_median$/, "", name)
+  extra = ""; for (i = 7; i <= NF; i++) extra = extra " " $i  # user counters, e.g. per_epoch
+  printf "  %-72s %10s %-3s%s\n", name, $2, $3, extra
+}' "$console"
+
+# Accuracy of power sampling against the energy counter (H100 trace) and the sampler's cost per
+# round with 8 GPUs and 2 RAPL sockets, on the test suite's fake NVML.
+if [ -x "$BUILD/bench/bench_nvml_sampling" ]; then
+  echo
+  echo "== $BUILD/bench/bench_nvml_sampling"
+  "$BUILD/bench/bench_nvml_sampling"
+fi
