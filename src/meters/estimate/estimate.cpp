@@ -11,6 +11,7 @@
 
 #include "core/format.hpp"
 #include "meters/estimate/tdp_table.hpp"
+#include "meters/simulated/simulated.hpp"
 
 namespace epochwatt::meters {
 namespace {
@@ -148,30 +149,6 @@ class CpuEstimateMeter final : public Meter {
   double last_t_ = 0, last_busy_ = 0, last_total_ = 0, joules_ = 0;
 };
 
-class DramEstimateMeter final : public Meter {
- public:
-  DramEstimateMeter(double gb, double watts) : watts_(watts) {
-    info_.id = "estimate:dram";
-    info_.detail = detail::fixed(gb, 2) + " GB installed x " + detail::shortest_fixed(kDramWattsPerGb) +
-                   " W/GB = " + detail::fixed(watts, 2) + " W, constant";
-    info_.component = Component::dram;
-    info_.device_name = "dram:estimate";
-    info_.method = Method::estimate;
-  }
-  const MeterInfo& info() const override { return info_; }
-  void open(double t) override { t0_ = t; }
-  MeterReading read(double t) override {
-    MeterReading r;
-    r.joules = t > t0_ ? watts_ * (t - t0_) : 0.0;
-    return r;
-  }
-
- private:
-  MeterInfo info_;
-  double watts_;
-  double t0_ = 0;
-};
-
 }  // namespace
 
 CpuEstimateBasis cpu_estimate_basis(const EstimateConfig& c) {
@@ -219,7 +196,17 @@ Discovery discover_estimate(const EstimateConfig& c, bool cpu, bool dram) {
   if (cpu) d.meters.push_back(std::make_shared<CpuEstimateMeter>(c, cpu_estimate_basis(c)));
   if (dram) {
     double gb = installed_memory_gb(c);
-    if (gb > 0) d.meters.push_back(std::make_shared<DramEstimateMeter>(gb, gb * kDramWattsPerGb));
+    if (gb > 0) {
+      MeterInfo info;
+      info.id = "estimate:dram";
+      info.component = Component::dram;
+      info.device_name = "dram:estimate";
+      info.method = Method::estimate;
+      double watts = gb * kDramWattsPerGb;
+      info.detail = detail::fixed(gb, 2) + " GB installed x " + detail::shortest_fixed(kDramWattsPerGb) +
+                    " W/GB = " + detail::fixed(watts, 2) + " W, constant";
+      d.meters.push_back(make_constant_power_meter(std::move(info), watts));
+    }
     else if (!cpu) d.reason = "cannot read installed memory from " + c.proc_root + "/meminfo";
   }
   return d;

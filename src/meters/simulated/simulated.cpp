@@ -3,14 +3,9 @@
 namespace epochwatt::meters {
 namespace {
 
-class SimulatedMeter final : public Meter {
+class ConstantPowerMeter final : public Meter {
  public:
-  SimulatedMeter(Component component, std::string device_name, double watts) : watts_(watts) {
-    info_.id = std::string("sim:") + std::string(to_string(component));
-    info_.component = component;
-    info_.device_name = std::move(device_name);
-    info_.method = Method::simulated;
-  }
+  ConstantPowerMeter(MeterInfo info, double watts) : info_(std::move(info)), watts_(watts) {}
   const MeterInfo& info() const override { return info_; }
   void open(double t) override { t_open_ = t; }
   MeterReading read(double t) override {
@@ -27,9 +22,18 @@ class SimulatedMeter final : public Meter {
 
 }  // namespace
 
+std::shared_ptr<Meter> make_constant_power_meter(MeterInfo info, double watts) {
+  return std::make_shared<ConstantPowerMeter>(std::move(info), watts);
+}
+
 std::shared_ptr<Meter> make_simulated_meter(Component component, std::string device_name,
                                             double watts) {
-  return std::make_shared<SimulatedMeter>(component, std::move(device_name), watts);
+  MeterInfo info;
+  info.id = std::string("sim:") + std::string(to_string(component));
+  info.component = component;
+  info.device_name = std::move(device_name);
+  info.method = Method::simulated;
+  return make_constant_power_meter(std::move(info), watts);
 }
 
 }  // namespace epochwatt::meters
