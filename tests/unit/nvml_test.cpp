@@ -798,3 +798,13 @@ TEST(nvmlTracker, IntegratedPowerOnH100TraceIsReportedAgainstTheCounter) {
   std::printf("total  %11.1f  %38.1f  %+.3f %%   (%d reads)\n", total_ref, total, 100 * (total - total_ref) / total_ref,
               run.reads);
 }
+
+// The registry's discovery carries the driver version first among its notes, for
+// `epochwatt devices`.
+TEST(nvml, DiscoveryNamesTheDriverVersion) {
+  Scenario s(kFourGpus);
+  Discovery d = discover_nvml(config());
+  ASSERT_EQ(d.meters.size(), 4u);
+  ASSERT_FALSE(d.notes.empty());
+  EXPECT_EQ(d.notes.front(), std::string("NVIDIA driver 580.159.04 (") + FAKE_NVML_LIBRARY + ")");
+}

@@ -708,6 +708,8 @@ Discovery discover_nvml(const NvmlConfig& config) {
   d.meters = std::move(found.meters);
   d.reason = std::move(found.reason);
   d.notes = std::move(found.notes);
+  if (!found.driver_version.empty())
+    d.notes.insert(d.notes.begin(), "NVIDIA driver " + found.driver_version + " (" + found.library + ")");
   return d;
 }
 
