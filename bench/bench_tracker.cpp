@@ -132,7 +132,13 @@ void move_new_threads_to_sched_other(const std::set<pid_t>& before) {
 // back-to-back case mostly avoids because its sampler never sleeps. Manual timing: the iteration
 // time is the sum of the two calls, without the flush() and the sleep that prepare each one.
 // With sampler_sched_other the sampler runs under SCHED_OTHER, as before commit 6ac4345.
-void BM_EpochStartEnd_Idle(benchmark::State& state, bool sampler_sched_other) {
+//
+// start_gap_us is the time between the previous epoch's end and epoch_start(). Within 10 ms of the
+// previous boundary's reading, epoch_start() does not wake the sampler (the boundary is bracketed
+// by that reading and the next poll, see Tracker::epoch_start): the `library` row, epochs back to
+// back. `library_gap_20ms` starts each epoch 20 ms after the previous one ended (a loop that
+// validates or checkpoints between epochs), so both calls wake the sampler.
+void BM_EpochStartEnd_Idle(benchmark::State& state, bool sampler_sched_other, int start_gap_us) {
   NullStream null;
   const auto before = thread_ids();
   epochwatt::Tracker tracker(live_options(&null.stream));
@@ -143,16 +149,16 @@ void BM_EpochStartEnd_Idle(benchmark::State& state, bool sampler_sched_other) {
     tracker.flush();
     move_new_threads_to_sched_other(before);
   }
-  auto until_sampler_sleeps = [&tracker] {
-    tracker.flush();                                               // every boundary processed
-    std::this_thread::sleep_for(std::chrono::microseconds(200));  // ... and the sampler waits again
+  auto until_sampler_sleeps = [&tracker](int us) {
+    tracker.flush();                                              // every boundary processed
+    std::this_thread::sleep_for(std::chrono::microseconds(us));  // ... and the sampler waits again
   };
   for (auto _ : state) {
-    until_sampler_sleeps();
+    until_sampler_sleeps(start_gap_us);
     auto t0 = std::chrono::steady_clock::now();
     tracker.epoch_start();
     auto t1 = std::chrono::steady_clock::now();
-    until_sampler_sleeps();
+    until_sampler_sleeps(200);
     auto t2 = std::chrono::steady_clock::now();
     bool go_on = tracker.epoch_end();
     auto t3 = std::chrono::steady_clock::now();
@@ -161,9 +167,11 @@ void BM_EpochStartEnd_Idle(benchmark::State& state, bool sampler_sched_other) {
   }
   tracker.stop();
 }
-BENCHMARK_CAPTURE(BM_EpochStartEnd_Idle, library, false)
+BENCHMARK_CAPTURE(BM_EpochStartEnd_Idle, library, false, 200)
     ->Unit(benchmark::kNanosecond)->UseManualTime()->Iterations(2000);
-BENCHMARK_CAPTURE(BM_EpochStartEnd_Idle, sampler_sched_other, true)
+BENCHMARK_CAPTURE(BM_EpochStartEnd_Idle, library_gap_20ms, false, 20000)
+    ->Unit(benchmark::kNanosecond)->UseManualTime()->Iterations(200);
+BENCHMARK_CAPTURE(BM_EpochStartEnd_Idle, sampler_sched_other, true, 200)
     ->Unit(benchmark::kNanosecond)->UseManualTime()->Iterations(2000);
 
 // (b) Mirror of Tracker::Impl::Slot and Tracker::Impl::read_meters (src/core/tracker.cpp, as of
