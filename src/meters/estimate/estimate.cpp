@@ -12,6 +12,7 @@
 #include "core/format.hpp"
 #include "meters/estimate/tdp_table.hpp"
 #include "meters/simulated/simulated.hpp"
+#include "meters/sysfs/process_tree.hpp"
 
 namespace epochwatt::meters {
 namespace {
@@ -45,49 +46,19 @@ int thread_count(const EstimateConfig& c) {
   return n > 0 ? n : 1;
 }
 
-// Fields of /proc/PID/stat after the command name: state ppid ... utime(14) stime(15) cutime(16) cstime(17).
-struct ProcStat {
-  pid_t ppid = 0;
-  double ticks = 0;
-};
-bool read_proc_stat(const EstimateConfig& c, const std::string& pid, ProcStat* out) {
-  auto text = c.reader->read(c.proc_root + "/" + pid + "/stat").text;
-  if (!text) return false;
-  auto close = text->rfind(')');
-  if (close == std::string::npos) return false;
-  std::istringstream in(text->substr(close + 1));
-  std::string f[16];
-  for (auto& x : f)
-    if (!(in >> x)) return false;
-  // f[0]=state f[1]=ppid ... f[11]=utime f[12]=stime f[13]=cutime f[14]=cstime
-  try {
-    out->ppid = static_cast<pid_t>(std::stol(f[1]));
-    out->ticks = std::stod(f[11]) + std::stod(f[12]) + std::stod(f[13]) + std::stod(f[14]);
-  } catch (...) {
-    return false;
-  }
-  return true;
-}
-
-// CPU ticks of a process and all its descendants (children that exited and were waited for are
-// in their parent's cutime/cstime).
+// CPU ticks of a process and all its descendants: utime + stime + cutime + cstime (children that
+// exited and were waited for are in their parent's cutime/cstime).
 double tree_ticks(const EstimateConfig& c, pid_t root) {
-  int err = 0;
-  std::map<pid_t, ProcStat> procs;
-  for (const auto& name : c.reader->list(c.proc_root, &err)) {
-    if (name.empty() || !std::isdigit(static_cast<unsigned char>(name[0]))) continue;
-    ProcStat s;
-    if (read_proc_stat(c, name, &s)) procs[static_cast<pid_t>(std::stol(name))] = s;
-  }
-  std::set<pid_t> tree{root};
-  for (bool grew = true; grew;) {
-    grew = false;
-    for (const auto& [pid, s] : procs)
-      if (!tree.count(pid) && tree.count(s.ppid)) grew = tree.insert(pid).second || grew;
-  }
   double ticks = 0;
-  for (pid_t p : tree)
-    if (auto it = procs.find(p); it != procs.end()) ticks += it->second.ticks;
+  for (pid_t pid : process_tree(root, c.proc_root, *c.reader)) {
+    auto f = proc_stat_fields(pid, c.proc_root, *c.reader);
+    if (!f || f->size() < 15) continue;
+    try {
+      ticks += std::stod((*f)[11]) + std::stod((*f)[12]) + std::stod((*f)[13]) + std::stod((*f)[14]);
+    } catch (const std::exception&) {
+      // a malformed line counts nothing
+    }
+  }
   return ticks;
 }
 

@@ -528,41 +528,6 @@ std::string read_string(nvmlReturn_t (*fn)(nvmlDevice_t, char*, unsigned int), n
 
 }  // namespace
 
-// ---------------------------------------------------------------- process tree
-
-std::vector<pid_t> process_tree(pid_t root, const std::string& proc_root, const FileReader& reader) {
-  int err = 0;
-  std::unordered_map<pid_t, std::vector<pid_t>> children;
-  for (const auto& name : reader.list(proc_root, &err)) {
-    auto pid = parse_index(name);
-    if (!pid) continue;
-    ReadResult r = reader.read(proc_root + "/" + name + "/stat");
-    if (!r.text) continue;  // exited meanwhile, or hidden
-    // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so parse after the last ')'.
-    const std::string& s = *r.text;
-    std::size_t close = s.rfind(')');
-    if (close == std::string::npos) continue;
-    std::size_t p = close + 1;
-    while (p < s.size() && s[p] == ' ') ++p;
-    while (p < s.size() && s[p] != ' ') ++p;  // state
-    while (p < s.size() && s[p] == ' ') ++p;
-    std::size_t q = p;
-    while (q < s.size() && s[q] >= '0' && s[q] <= '9') ++q;
-    auto ppid = parse_index(std::string_view(s).substr(p, q - p));
-    if (!ppid) continue;
-    children[static_cast<pid_t>(*ppid)].push_back(static_cast<pid_t>(*pid));
-  }
-  std::vector<pid_t> out{root};
-  std::set<pid_t> seen{root};
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    auto it = children.find(out[i]);
-    if (it == children.end()) continue;
-    for (pid_t c : it->second)
-      if (seen.insert(c).second) out.push_back(c);
-  }
-  return out;
-}
-
 // ---------------------------------------------------------------- discovery
 
 NvmlDiscovery find_nvml(const NvmlConfig& cfg) {

@@ -15,6 +15,7 @@
 
 #include "epochwatt/registry.hpp"
 #include "meters/sysfs/file_reader.hpp"
+#include "meters/sysfs/process_tree.hpp"
 
 namespace epochwatt::meters {
 
@@ -70,8 +71,6 @@ NvmlDiscovery find_nvml(const NvmlConfig& config);
 // find_nvml for the backend registry: the meters or the reason, and the selection notes.
 Discovery discover_nvml(const NvmlConfig& config);
 
-// The PIDs of root and all its descendants, from <proc_root>/*/stat (parent PID field). Exposed
-// for tests. A PID whose stat cannot be read (it exited meanwhile) is skipped.
-std::vector<pid_t> process_tree(pid_t root, const std::string& proc_root, const FileReader& reader);
+// process_tree() (the PIDs of root and its descendants) lives in meters/sysfs/process_tree.hpp.
 
 }  // namespace epochwatt::meters
