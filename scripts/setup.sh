@@ -8,6 +8,8 @@ PACKAGES=(
   googletest libgtest-dev libgmock-dev  # tests
   libbenchmark-dev                   # bench/
   nlohmann-json3-dev                 # JSON
+  libcurl4-openssl-dev               # HTTP for the live intensity providers
+  libcpp-httplib-dev                 # local HTTP servers in the tests
   python3                            # tests/compat: the original parser's rules
   locales                            # a de_DE.UTF-8 locale for the locale-independence test
 )
