@@ -2,39 +2,20 @@
 // 127.0.0.1 (cpp-httplib, started by the test), answering with bodies shaped like the API's
 // documented ones, and with every failure a provider must survive.
 #include <gtest/gtest.h>
-#include <httplib.h>
 
 #include <atomic>
 #include <chrono>
 #include <thread>
 
 #include "intensity/providers/carbonintensity_uk.hpp"
+#include "unit/local_http_server.hpp"
 
 using namespace epochwatt;
 using namespace epochwatt::detail;
 
 namespace {
 
-// A server on 127.0.0.1 and a free port, running on its own thread for the test's lifetime.
-class LocalServer {
- public:
-  LocalServer() {
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  ~LocalServer() {
-    server_.stop();
-    thread_.join();
-  }
-  httplib::Server& server() { return server_; }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-
- private:
-  httplib::Server server_;
-  int port_ = 0;
-  std::thread thread_;
-};
+using testing_support::LocalServer;
 
 CarbonIntensityUkConfig config_for(const LocalServer& s) {
   CarbonIntensityUkConfig c;

@@ -4,6 +4,8 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "intensity/http_json.hpp"
+
 #include "core/format.hpp"
 
 namespace epochwatt::detail {
@@ -116,22 +118,9 @@ class CarbonIntensityUk final : public IntensityProvider {
     HttpRequest req = cfg_.request_template;
     req.url = cfg_.base_url + path;
     req.headers = {{"Accept", "application/json"}};
-    HttpResponse res = cfg_.http->get(req);
-    if (!res.error.empty()) {
-      set(why, res.error + " after " + std::to_string(res.attempts) + " attempt(s)");
-      return std::nullopt;
-    }
-    if (res.status < 200 || res.status >= 300) {
-      set(why, "HTTP " + std::to_string(res.status) + " after " + std::to_string(res.attempts) + " attempt(s)");
-      return std::nullopt;
-    }
-    json body = json::parse(res.body, nullptr, false);
-    if (body.is_discarded() || !body.is_object()) {
-      set(why, "answer is not a JSON object (" + std::to_string(res.body.size()) + " bytes)");
-      return std::nullopt;
-    }
-    return body;
+    return get_json_object(*cfg_.http, req, why);
   }
+
 
   CarbonIntensityUkConfig cfg_;
 };
