@@ -6,14 +6,44 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace epochwatt {
 
-// Where the run is, and which rule said so (for reports).
+// Where the run is, and which rule said so (for reports). Providers read the fields they need:
+// Electricity Maps the zone or the coordinates, carbonintensity.org.uk the postcode or region id,
+// Energi Data Service the zone (DK-DK1/DK-DK2), the tables the country or the cloud region.
 struct Location {
-  std::string country;  // ISO 3166-1 alpha-2, upper case; empty when unknown
-  std::string rule;     // "option", "env:EPOCHWATT_COUNTRY", "none"
-  std::string address() const { return country.empty() ? "Unknown" : country; }
+  std::string country;   // ISO 3166-1 alpha-2, upper case; empty when unknown
+  std::string zone;      // Electricity Maps zone id ("DE", "DK-DK1", "US-CAL-CISO"); empty: country
+  std::string postcode;  // Great Britain: outward postcode ("RG10")
+  int gb_region_id = 0;  // carbonintensity.org.uk region id 1..17; 0: none
+  std::optional<double> lat, lon;
+  std::string cloud;     // "provider:region", e.g. "gcp:europe-west1"
+  std::string city, region;  // from IP geolocation, for the address only
+  // Which rule located the run: "option", "env:EPOCHWATT_COUNTRY" (or another variable),
+  // "config:PATH", "ip-geolocation", "ip-geolocation (cached)", "none".
+  std::string rule = "none";
+  // "{city}, {region}, {country}" where known (carbontracker's form), else the country, else the
+  // zone or cloud region, else "Unknown".
+  std::string address() const {
+    std::string out;
+    for (const std::string* part : {&city, &region, &country})
+      if (!part->empty()) out += (out.empty() ? "" : ", ") + *part;
+    if (out.empty()) out = !zone.empty() ? zone : !cloud.empty() ? cloud : "Unknown";
+    return out;
+  }
+  static Location of_country(std::string alpha2, std::string rule) {
+    Location l;
+    l.country = std::move(alpha2);
+    l.rule = std::move(rule);
+    return l;
+  }
+  bool located() const {
+    return !country.empty() || !zone.empty() || !postcode.empty() || gb_region_id > 0 || (lat && lon) ||
+           !cloud.empty();
+  }
 };
 
 struct IntensityValue {
@@ -22,6 +52,25 @@ struct IntensityValue {
   std::string description;  // one line for people, with the data's origin and year
   bool live = false;        // came from a live provider (stored in carbontracker's list)
   bool forecast = false;    // a forecast over the requested window
+  std::chrono::system_clock::time_point at{};  // when the value applies (epoch 0: unknown)
+};
+
+// One period of a forecast: `g_per_kwh` holds from `start` for `period_s` seconds.
+struct IntensityPoint {
+  std::chrono::system_clock::time_point start;
+  double period_s = 1800.0;
+  double g_per_kwh = 0.0;
+};
+
+// A provider's forecast as a series (ordered by start, periods do not overlap).
+struct IntensityForecast {
+  std::vector<IntensityPoint> points;
+  std::string source;       // as IntensityValue::source
+  std::string description;
+  std::chrono::system_clock::time_point fetched{};
+  // Time-weighted mean over [from, to); nullopt when the series does not cover any of it.
+  std::optional<double> mean(std::chrono::system_clock::time_point from,
+                             std::chrono::system_clock::time_point to) const;
 };
 
 // Thread-safety: a provider may be called from the tracker's background thread; implementations
@@ -37,6 +86,15 @@ class IntensityProvider {
                                                  std::chrono::system_clock::time_point from,
                                                  double duration_s, std::string* why) {
     (void)where, (void)from, (void)duration_s;
+    if (why) *why = name() + " has no forecast";
+    return std::nullopt;
+  }
+  // The forecast series over [from, to) (periods overlapping it); default: no forecast.
+  virtual std::optional<IntensityForecast> forecast_series(const Location& where,
+                                                           std::chrono::system_clock::time_point from,
+                                                           std::chrono::system_clock::time_point to,
+                                                           std::string* why) {
+    (void)where, (void)from, (void)to;
     if (why) *why = name() + " has no forecast";
     return std::nullopt;
   }

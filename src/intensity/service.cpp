@@ -1,6 +1,7 @@
 #include "intensity/service.hpp"
 
 #include <cctype>
+#include <algorithm>
 #include <cstdlib>
 
 #include "core/format.hpp"
@@ -47,14 +48,42 @@ std::string upper(std::string s) {
 }
 
 }  // namespace
+}  // namespace epochwatt::detail
+
+namespace epochwatt {
+std::optional<double> IntensityForecast::mean(std::chrono::system_clock::time_point from,
+                                              std::chrono::system_clock::time_point to) const {
+  double weighted = 0, covered = 0;
+  for (const auto& p : points) {
+    auto p_end = p.start + std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                               std::chrono::duration<double>(p.period_s));
+    auto a = std::max(from, p.start);
+    auto b = std::min(to, p_end);
+    if (b <= a) continue;
+    double s = std::chrono::duration<double>(b - a).count();
+    weighted += s * p.g_per_kwh;
+    covered += s;
+  }
+  if (covered <= 0) return std::nullopt;
+  return weighted / covered;
+}
+}  // namespace epochwatt
+
+namespace epochwatt::detail {
 
 std::shared_ptr<IntensityProvider> make_fixed_provider(double g) { return std::make_shared<FixedProvider>(g); }
 std::shared_ptr<IntensityProvider> make_embedded_table_provider() { return std::make_shared<EmbeddedTableProvider>(); }
 
 Location resolve_location(const Options& o) {
-  if (!o.country.empty()) return {upper(o.country), "option"};
-  if (const char* env = std::getenv("EPOCHWATT_COUNTRY"); env && *env) return {upper(env), "env:EPOCHWATT_COUNTRY"};
-  return {"", "none"};
+  Location loc;
+  if (!o.country.empty()) {
+    loc.country = upper(o.country);
+    loc.rule = "option";
+  } else if (const char* env = std::getenv("EPOCHWATT_COUNTRY"); env && *env) {
+    loc.country = upper(env);
+    loc.rule = "env:EPOCHWATT_COUNTRY";
+  }
+  return loc;
 }
 
 IntensityService::IntensityService(const Options& o) : location_(resolve_location(o)) {

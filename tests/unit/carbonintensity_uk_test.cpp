@@ -43,7 +43,7 @@ const char* kRegionalWindow = R"({"data":{"regionid":12,"shortname":"South Engla
   {"from":"2026-11-26T12:00Z","to":"2026-11-26T12:30Z","intensity":{"forecast":50,"index":"low"}},
   {"from":"2026-11-26T12:30Z","to":"2026-11-26T13:00Z","intensity":{"forecast":70,"index":"low"}}]}})";
 
-Location gb() { return {"GB", "option"}; }
+Location gb() { return Location::of_country("GB", "option"); }
 
 }  // namespace
 
@@ -211,6 +211,6 @@ TEST(CarbonIntensityUk, OtherCountriesAreNotCovered) {
   CarbonIntensityUkConfig c;
   c.base_url = "http://127.0.0.1:1";
   std::string why;
-  EXPECT_FALSE(make_carbonintensity_uk_provider(c)->current({"DK", "option"}, &why));
+  EXPECT_FALSE(make_carbonintensity_uk_provider(c)->current(Location::of_country("DK", "option"), &why));
   EXPECT_EQ(why, "covers Great Britain only, not DK");
 }

@@ -35,7 +35,7 @@ std::string records(std::initializer_list<std::pair<const char*, double>> rows) 
   return s + "]}";
 }
 
-Location dk() { return {"DK", "option"}; }
+Location dk() { return Location::of_country("DK", "option"); }
 
 }  // namespace
 
@@ -114,7 +114,7 @@ TEST(EnergiDataService, BadAnswersAndOtherCountries) {
   }
   LocalServer s;
   std::string why;
-  EXPECT_FALSE(make_energidataservice_provider(config_for(s))->current({"GB", "option"}, &why));
+  EXPECT_FALSE(make_energidataservice_provider(config_for(s))->current(Location::of_country("GB", "option"), &why));
   EXPECT_EQ(why, "covers Denmark only, not GB");
   EXPECT_FALSE(make_energidataservice_provider(config_for(s, "DK3"))->current(dk(), &why));
   EXPECT_EQ(why, "unknown price area 'DK3' (DK1 or DK2)");
