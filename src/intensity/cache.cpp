@@ -18,18 +18,18 @@ namespace epochwatt::detail {
 namespace {
 
 using nlohmann::json;
-using Clock = std::chrono::system_clock;
+using SysClock = std::chrono::system_clock;
 
 constexpr const char* kFormat = "epochwatt-intensity-cache";
 constexpr int kVersion = 1;
 // A cache file larger than this is not ours (a forecast of a week in 5-minute periods is ~200 KiB).
 constexpr off_t kMaxEntryBytes = 4 * 1024 * 1024;
 
-std::int64_t to_ms(Clock::time_point t) {
+std::int64_t to_ms(SysClock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
-Clock::time_point from_ms(std::int64_t ms) {
-  return Clock::time_point(std::chrono::duration_cast<Clock::duration>(std::chrono::milliseconds(ms)));
+SysClock::time_point from_ms(std::int64_t ms) {
+  return SysClock::time_point(std::chrono::duration_cast<SysClock::duration>(std::chrono::milliseconds(ms)));
 }
 
 std::string errno_text(int err) { return std::strerror(err); }
@@ -112,7 +112,7 @@ bool read_point(const json& p, IntensityPoint* out) {
   return true;
 }
 
-json header(const char* kind, Clock::time_point fetched) {
+json header(const char* kind, SysClock::time_point fetched) {
   return json{{"format", kFormat}, {"version", kVersion}, {"kind", kind}, {"fetched_ms", to_ms(fetched)},
               {"fetched", utc_iso8601(fetched)}};
 }
@@ -128,11 +128,11 @@ std::optional<json> parse_entry(const std::string& text, const char* kind, const
   return j;
 }
 
-Clock::time_point point_end(const IntensityPoint& p) {
-  return p.start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(p.period_s));
+SysClock::time_point point_end(const IntensityPoint& p) {
+  return p.start + std::chrono::duration_cast<SysClock::duration>(std::chrono::duration<double>(p.period_s));
 }
 
-bool fresh(Clock::time_point fetched, Clock::time_point now, double ttl_s) {
+bool fresh(SysClock::time_point fetched, SysClock::time_point now, double ttl_s) {
   if (!(ttl_s > 0) || fetched > now) return false;
   return std::chrono::duration<double>(now - fetched).count() < ttl_s;
 }
@@ -232,7 +232,7 @@ void IntensityCache::write_entry(const std::string& path, const std::string& con
   }
 }
 
-std::optional<CachedIntensity> IntensityCache::get_current_entry(const std::string& key, Clock::time_point now,
+std::optional<CachedIntensity> IntensityCache::get_current_entry(const std::string& key, SysClock::time_point now,
                                                                  double ttl_s) const {
   std::string path = entry_path("current", key);
   auto text = read_entry(path);
@@ -256,14 +256,14 @@ std::optional<CachedIntensity> IntensityCache::get_current_entry(const std::stri
   return out;
 }
 
-std::optional<IntensityValue> IntensityCache::get_current(const std::string& key, Clock::time_point now,
+std::optional<IntensityValue> IntensityCache::get_current(const std::string& key, SysClock::time_point now,
                                                           double ttl_s) const {
   auto e = get_current_entry(key, now, ttl_s);
   if (!e) return std::nullopt;
   return e->value;
 }
 
-void IntensityCache::put_current(const std::string& key, const IntensityValue& v, Clock::time_point now) {
+void IntensityCache::put_current(const std::string& key, const IntensityValue& v, SysClock::time_point now) {
   if (!std::isfinite(v.g_per_kwh) || v.g_per_kwh < 0) return;
   json j = header("current", now);
   j["key"] = key;
@@ -272,7 +272,7 @@ void IntensityCache::put_current(const std::string& key, const IntensityValue& v
   write_entry(entry_path("current", key), j.dump(1) + "\n");
 }
 
-std::optional<IntensityForecast> IntensityCache::get_forecast(const std::string& key, Clock::time_point now) const {
+std::optional<IntensityForecast> IntensityCache::get_forecast(const std::string& key, SysClock::time_point now) const {
   std::string path = entry_path("forecast", key);
   auto text = read_entry(path);
   if (!text) return std::nullopt;
@@ -295,7 +295,7 @@ std::optional<IntensityForecast> IntensityCache::get_forecast(const std::string&
     return std::nullopt;
   }
   std::sort(f.points.begin(), f.points.end(), [](const auto& a, const auto& b) { return a.start < b.start; });
-  Clock::time_point end{};
+  SysClock::time_point end{};
   for (const auto& p : f.points) end = std::max(end, point_end(p));
   if (end <= now) return std::nullopt;  // expired
   f.source = *string_at(*j, "source");
@@ -319,7 +319,7 @@ void IntensityCache::put_forecast(const std::string& key, const IntensityForecas
   write_entry(entry_path("forecast", key), j.dump(1) + "\n");
 }
 
-std::optional<Location> IntensityCache::get_location(Clock::time_point now, double ttl_s) const {
+std::optional<Location> IntensityCache::get_location(SysClock::time_point now, double ttl_s) const {
   std::string path = dir_ + "/location.json";
   auto text = read_entry(path);
   if (!text) return std::nullopt;
@@ -349,7 +349,7 @@ std::optional<Location> IntensityCache::get_location(Clock::time_point now, doub
   return loc;
 }
 
-void IntensityCache::put_location(const Location& loc, Clock::time_point now) {
+void IntensityCache::put_location(const Location& loc, SysClock::time_point now) {
   if (!loc.located()) return;
   json l{{"country", loc.country}, {"zone", loc.zone},   {"postcode", loc.postcode}, {"gb_region_id", loc.gb_region_id},
          {"cloud", loc.cloud},     {"city", loc.city},   {"region", loc.region},     {"rule", loc.rule}};
@@ -381,13 +381,13 @@ std::string cache_key(const std::string& provider_name, const Location& where) {
 
 namespace {
 
-std::string from_cache_note(Clock::time_point fetched) {
-  if (fetched == Clock::time_point{}) return " (from the cache)";
+std::string from_cache_note(SysClock::time_point fetched) {
+  if (fetched == SysClock::time_point{}) return " (from the cache)";
   return " (from the cache; fetched " + utc_iso8601(fetched) + ")";
 }
 
 // The periods of f that overlap [from, to).
-IntensityForecast clipped(const IntensityForecast& f, Clock::time_point from, Clock::time_point to) {
+IntensityForecast clipped(const IntensityForecast& f, SysClock::time_point from, SysClock::time_point to) {
   IntensityForecast out = f;
   out.points.clear();
   for (const auto& p : f.points)
@@ -395,9 +395,9 @@ IntensityForecast clipped(const IntensityForecast& f, Clock::time_point from, Cl
   return out;
 }
 
-bool covers(const IntensityForecast& f, Clock::time_point from, Clock::time_point to) {
+bool covers(const IntensityForecast& f, SysClock::time_point from, SysClock::time_point to) {
   if (f.points.empty() || f.points.front().start > from) return false;
-  Clock::time_point reached = f.points.front().start;
+  SysClock::time_point reached = f.points.front().start;
   for (const auto& p : f.points) {
     if (p.start > reached) return false;  // a gap
     reached = std::max(reached, point_end(p));
@@ -411,7 +411,7 @@ class CachedProvider final : public IntensityProvider {
   CachedProvider(std::shared_ptr<IntensityProvider> inner, std::shared_ptr<IntensityCache> cache, double ttl_s,
                  bool offline, SystemClockFn now)
       : inner_(std::move(inner)), cache_(std::move(cache)), ttl_s_(ttl_s), offline_(offline), now_(std::move(now)) {
-    if (!now_) now_ = Clock::now;
+    if (!now_) now_ = SysClock::now;
   }
 
   std::string name() const override { return inner_->name(); }
@@ -428,7 +428,7 @@ class CachedProvider final : public IntensityProvider {
     return v;
   }
 
-  std::optional<IntensityForecast> forecast_series(const Location& where, Clock::time_point from, Clock::time_point to,
+  std::optional<IntensityForecast> forecast_series(const Location& where, SysClock::time_point from, SysClock::time_point to,
                                                    std::string* why) override {
     std::string key = cache_key(inner_->name(), where);
     auto cached = cache_->get_forecast(key, now_());
@@ -436,7 +436,7 @@ class CachedProvider final : public IntensityProvider {
     if (!offline_) {
       std::string inner_why;
       if (auto f = inner_->forecast_series(where, from, to, &inner_why)) {
-        if (f->fetched == Clock::time_point{}) f->fetched = now_();
+        if (f->fetched == SysClock::time_point{}) f->fetched = now_();
         cache_->put_forecast(key, *f);
         return f;
       }
@@ -451,9 +451,9 @@ class CachedProvider final : public IntensityProvider {
     return std::nullopt;
   }
 
-  std::optional<IntensityValue> forecast(const Location& where, Clock::time_point from, double duration_s,
+  std::optional<IntensityValue> forecast(const Location& where, SysClock::time_point from, double duration_s,
                                          std::string* why) override {
-    auto to = from + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(duration_s));
+    auto to = from + std::chrono::duration_cast<SysClock::duration>(std::chrono::duration<double>(duration_s));
     std::string key = cache_key(inner_->name(), where);
     auto from_series = [&](const IntensityForecast& f) -> std::optional<IntensityValue> {
       auto mean = f.mean(from, to);
@@ -466,7 +466,7 @@ class CachedProvider final : public IntensityProvider {
     if (offline_) return nothing_cached(key, why);
     std::string series_why;
     if (auto f = inner_->forecast_series(where, from, to, &series_why)) {
-      if (f->fetched == Clock::time_point{}) f->fetched = now_();
+      if (f->fetched == SysClock::time_point{}) f->fetched = now_();
       cache_->put_forecast(key, *f);
       if (auto v = from_series(*f)) return v;
     }
