@@ -7,7 +7,7 @@
 
 #include "core/format.hpp"
 #include "intensity/http_json.hpp"
-#include "intensity/providers/carbonintensity_uk.hpp"  // plausible_intensity
+#include "intensity/providers/carbonintensity_uk.hpp"  // plausible_intensity, mean_of_series
 
 namespace epochwatt::detail {
 namespace {
@@ -93,17 +93,7 @@ class ElectricityMaps final : public IntensityProvider {
 
   std::optional<IntensityValue> forecast(const Location& where, Clock::time_point from, double duration_s,
                                          std::string* why) override {
-    auto to = from + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(std::max(1.0, duration_s)));
-    auto series = forecast_series(where, from, to, why);
-    if (!series) return std::nullopt;
-    auto mean = series->mean(from, to);
-    if (!mean) {
-      set(why, "forecast does not cover the window");
-      return std::nullopt;
-    }
-    IntensityValue v{*mean, "electricitymaps", series->description + ", mean over the window", true, true};
-    v.at = from;
-    return v;
+    return mean_of_series(*this, where, from, duration_s, why);
   }
 
  private:
