@@ -1,5 +1,7 @@
 #include "intensity/http_json.hpp"
 
+#include <cctype>
+
 namespace epochwatt::detail {
 
 std::optional<nlohmann::json> get_json_object(HttpClient& http, const HttpRequest& request, std::string* why) {
@@ -15,6 +17,49 @@ std::optional<nlohmann::json> get_json_object(HttpClient& http, const HttpReques
   if (body.is_discarded() || !body.is_object())
     return fail("answer is not a JSON object (" + std::to_string(res.body.size()) + " bytes)");
   return body;
+}
+
+namespace {
+// Reads `n` digits at `pos` into `out`; false when they are not all digits.
+bool digits(std::string_view s, std::size_t pos, std::size_t n, int& out) {
+  if (pos + n > s.size()) return false;
+  out = 0;
+  for (std::size_t i = pos; i < pos + n; ++i) {
+    if (!std::isdigit(static_cast<unsigned char>(s[i]))) return false;
+    out = out * 10 + (s[i] - '0');
+  }
+  return true;
+}
+}  // namespace
+
+std::optional<std::chrono::system_clock::time_point> parse_utc_time(std::string_view s) {
+  using namespace std::chrono;
+  int y, mo, d, h, mi, sec = 0;
+  if (!digits(s, 0, 4, y) || s.size() < 16 || s[4] != '-' || !digits(s, 5, 2, mo) || s[7] != '-' ||
+      !digits(s, 8, 2, d) || (s[10] != 'T' && s[10] != ' ') || !digits(s, 11, 2, h) || s[13] != ':' ||
+      !digits(s, 14, 2, mi))
+    return std::nullopt;
+  std::size_t pos = 16;
+  double fraction = 0;
+  if (pos < s.size() && s[pos] == ':') {
+    if (!digits(s, pos + 1, 2, sec)) return std::nullopt;
+    pos += 3;
+    if (pos < s.size() && s[pos] == '.') {
+      double scale = 0.1;
+      ++pos;
+      std::size_t start = pos;
+      for (; pos < s.size() && std::isdigit(static_cast<unsigned char>(s[pos])); ++pos, scale /= 10)
+        fraction += (s[pos] - '0') * scale;
+      if (pos == start) return std::nullopt;
+    }
+  }
+  std::string_view zone = s.substr(pos);
+  if (!(zone.empty() || zone == "Z" || zone == "+00:00" || zone == "+0000")) return std::nullopt;
+  year_month_day date{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
+  if (!date.ok() || h > 23 || mi > 59 || sec > 60) return std::nullopt;
+  auto t = sys_days{date} + hours{h} + minutes{mi} + seconds{sec};
+  return time_point_cast<system_clock::duration>(t) +
+         duration_cast<system_clock::duration>(duration<double>(fraction));
 }
 
 }  // namespace epochwatt::detail

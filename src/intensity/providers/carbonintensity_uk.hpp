@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "epochwatt/intensity.hpp"
@@ -23,6 +24,14 @@ struct CarbonIntensityUkConfig {
 // Checks a value is a plausible gCO2e/kWh: finite, not negative, at most 2000. Else *why says so.
 bool plausible_intensity(double g_per_kwh, std::string* why);
 
+// forecast() of the providers with a series: forecast_series() over [from, from + duration) and
+// its time-weighted mean (IntensityForecast::mean), so mean and series never disagree.
+std::optional<IntensityValue> mean_of_series(IntensityProvider& provider, const Location& where,
+                                            std::chrono::system_clock::time_point from, double duration_s,
+                                            std::string* why);
+
+// Area: Location::postcode, else Location::gb_region_id, else the config's postcode or region id,
+// else national.
 std::shared_ptr<IntensityProvider> make_carbonintensity_uk_provider(CarbonIntensityUkConfig config);
 
 // "YYYY-MM-DDTHH:MMZ" in UTC, the API's time format.

@@ -19,6 +19,7 @@ struct EnergiDataServiceConfig {
   std::shared_ptr<HttpClient> http = curl_http_client();
 };
 
+// Area: Location::zone "DK-DK1" or "DK-DK2", else the config's price area, else both (mean).
 std::shared_ptr<IntensityProvider> make_energidataservice_provider(EnergiDataServiceConfig config);
 
 }  // namespace epochwatt::detail
