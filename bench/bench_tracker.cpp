@@ -63,6 +63,8 @@ epochwatt::Options live_options(std::ostream* console) {
   o.sim_gpu = "bench-gpu";
   o.sim_gpu_watts = 300.0;
   o.country = "DK";  // embedded table: no provider notes beyond the first
+  o.offline = true;  // no live provider: nothing here may depend on the network
+  o.live_providers = {"none"};
   o.console = console;
   o.verbose = 0;
   o.discover_meters = false;
@@ -297,5 +299,36 @@ void BM_Baseline_CondvarWake(benchmark::State& state) {
 BENCHMARK(BM_Baseline_CondvarWake)->Unit(benchmark::kNanosecond)->UseManualTime()->Iterations(2000);
 
 }  // namespace
+
+// (f) Start-up: the constructor (meters, logs, intensity) until it returns, for a fixed intensity,
+// for no options offline (the embedded defaults), and for no options online with no network
+// (IP geolocation to an address that never answers). The intensity issue asks that the last two
+// start no slower than the first: the network is only ever used on the intensity worker.
+void BM_TrackerStart(benchmark::State& state, int mode) {
+  NullStream null;
+  epochwatt::Options o;
+  o.epochs = 1;
+  o.sim_gpu = "bench-gpu";
+  o.sim_gpu_watts = 300.0;
+  o.discover_meters = false;
+  o.console = &null.stream;
+  o.verbose = 0;
+  o.log_dir.reset();
+  o.cache_dir = "none";
+  o.config_file = "/nonexistent/epochwatt-bench.ini";
+  if (mode == 0) o.intensity_g_per_kwh = 100.0;
+  if (mode == 1) o.offline = true;
+  if (mode == 2) o.provider_urls["geolocation"] = "http://10.255.255.1:81/json";  // unroutable
+  for (auto _ : state) {
+    auto tracker = std::make_unique<epochwatt::Tracker>(o);
+    state.PauseTiming();
+    tracker->stop();  // with mode 2 this abandons the geolocation request (up to ~1 s)
+    tracker.reset();
+    state.ResumeTiming();
+  }
+}
+BENCHMARK_CAPTURE(BM_TrackerStart, fixed_intensity, 0)->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_TrackerStart, offline_defaults, 1)->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_TrackerStart, online_no_network, 2)->Unit(benchmark::kMicrosecond)->UseRealTime()->Iterations(10);
 
 BENCHMARK_MAIN();

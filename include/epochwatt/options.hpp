@@ -3,6 +3,7 @@
 #pragma once
 
 #include <iosfwd>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -44,11 +45,35 @@ struct Options {
   // (it carries warm-up). Off by default, as the spec requires.
   bool prediction_skips_first_epoch = false;
 
-  // Carbon intensity: a fixed value wins; else the country's annual average from the embedded
-  // table; else the 2024 world average. Empty country: read EPOCHWATT_COUNTRY.
+  // Carbon intensity (docs/intensity.md). Sources, first that answers: a fixed value; the live
+  // providers suited to the location (Electricity Maps with a key; carbonintensity.org.uk in Great
+  // Britain; Energi Data Service in Denmark), through the cache; the cloud-region table; the
+  // embedded country table; the 2024 world average. Live answers arrive on a background thread:
+  // the run starts on the offline value and never waits for the network.
   std::optional<double> intensity_g_per_kwh;
-  std::string country;  // ISO 3166-1 alpha-2, e.g. "DK"
-  // Providers tried before the embedded table (live APIs in later versions); may be empty.
+  // Location. Any of these set by the caller locates the run ("option"); else the environment
+  // (EPOCHWATT_COUNTRY, _ZONE, _POSTCODE, _LAT/_LON, _CLOUD); else the config file; else IP
+  // geolocation (unless offline or geolocate is false); else none (world average).
+  std::string country;   // ISO 3166-1 alpha-2, e.g. "DK"
+  std::string zone;      // Electricity Maps zone, e.g. "DK-DK1", "US-CAL-CISO"
+  std::string postcode;  // Great Britain, outward part used ("RG10")
+  std::optional<double> latitude, longitude;
+  std::string cloud;     // "gcp:europe-west1" (cloud-region table)
+  bool offline = false;  // no network: the cache and the embedded tables only
+  bool geolocate = true; // IP geolocation when nothing else locates the run
+  // Live providers in order, by name ("electricitymaps", "carbonintensity.org.uk",
+  // "energidataservice"); empty: every one suited to the location; {"none"}: no live provider.
+  std::vector<std::string> live_providers;
+  // API keys by provider name ("electricitymaps"), as carbontracker's api_keys; these win over
+  // the environment and the config file. Never logged, never written into a report.
+  std::map<std::string, std::string> api_keys;
+  // Base URLs by provider name ("electricitymaps", "carbonintensity.org.uk", "energidataservice",
+  // "geolocation"): proxies and tests. Empty: each API's public address.
+  std::map<std::string, std::string> provider_urls;
+  std::string config_file;  // empty: EPOCHWATT_CONFIG, else $XDG_CONFIG_HOME/epochwatt/config.ini
+  std::string cache_dir;    // empty: $XDG_CACHE_HOME/epochwatt; "none": no cache
+  double intensity_refresh_s = 900.0;  // background refresh period (carbontracker: 900 s)
+  // Providers tried before the built-in ones (any IntensityProvider); may be empty.
   std::vector<std::shared_ptr<IntensityProvider>> intensity_providers;
 
   // Replay a recorded trace (columns t_s,power_mw,energy_mj) as a meter of this component.

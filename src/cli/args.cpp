@@ -1,6 +1,8 @@
 #include "cli/args.hpp"
 
+#include <cctype>
 #include <charconv>
+#include <map>
 #include <cmath>
 #include <sstream>
 
@@ -34,6 +36,51 @@ Component component(std::string_view flag, const std::string& value) {
   if (value == "cpu") return Component::cpu;
   if (value == "dram") return Component::dram;
   throw CliError(std::string(flag) + ": " + quoted(value) + " is not one of gpu, cpu, dram");
+}
+
+// carbontracker's --api_keys value: a Python dict literal of names and keys, with double or single
+// quotes. Errors never repeat the value (it holds secrets).
+std::map<std::string, std::string> parse_api_keys(std::string_view flag, const std::string& value) {
+  std::map<std::string, std::string> out;
+  std::size_t i = 0;
+  auto skip = [&] {
+    while (i < value.size() && std::isspace(static_cast<unsigned char>(value[i]))) ++i;
+  };
+  auto bad = [&](const char* what) {
+    return CliError(std::string(flag) + ": not a dict of names and keys (" + what + "); expected {\"electricitymaps\": \"KEY\"}");
+  };
+  auto string = [&]() {
+    skip();
+    if (i >= value.size() || (value[i] != '"' && value[i] != '\'')) throw bad("a quoted string was expected");
+    char q = value[i++];
+    auto end = value.find(q, i);
+    if (end == std::string::npos) throw bad("an unterminated string");
+    std::string text = value.substr(i, end - i);
+    i = end + 1;
+    return text;
+  };
+  skip();
+  if (i >= value.size() || value[i++] != '{') throw bad("no opening brace");
+  skip();
+  if (i < value.size() && value[i] == '}') return out;
+  for (;;) {
+    std::string name = string();
+    skip();
+    if (i >= value.size() || value[i++] != ':') throw bad("no colon after a name");
+    std::string key = string();
+    if (name != "electricitymaps")
+      throw CliError(std::string(flag) + ": no provider named " + quoted(name) +
+                     " takes a key (known: electricitymaps); carbonintensity.org.uk and energidataservice need none");
+    out[name] = key;
+    skip();
+    if (i < value.size() && value[i] == ',') {
+      ++i;
+      continue;
+    }
+    if (i < value.size() && value[i] == '}') break;
+    throw bad("no comma or closing brace");
+  }
+  return out;
 }
 
 void unavailable(ParsedArgs& out, std::string_view flag) {
@@ -122,15 +169,66 @@ std::vector<OptionSpec> make_table() {
 
       // ---- carbon intensity
       {{"--country"}, "CC", "Carbon intensity",
-       "ISO 3166-1 alpha-2 country of the run; its annual average intensity is used. "
-       "Default: the EPOCHWATT_COUNTRY environment variable, else the world average.",
+       "ISO 3166-1 alpha-2 country of the run (DK, GB, ...). Location options win over the "
+       "environment (EPOCHWATT_COUNTRY, ...), the config file and IP geolocation.",
        [](ParsedArgs& o, F, V v) { o.run.options.country = v; }},
+      {{"--zone"}, "ZONE", "Carbon intensity", "Electricity Maps zone of the run (DE, DK-DK1, US-CAL-CISO, ...).",
+       [](ParsedArgs& o, F, V v) { o.run.options.zone = v; }},
+      {{"--postcode"}, "PC", "Carbon intensity",
+       "Great Britain postcode (its outward part, e.g. RG10) for carbonintensity.org.uk's regional values.",
+       [](ParsedArgs& o, F, V v) { o.run.options.postcode = v; }},
+      {{"--lat"}, "DEG", "Carbon intensity", "Latitude of the run (with --lon), for Electricity Maps.",
+       [](ParsedArgs& o, F f, V v) { o.run.options.latitude = finite_number(f, v); }},
+      {{"--lon"}, "DEG", "Carbon intensity", "Longitude of the run (with --lat).",
+       [](ParsedArgs& o, F f, V v) { o.run.options.longitude = finite_number(f, v); }},
+      {{"--cloud"}, "PROVIDER:REGION", "Carbon intensity",
+       "Cloud region of the run, e.g. gcp:europe-west1: its grid intensity from the embedded table.",
+       [](ParsedArgs& o, F, V v) { o.run.options.cloud = v; }},
       {{"--intensity"}, "G", "Carbon intensity", "Use this fixed carbon intensity, in gCO2eq/kWh.",
        [](ParsedArgs& o, F f, V v) { o.run.options.intensity_g_per_kwh = finite_number(f, v); }},
+      {{"--intensity-provider"}, "LIST", "Carbon intensity",
+       "Live providers to ask, in order: electricitymaps, carbonintensity.org.uk, energidataservice, or "
+       "none. Default: each one suited to the location.",
+       [](ParsedArgs& o, F f, V v) {
+         o.run.options.live_providers.clear();
+         std::stringstream in(v);
+         for (std::string name; std::getline(in, name, ',');) {
+           if (name != "none" && name != "electricitymaps" && name != "carbonintensity.org.uk" &&
+               name != "energidataservice")
+             throw CliError(std::string(f) + ": unknown provider " + quoted(name));
+           o.run.options.live_providers.push_back(name);
+         }
+       }},
+      {{"--offline"}, "", "Carbon intensity",
+       "No network: the intensity comes from the cache and the embedded tables only; no IP geolocation.",
+       [](ParsedArgs& o, F, V) { o.run.options.offline = true; }},
+      {{"--no-geolocation"}, "", "Carbon intensity", "Do not locate the run by its IP address.",
+       [](ParsedArgs& o, F, V) { o.run.options.geolocate = false; }},
+      {{"--provider-url"}, "NAME=URL", "Carbon intensity",
+       "Base URL of a provider (electricitymaps, carbonintensity.org.uk, energidataservice, geolocation): "
+       "a proxy or a test server.",
+       [](ParsedArgs& o, F f, V v) {
+         auto eq = v.find('=');
+         if (eq == std::string::npos || eq == 0 || eq + 1 == v.size())
+           throw CliError(std::string(f) + ": " + quoted(v) + " is not NAME=URL");
+         o.run.options.provider_urls[v.substr(0, eq)] = v.substr(eq + 1);
+       }},
+      {{"--config"}, "FILE", "Carbon intensity",
+       "Config file (default $EPOCHWATT_CONFIG, else $XDG_CONFIG_HOME/epochwatt/config.ini).",
+       [](ParsedArgs& o, F, V v) { o.run.options.config_file = v; }},
+      {{"--cache-dir"}, "DIR", "Carbon intensity",
+       "Intensity cache (default $XDG_CACHE_HOME/epochwatt); none: no cache.",
+       [](ParsedArgs& o, F, V v) { o.run.options.cache_dir = v; }},
+      {{"--intensity-refresh"}, "S", "Carbon intensity",
+       "Seconds between two fetches of the live intensity during the run (default 900).",
+       [](ParsedArgs& o, F f, V v) { o.run.options.intensity_refresh_s = finite_number(f, v); }},
       {{"--api_keys", "--api-keys"}, "DICT", "Carbon intensity",
-       "Accepted for compatibility with carbontracker and ignored: live intensity providers "
-       "come in a later version.",
-       [](ParsedArgs& o, F, V) { o.run.api_keys_given = true; }},
+       "carbontracker's API keys, e.g. '{\"electricitymaps\": \"KEY\"}'. A key on the command line is "
+       "visible to every user of the machine: prefer EPOCHWATT_ELECTRICITYMAPS_TOKEN or the config file.",
+       [](ParsedArgs& o, F f, V v) {
+         o.run.api_keys_given = true;
+         o.run.options.api_keys = parse_api_keys(f, v);
+       }},
 
       // ---- output
       {{"--log_dir", "--log-dir"}, "DIR", "Output",
@@ -235,6 +333,8 @@ ParsedArgs parse_args(const std::vector<std::string>& args) {
       throw CliError(name + " needs a value (" + std::string(spec->metavar) + ")");
     }
     spec->apply(out, name, value);
+    if (name == "--api_keys" || name == "--api-keys")  // a secret: main() blanks it in argv
+      out.run.secret_args.push_back({i, inline_value ? token.size() - value.size() : 0});
     if (out.action != Action::run) return out;
   }
   out.run.command.assign(args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
@@ -246,11 +346,14 @@ std::string help_text() {
   std::string out =
       "Usage: epochwatt [OPTIONS] [--] COMMAND [ARGS...]\n"
       "       epochwatt devices [--json] [--fix-permissions]   (see epochwatt devices --help)\n"
+      "       epochwatt intensity [--json] [LOCATION OPTIONS]   (see epochwatt intensity --help)\n"
+      "       epochwatt plan --duration D [--within W] ...     (see epochwatt plan --help)\n"
       "\n"
       "Runs COMMAND (searched on PATH, started without a shell) as one tracked job, measures the\n"
       "energy it draws, and reports time, energy (kWh) and carbon footprint (gCO2eq) in\n"
       "carbontracker's format. Options end at `--` or at COMMAND's first word: every argument\n"
-      "after that belongs to COMMAND. A COMMAND named like a subcommand (devices) needs `--`.\n";
+      "after that belongs to COMMAND. A COMMAND named like a subcommand (devices, intensity, plan)\n"
+      "needs `--`.\n";
   std::string_view group;
   for (const auto& spec : option_table()) {
     if (spec.group != group) {

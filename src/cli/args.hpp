@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "epochwatt/options.hpp"
@@ -31,7 +32,10 @@ struct RunConfig {
   std::vector<std::string> command;        // empty: no command (an empty epoch, as the original)
   std::optional<int> epochs;               // --epochs
   std::optional<std::string> epoch_regex;  // --epoch-regex
-  bool api_keys_given = false;             // --api_keys (accepted, ignored)
+  bool api_keys_given = false;             // --api_keys
+  // Arguments that hold a secret: (index in the arguments, offset of the secret in it), so that
+  // main() can overwrite them in argv and they no longer show in /proc/PID/cmdline or ps.
+  std::vector<std::pair<std::size_t, std::size_t>> secret_args;
 };
 
 enum class Action {

@@ -10,6 +10,7 @@
 #include "cli/args.hpp"
 #include "cli/child_process.hpp"
 #include "cli/devices.hpp"
+#include "cli/intensity_command.hpp"
 #include "cli/run_command.hpp"
 #include "cli/signals.hpp"
 #include "cli/terminal_output.hpp"
@@ -19,9 +20,17 @@ using namespace epochwatt::cli;
 
 namespace {
 
-int run(const std::vector<std::string>& args, SignalRelay& signals, TerminalOutput& terminal,
+// Overwrites the secrets of the command line in place, so that /proc/PID/cmdline and ps no longer
+// show them once the options are read (they were copied first).
+void blank_secrets(char** argv, const RunConfig& run) {
+  for (auto [index, offset] : run.secret_args)
+    for (char* c = argv[1 + index] + offset; *c; ++c) *c = 'x';
+}
+
+int run(char** argv, const std::vector<std::string>& args, SignalRelay& signals, TerminalOutput& terminal,
         const InheritedDescriptors& inherited) {
   ParsedArgs parsed = parse_args(args);
+  blank_secrets(argv, parsed.run);
   switch (parsed.action) {
     case Action::help:
       terminal.write_all(STDOUT_FILENO, help_text());
@@ -36,7 +45,8 @@ int run(const std::vector<std::string>& args, SignalRelay& signals, TerminalOutp
       break;
   }
   if (parsed.run.api_keys_given)  // the value is a secret: never echo it
-    terminal.message("warning: --api_keys is accepted and ignored: live carbon-intensity providers come in a later version");
+    terminal.message("warning: an API key on the command line can be read by other users while epochwatt starts; "
+                     "prefer EPOCHWATT_ELECTRICITYMAPS_TOKEN or the config file (docs/intensity.md)");
   return run_tracked(plan_run(parsed.run), signals, terminal, inherited);
 }
 
@@ -47,12 +57,16 @@ int main(int argc, char** argv) {
   // taken for one when options precede it; `epochwatt -- devices` runs a program named devices.
   if (argc > 1 && std::string_view(argv[1]) == "devices")
     return devices_command(std::vector<std::string>(argv + 2, argv + argc), std::cout, std::cerr);
+  if (argc > 1 && std::string_view(argv[1]) == "intensity")
+    return intensity_command(std::vector<std::string>(argv + 2, argv + argc), std::cout, std::cerr);
+  if (argc > 1 && std::string_view(argv[1]) == "plan")
+    return plan_command(std::vector<std::string>(argv + 2, argv + argc), std::cout, std::cerr);
   TerminalOutput terminal;
   try {
     // Both first, before any file is opened or thread started (see their comments).
     InheritedDescriptors inherited;
     SignalRelay signals;
-    return run(std::vector<std::string>(argv + 1, argv + argc), signals, terminal, inherited);
+    return run(argv, std::vector<std::string>(argv + 1, argv + argc), signals, terminal, inherited);
   } catch (const CliError& e) {
     terminal.message(e.what());
     return kExitBadCommandLine;

@@ -48,6 +48,18 @@ void validate(const Options& o) {
   if (!(o.pue >= 1.0) || !std::isfinite(o.pue)) throw OptionsError("pue must be a finite number >= 1.0.");
   if (o.intensity_g_per_kwh && (!std::isfinite(*o.intensity_g_per_kwh) || *o.intensity_g_per_kwh < 0))
     throw OptionsError("carbon intensity must be a non-negative number of gCO2e/kWh.");
+  if (o.latitude.has_value() != o.longitude.has_value())
+    throw OptionsError("latitude and longitude must be given together.");
+  if (o.latitude && (!std::isfinite(*o.latitude) || *o.latitude < -90 || *o.latitude > 90))
+    throw OptionsError("latitude must be between -90 and 90 degrees.");
+  if (o.longitude && (!std::isfinite(*o.longitude) || *o.longitude < -180 || *o.longitude > 180))
+    throw OptionsError("longitude must be between -180 and 180 degrees.");
+  if (!(o.intensity_refresh_s >= 60) || !std::isfinite(o.intensity_refresh_s))
+    throw OptionsError("intensity_refresh_s must be at least 60 seconds.");
+  for (const auto& name : o.live_providers)
+    if (name != "none" && name != "electricitymaps" && name != "carbonintensity.org.uk" && name != "energidataservice")
+      throw OptionsError("unknown live intensity provider '" + name +
+                         "' (known: electricitymaps, carbonintensity.org.uk, energidataservice, none).");
   parse_components(o.components);
 
   // carbontracker's simulation rules and messages (tracker.py 2.4.3).

@@ -33,7 +33,6 @@ using detail::Level;
 namespace {
 
 constexpr double kJoulesPerKwh = 3.6e6;
-constexpr double kIntensityRefreshS = 900.0;  // carbontracker's fixed refresh period
 constexpr const char* kSamplerThread = "CarbonTrackerThread";
 constexpr double kStartWakeSlack = 0.01;  // seconds; see Tracker::epoch_start
 
@@ -96,6 +95,7 @@ struct Tracker::Impl {
   // epoch_start() within kStartWakeSlack after it need not wake the sampler (see epoch_start).
   std::atomic<double> last_full_read{-1e300};
   double next_intensity_refresh = 0.0;
+  bool intensity_entry_used = false;  // an epoch was open while the newest intensity value held
   double open_epoch_start = 0.0;
   bool reported_actual = false;
   double counted_grams = 0.0;     // gCO2e of the ended epochs, intensity weighted by energy
@@ -117,6 +117,8 @@ struct Tracker::Impl {
   std::optional<Consumption> actual;
   std::vector<std::string> warnings;
   std::thread sampler;
+  std::atomic<bool> intensity_ready{false};  // the intensity worker posted a value
+  long intensity_applied = 0;                // rounds of the worker applied by the sampler
 
   explicit Impl(Options o);
   void discover();
@@ -124,7 +126,8 @@ struct Tracker::Impl {
   void read_meters(double t, bool all);
   void handle(const Event& e);
   void end_epoch(const Event& e);
-  void refresh_intensity(double t);
+  void apply_intensity(double t, const IntensityValue& v);
+  void log_intensity_notes();
   double grams_between(double t0, double t1, double* joules_out) const;
   Consumption make_prediction();
   void report_actual(bool early_stop);
@@ -145,7 +148,7 @@ Tracker::Impl::Impl(Options o) : opt(std::move(o)) {
   std::ostream* console = opt.console ? opt.console : &std::cout;
   log = std::make_unique<detail::CtLogger>(clock, console, opt.verbose, opt.log_dir.value_or(""),
                                            opt.log_file_prefix);
-  intensity = std::make_unique<detail::IntensityService>(opt);
+  intensity = std::make_unique<detail::IntensityService>(opt, nullptr, [c = clock] { return c->wall(); });
 }
 
 void Tracker::Impl::warn(const std::string& msg, const char* thread) {
@@ -287,8 +290,7 @@ void Tracker::Impl::read_meters(double round_t, bool all) {
   }
 }
 
-void Tracker::Impl::refresh_intensity(double t) {
-  IntensityValue v = intensity->current();
+void Tracker::Impl::log_intensity_notes() {
   for (auto& note : intensity->take_notes()) {
     log->err(note.warning ? Level::warning : Level::info, note.text, kSamplerThread);
     if (note.warning) {
@@ -296,13 +298,27 @@ void Tracker::Impl::refresh_intensity(double t) {
       warnings.push_back(note.text);
     }
   }
+}
+
+// A new intensity value holds from t. A value that held while no epoch was open counted for no
+// energy: it is replaced rather than listed.
+void Tracker::Impl::apply_intensity(double t, const IntensityValue& v) {
+  log_intensity_notes();
   if (v.live)
     log->standard("Carbon intensity fetched: " + detail::fixed(v.g_per_kwh, 2) + " gCO2/kWh at " +
                   intensity->location().address());
-  if (intensity_history.empty() || intensity_history.back().value.g_per_kwh != v.g_per_kwh ||
-      intensity_history.back().value.source != v.source)
+  bool open;
+  {
+    std::lock_guard lk(mu);
+    open = in_epoch;
+  }
+  if (!intensity_history.empty() && !intensity_entry_used && !open) {
+    intensity_history.back() = {intensity_history.back().since, v};
+  } else if (intensity_history.empty() || intensity_history.back().value.g_per_kwh != v.g_per_kwh ||
+             intensity_history.back().value.source != v.source) {
     intensity_history.push_back({t, v});
-  next_intensity_refresh = t + kIntensityRefreshS;
+    intensity_entry_used = open;
+  }
 }
 
 // gCO2e of the energy drawn between t0 and t1 (with PUE), each intensity value weighted by the
@@ -339,7 +355,8 @@ void Tracker::Impl::run_sampler() {
       double wait_s = opt.update_interval;
       for (const auto& s : slots)
         if (!s.lost) wait_s = std::min(wait_s, std::max(0.0, s.next_due - now));
-      wake.wait_for(lk, std::chrono::duration<double>(wait_s), [&] { return quit || !pending.empty(); });
+      wake.wait_for(lk, std::chrono::duration<double>(wait_s),
+                    [&] { return quit || !pending.empty() || intensity_ready.load(); });
       batch.swap(pending);
       quitting = quit;
     }
@@ -347,9 +364,17 @@ void Tracker::Impl::run_sampler() {
       double t = clock->now();
       read_meters(t, !batch.empty());  // a boundary takes an extra reading of every meter
       if (!batch.empty()) last_full_read.store(t, std::memory_order_relaxed);
+      if (intensity_ready.exchange(false)) {
+        if (auto posted = intensity->poll()) {
+          read_meters(t, true);  // a point on every timeline where the intensity changes
+          apply_intensity(t, posted->value);
+          std::lock_guard lk(mu);
+          intensity_applied = std::max(intensity_applied, posted->round);
+        }
+      }
       if (t >= next_intensity_refresh) {
-        read_meters(t, true);  // a point on every timeline where the intensity may change
-        refresh_intensity(t);
+        intensity->request_refresh();  // answered on the intensity worker; applied when it posts
+        next_intensity_refresh = t + opt.intensity_refresh_s;
       }
       for (const auto& e : batch) handle(e);
       // Points before the current epoch's start (or the last boundary) are no longer needed.
@@ -371,6 +396,7 @@ void Tracker::Impl::handle(const Event& e) {
   switch (e.kind) {
     case EventKind::start:
       open_epoch_start = e.t;
+      intensity_entry_used = true;
       break;
     case EventKind::end:
       end_epoch(e);
@@ -470,14 +496,22 @@ Consumption Tracker::Impl::make_prediction() {
   c.duration_s = n > 0 ? opt.epochs * seconds / n : 0.0;
   c.energy_kwh = n > 0 ? opt.epochs * joules / n * opt.pue / kJoulesPerKwh : 0.0;
   // carbontracker: the mean of every live value stored so far and the forecast F over the
-  // predicted duration, F counted once per started 15 minutes of it.
-  IntensityValue f = intensity->for_window(clock->wall(), c.duration_s);
-  for (auto& note : intensity->take_notes()) log->err(note.warning ? Level::warning : Level::info, note.text, kSamplerThread);
+  // predicted duration, F counted once per started refresh period of it. F is the mean of the
+  // newest forecast series over the remaining predicted time where a provider gave one (fetched
+  // by the intensity worker: nothing here waits for the network), else the value that holds now.
+  double done_s = 0;
+  for (const auto& m : measured) done_s += m.duration_s;
+  double remaining_s = std::max(0.0, c.duration_s - done_s);
+  std::optional<IntensityValue> forecast = intensity->forecast_mean(clock->wall(), remaining_s);
+  IntensityValue f = forecast ? *forecast : intensity_history.empty() ? IntensityValue{} : intensity_history.back().value;
+  if (forecast)
+    log->standard("Carbon intensity forecast for the remaining " + detail::log_duration(remaining_s) + ": " +
+                  detail::fixed(f.g_per_kwh, 2) + " gCO2eq/kWh from " + f.source + "; the prediction uses it.");
   double sum = 0;
   int count = 0;
   for (const auto& h : intensity_history)
     if (h.value.live) sum += h.value.g_per_kwh, ++count;
-  int repeats = 1 + static_cast<int>(std::floor(c.duration_s / kIntensityRefreshS));
+  int repeats = 1 + static_cast<int>(std::floor(c.duration_s / opt.intensity_refresh_s));
   sum += f.g_per_kwh * repeats;
   count += repeats;
   c.intensity_g_per_kwh = sum / count;
@@ -520,7 +554,11 @@ void Tracker::Impl::report_actual(bool early_stop) {
   std::vector<double> values;
   for (const auto& h : intensity_history) values.push_back(h.value.g_per_kwh);
   if (values.empty()) values.push_back(c.intensity_g_per_kwh);
-  log->standard("Carbon intensities (gCO2eq/kWh) fetched every 900 s at detected location: " +
+  log->standard("Carbon intensities (gCO2eq/kWh) fetched every " +
+                (opt.intensity_refresh_s == std::floor(opt.intensity_refresh_s)
+                     ? std::to_string(static_cast<long long>(opt.intensity_refresh_s))
+                     : detail::python_float_repr(opt.intensity_refresh_s)) +
+                " s at detected location: " +
                 intensity->location().address() + ": " + detail::python_rounded_list(values));
   std::string avg = "Average carbon intensity during training was " + detail::fixed(c.intensity_g_per_kwh, 2) + " gCO2eq/kWh. ";
   log->standard(avg);
@@ -611,13 +649,24 @@ Tracker::Tracker(Options options) : impl_(std::make_unique<Impl>(std::move(optio
     s.last_good = t0;
     s.next_due = t0 + s.period;
   }
-  d.refresh_intensity(t0);
-  const auto& loc = d.intensity->location();
+  // The offline value (fixed, cache, tables) at once; live values and IP geolocation arrive from
+  // the intensity worker, so the start never waits for the network.
+  d.apply_intensity(t0, d.intensity->initial());
+  Location loc = d.intensity->location();
   d.log->standard("Intensity source: " + d.intensity_history.back().value.source + ", " +
                   d.intensity_history.back().value.description + "; location " + loc.address() +
                   " by rule " + loc.rule + ".");
+  d.next_intensity_refresh = t0 + d.opt.intensity_refresh_s;
   d.log->standard("Monitoring thread started.");
   d.sampler = std::thread([&d] { d.run_sampler(); });
+  if (d.intensity->has_background_work()) {
+    d.intensity->start([&d] {
+      d.intensity_ready.store(true);
+      std::lock_guard lk(d.mu);
+      d.wake.notify_one();
+    });
+    d.intensity->request_refresh();
+  }
 }
 
 Tracker::~Tracker() {
@@ -697,6 +746,7 @@ void Tracker::stop() {
     d.quit = true;
   }
   d.wake.notify_one();
+  d.intensity->stop(2.0);  // a fetch in flight is abandoned: its value would come too late
   if (d.sampler.joinable()) d.sampler.join();
   d.log->flush();
 }
@@ -716,7 +766,8 @@ void Tracker::flush() const {
   Impl& d = *impl_;
   d.wake.notify_one();  // a start boundary may be queued without a wake-up (epoch_start)
   std::unique_lock lk(d.mu);
-  d.done.wait(lk, [&] { return d.processed == d.pushed; });
+  // Every event so far processed, and every intensity round asked for so far applied.
+  d.done.wait(lk, [&] { return d.processed == d.pushed && d.intensity_applied >= d.intensity->requested_rounds(); });
 }
 
 std::optional<Consumption> Tracker::prediction() const {

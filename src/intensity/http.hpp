@@ -2,6 +2,7 @@
 // server and never block the caller's thread (they run on the tracker's background thread).
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
@@ -19,6 +20,9 @@ struct HttpRequest {
   int max_attempts = 3;           // bounded retries on timeouts, connection errors, 5xx and 429
   double backoff_s = 0.25;        // doubled after each failed attempt
   double max_retry_after_s = 5.0; // a 429's Retry-After is honoured up to this
+  // Set to true (from any thread) to abandon the request: a transfer in flight stops within about
+  // a second (libcurl's progress callback), a backoff pause within 50 ms; the error says so.
+  std::shared_ptr<const std::atomic<bool>> cancel;
 };
 
 struct HttpResponse {

@@ -40,6 +40,12 @@ std::size_t read_header(char* data, std::size_t size, std::size_t n, void* out) 
   return size * n;
 }
 
+bool cancelled(const HttpRequest& req) { return req.cancel && req.cancel->load(std::memory_order_relaxed); }
+
+int check_cancel(void* req, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return cancelled(*static_cast<const HttpRequest*>(req)) ? 1 : 0;
+}
+
 class CurlClient final : public HttpClient {
  public:
   CurlClient() {
@@ -54,10 +60,13 @@ class CurlClient final : public HttpClient {
       res = once(req);
       res.attempts = attempt;
       bool retryable = !res.error.empty() || res.status == 429 || res.status >= 500;
-      if (!retryable || attempt == req.max_attempts) break;
+      if (!retryable || attempt == req.max_attempts || cancelled(req)) break;
       double pause = wait;
       if (res.status == 429 && res.retry_after_s) pause = std::min(*res.retry_after_s, req.max_retry_after_s);
-      std::this_thread::sleep_for(std::chrono::duration<double>(std::max(0.0, pause)));
+      auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(std::max(0.0, pause));
+      while (std::chrono::steady_clock::now() < until && !cancelled(req))
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      if (cancelled(req)) break;
       wait *= 2;
     }
     return res;
@@ -86,8 +95,13 @@ class CurlClient final : public HttpClient {
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &res.body);
     curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, read_header);
     curl_easy_setopt(curl, CURLOPT_HEADERDATA, &cap);
+    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, check_cancel);
+    curl_easy_setopt(curl, CURLOPT_XFERINFODATA, const_cast<HttpRequest*>(&req));
+    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
     CURLcode rc = curl_easy_perform(curl);
-    if (rc != CURLE_OK) {
+    if (rc == CURLE_ABORTED_BY_CALLBACK) {
+      res.error = "abandoned: the run stopped";
+    } else if (rc != CURLE_OK) {
       // curl's message names the failure (timeout, DNS, TLS, refused), never a header value.
       res.error = curl_easy_strerror(rc);
     } else {

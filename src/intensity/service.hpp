@@ -1,43 +1,90 @@
-// Chooses the carbon intensity of a run: providers in order (fixed value, live providers, the
-// embedded country table), then the 2024 world average, which never fails. Records which rule
-// located the run and which source answered, for the reports.
+// Chooses the carbon intensity of a run and keeps it current without ever blocking the caller.
+//
+// Sources, the first that answers wins: a fixed value; the live providers suited to the location
+// (through the cache); the cloud-region table; the embedded country table; the 2024 world average,
+// which never fails. The offline part answers at once (initial()); the live providers and IP
+// geolocation run on the service's own worker thread, which posts each new value for the tracker's
+// sampler to pick up (poll()). Location precedence: options > environment > config file > IP
+// geolocation > none. See docs/intensity.md.
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "epochwatt/intensity.hpp"
 #include "epochwatt/options.hpp"
+#include "intensity/http.hpp"
 
 namespace epochwatt::detail {
+
+struct ConfigFile;
 
 struct IntensityNote {
   bool warning;  // false: INFO
   std::string text;
 };
 
-// Resolve the location: option > environment variable EPOCHWATT_COUNTRY > none.
-Location resolve_location(const Options& options);
+// The location by precedence: explicit options > environment variables > the config file > none.
+// (IP geolocation, the next rule, is the service's: it needs the network.)
+Location resolve_location(const Options& options, const ConfigFile& config);
 
-// Not thread-safe; owned by the tracker, used under its lock or from one thread at a time.
+// A value the worker posted at the end of a round.
+struct PostedIntensity {
+  IntensityValue value;
+  long round = 0;  // the round's number (1, 2, ...)
+};
+
 class IntensityService {
  public:
-  explicit IntensityService(const Options& options);
-  const Location& location() const { return location_; }
-  // The current intensity (never fails: the world average is the last resort).
-  IntensityValue current();
-  // A forecast over [from, from + duration) where a provider has one, else current().
-  IntensityValue for_window(std::chrono::system_clock::time_point from, double duration_s);
-  // Messages produced so far (for the err channel), handed over once.
+  using WallClock = std::function<std::chrono::system_clock::time_point()>;
+  // http: the client for every provider and geolocation (tests inject one); null: libcurl.
+  // wall: the wall clock for cache ages and forecast windows; null: system_clock::now.
+  explicit IntensityService(const Options& options, std::shared_ptr<HttpClient> http = nullptr,
+                            WallClock wall = nullptr);
+  ~IntensityService();
+  IntensityService(const IntensityService&) = delete;
+  IntensityService& operator=(const IntensityService&) = delete;
+
+  Location location() const;
+  // The value to start with, from the fixed value, the cache, the cloud-region table, the country
+  // table or the world average; no network.
+  IntensityValue initial();
+  // True when live providers or geolocation may change the value (the worker has work to do).
+  bool has_background_work() const;
+
+  // Starts the worker; `on_post` is called (on the worker thread) after each round it finishes.
+  void start(std::function<void()> on_post);
+  // Asks the worker for a new round (a refresh); never blocks.
+  void request_refresh();
+  // The newest value the worker posted and not yet taken; never blocks on the network.
+  std::optional<PostedIntensity> poll();
+  // Rounds asked for so far (request_refresh calls that started a round or queued one).
+  long requested_rounds() const;
+  // The mean of the newest forecast series over [from, from + duration_s), when the series covers
+  // at least half of it; no network.
+  std::optional<IntensityValue> forecast_mean(std::chrono::system_clock::time_point from, double duration_s) const;
+  // Abandons a fetch in flight (it stops within about a second) and joins the worker for at most
+  // wait_s, else leaves it to end on its own. Idempotent.
+  void stop(double wait_s = 2.0);
   std::vector<IntensityNote> take_notes();
 
+  // Blocking, for the command line (`epochwatt intensity`, `epochwatt plan`): geolocate if needed,
+  // then ask the sources in order.
+  IntensityValue current_blocking();
+  // The forecast series over [from, to) from the first live provider that has one.
+  std::optional<IntensityForecast> forecast_blocking(std::chrono::system_clock::time_point from,
+                                                     std::chrono::system_clock::time_point to, std::string* why);
+  // Names of the live providers in order (after geolocation, when it ran).
+  std::vector<std::string> live_provider_names() const;
+
+  struct Shared;
+
  private:
-  Location location_;
-  std::vector<std::shared_ptr<IntensityProvider>> chain_;
-  std::vector<IntensityNote> notes_;
-  bool told_choice_ = false;
+  std::shared_ptr<Shared> s_;
 };
 
 // The providers the embedded data gives (offline, instant).

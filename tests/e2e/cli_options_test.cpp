@@ -102,16 +102,31 @@ TEST(CliOptions, VersionIsTheLibrarysAndExits0) {
   EXPECT_EQ(r.out, std::string("epochwatt ") + epochwatt::kVersion + "\n");
 }
 
-TEST(CliOptions, ApiKeysAreAcceptedIgnoredAndNeverEchoed) {
+// carbontracker's --api_keys is read, never echoed, and blanked in epochwatt's own argv once read:
+// the tracked command, a child of epochwatt, reads its parent's /proc/PID/cmdline.
+TEST(CliOptions, ApiKeysAreUsedNeverEchoedAndBlankedInArgv) {
   TempDir tmp;
   auto r = e2e::run(cli({"--log_dir", tmp / "logs", "--sim-cpu", "X", "--sim-cpu-tdp", "1", "--components", "cpu",
-                         "--api_keys", "{\"electricitymaps\": \"SECRET-KEY-123\"}", "--quiet", "true"}),
+                         "--api_keys", "{\"electricitymaps\": \"SECRET-KEY-123\"}", "--quiet", "--", "sh", "-c",
+                         "tr '\\0' ' ' < /proc/$PPID/cmdline"}),
                     tmp.path());
   EXPECT_EQ(r.exit_status, 0) << r.err;
-  EXPECT_EQ(e2e::count(r.err, "epochwatt: warning: --api_keys is accepted and ignored"), 1u) << r.err;
+  EXPECT_EQ(e2e::count(r.err, "epochwatt: warning: an API key on the command line can be read by other users"), 1u)
+      << r.err;
+  EXPECT_NE(r.out.find("--api_keys xxxxxxxx"), std::string::npos) << r.out;  // the parent's argv, blanked
+  EXPECT_EQ(r.out.find("SECRET-KEY-123"), std::string::npos) << r.out;
   EXPECT_EQ(r.err.find("SECRET-KEY-123"), std::string::npos);
   for (const auto& f : e2e::files_in(tmp / "logs"))
     EXPECT_EQ(e2e::read_file(tmp / "logs/" + f).find("SECRET-KEY-123"), std::string::npos) << f;
+
+  // A value that is not a dict is refused without being repeated; so is an unknown provider.
+  auto bad = e2e::run(cli({"--api_keys", "SECRET-KEY-123", "true"}), tmp.path());
+  EXPECT_EQ(bad.exit_status, 2);
+  EXPECT_EQ(bad.err.find("SECRET-KEY-123"), std::string::npos) << bad.err;
+  auto unknown = e2e::run(cli({"--api_keys", "{'nope': 'SECRET-KEY-123'}", "true"}), tmp.path());
+  EXPECT_EQ(unknown.exit_status, 2);
+  EXPECT_NE(unknown.err.find("no provider named 'nope'"), std::string::npos) << unknown.err;
+  EXPECT_EQ(unknown.err.find("SECRET-KEY-123"), std::string::npos) << unknown.err;
 }
 
 }  // namespace

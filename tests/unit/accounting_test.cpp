@@ -363,9 +363,13 @@ class SteppedProvider final : public IntensityProvider {
     double v = clock_->now() < 900.0 ? 100.0 : 300.0;
     return IntensityValue{v, "stepped", "test provider", true, false};
   }
-  std::optional<IntensityValue> forecast(const Location&, std::chrono::system_clock::time_point, double,
-                                         std::string*) override {
-    return IntensityValue{200.0, "stepped", "test forecast", true, true};
+  std::optional<IntensityForecast> forecast_series(const Location&, std::chrono::system_clock::time_point from,
+                                                   std::chrono::system_clock::time_point,
+                                                   std::string*) override {
+    IntensityForecast f;
+    f.source = "stepped";
+    f.points.push_back({from - std::chrono::hours(1), 48 * 3600.0, 200.0});
+    return f;
   }
 
  private:
@@ -377,6 +381,9 @@ TEST(Intensity, ActualIsWeightedByEnergyAndPredictionFollowsCarbontracker) {
   r.options.intensity_providers = {std::make_shared<SteppedProvider>(r.clock)};
   r.options.monitor_epochs = 2;
   Tracker t(r.options);
+  // Live values come from the intensity worker, never on the caller's thread: flush() waits until
+  // the first one (asked for at the start) is applied.
+  t.flush();
   run_epoch(t, *r.clock, 100.0);  // [0, 100] s at 100 g/kWh
   // Prediction: 1000 s, so the forecast counts 1 + floor(1000 / 900) = 2 times beside the one
   // live value stored: (100 + 200 + 200) / 3.
@@ -386,8 +393,12 @@ TEST(Intensity, ActualIsWeightedByEnergyAndPredictionFollowsCarbontracker) {
   EXPECT_NEAR(p->intensity_g_per_kwh, 500.0 / 3.0, 1e-12);
   EXPECT_NEAR(p->co2_g, p->energy_kwh * 500.0 / 3.0, 1e-12);
 
-  r.clock->set(1000.0);           // the value is refreshed every 900 s: now 300 g/kWh
-  run_epoch(t, *r.clock, 300.0);  // [1000, 1300] s, three times the energy of epoch 1
+  r.clock->set(1000.0);  // the value is refreshed every 900 s: now 300 g/kWh
+  t.epoch_start();       // the sampler asks for the refresh at this boundary...
+  t.flush();             // ...and the value it gets holds from t = 1000 s
+  r.clock->advance(300.0);
+  t.epoch_end();  // [1000, 1300] s, three times the energy of epoch 1
+  t.flush();
   ASSERT_TRUE(t.finished());
   Consumption a = t.totals();
   // Energy-weighted (spec D17): (1 x 100 + 3 x 300) / 4 = 250; carbontracker's mean says 200.

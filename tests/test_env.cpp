@@ -1,0 +1,26 @@
+// Linked into every test binary: before any test runs, the environment is made hermetic, so that
+// no test reaches beyond 127.0.0.1 or reads or writes the user's own files. A tracked run with no
+// location would otherwise try IP geolocation, and every run would use ~/.cache and ~/.config.
+// Tests that exercise the network (against a local server) or the cache set their own options.
+#include <cstdlib>
+#include <string>
+
+namespace {
+
+struct HermeticEnvironment {
+  HermeticEnvironment() {
+    setenv("EPOCHWATT_OFFLINE", "1", 1);
+    std::string home = EPOCHWATT_TEST_HOME;
+    setenv("XDG_CACHE_HOME", (home + "/cache").c_str(), 1);
+    setenv("XDG_CONFIG_HOME", (home + "/config").c_str(), 1);
+    for (const char* name : {"EPOCHWATT_CONFIG", "EPOCHWATT_ELECTRICITYMAPS_TOKEN", "EPOCHWATT_ZONE",
+                             "EPOCHWATT_POSTCODE", "EPOCHWATT_LAT", "EPOCHWATT_LON", "EPOCHWATT_CLOUD",
+                             "EPOCHWATT_GEOLOCATION_URL", "EPOCHWATT_ELECTRICITYMAPS_URL",
+                             "EPOCHWATT_CARBONINTENSITY_UK_URL", "EPOCHWATT_ENERGIDATASERVICE_URL"})
+      unsetenv(name);
+  }
+};
+
+const HermeticEnvironment hermetic;
+
+}  // namespace
