@@ -292,3 +292,13 @@ TEST(CarbonIntensityUk, NullValuesAndUnresolvableHostsAreReasons) {
   EXPECT_FALSE(make_carbonintensity_uk_provider(dns)->current(gb(), &why));
   EXPECT_NE(why.find("resolve"), std::string::npos) << why;
 }
+
+TEST(CarbonIntensityUk, ZonesOtherThanGbAreNotCovered) {
+  CarbonIntensityUkConfig c;
+  c.base_url = "http://127.0.0.1:1";
+  Location l;
+  l.zone = "GB-NIR";
+  std::string why;
+  EXPECT_FALSE(make_carbonintensity_uk_provider(c)->current(l, &why));
+  EXPECT_EQ(why, "covers Great Britain only, not zone GB-NIR");
+}

@@ -250,3 +250,12 @@ TEST(EnergiDataService, TransportFailuresAndMoreBadAnswers) {
   EXPECT_FALSE(make_energidataservice_provider(dns)->current(dk(), &why));
   EXPECT_NE(why.find("resolve"), std::string::npos) << why;
 }
+
+TEST(EnergiDataService, ZonesOutsideDenmarkAreNotCovered) {
+  LocalServer s;
+  Location l;
+  l.zone = "DE";
+  std::string why;
+  EXPECT_FALSE(make_energidataservice_provider(config_for(s))->current(l, &why));
+  EXPECT_EQ(why, "covers Denmark only, not zone DE");
+}
