@@ -214,3 +214,91 @@ TEST(CarbonIntensityUk, OtherCountriesAreNotCovered) {
   EXPECT_FALSE(make_carbonintensity_uk_provider(c)->current(Location::of_country("DK", "option"), &why));
   EXPECT_EQ(why, "covers Great Britain only, not DK");
 }
+
+TEST(CarbonIntensityUk, ForecastSeriesHoldsTheHalfHoursOfTheWindow) {
+  LocalServer s;
+  // The API also returns the half-hour ending at `from` (11:30-12:00): not part of the window.
+  const char* body = R"({"data":[
+    {"from":"2026-11-26T11:30Z","to":"2026-11-26T12:00Z","intensity":{"forecast":900,"actual":880,"index":"very high"}},
+    {"from":"2026-11-26T12:00Z","to":"2026-11-26T12:30Z","intensity":{"forecast":100,"actual":null,"index":"low"}},
+    {"from":"2026-11-26T12:30Z","to":"2026-11-26T13:00Z","intensity":{"forecast":200,"actual":null,"index":"moderate"}},
+    {"from":"2026-11-26T13:00Z","to":"2026-11-26T13:30Z","intensity":{"forecast":300,"actual":null,"index":"high"}}]})";
+  s.server().Get(R"(/intensity/([^/]+)/([^/]+))", [&](const httplib::Request&, httplib::Response& res) {
+    res.set_content(body, "application/json");
+  });
+  auto from = std::chrono::system_clock::time_point{std::chrono::seconds{1795694400}};  // 12:00Z
+  auto p = make_carbonintensity_uk_provider(config_for(s));
+  std::string why;
+  auto series = p->forecast_series(gb(), from, from + std::chrono::minutes(90), &why);
+  ASSERT_TRUE(series) << why;
+  ASSERT_EQ(series->points.size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(series->points[i].start, from + std::chrono::minutes(30 * static_cast<int>(i)));
+    EXPECT_DOUBLE_EQ(series->points[i].period_s, 1800.0);
+    EXPECT_DOUBLE_EQ(series->points[i].g_per_kwh, 100.0 * static_cast<double>(i + 1));
+  }
+  EXPECT_EQ(series->source, "carbonintensity.org.uk");
+  // forecast() is the series' time-weighted mean: 45 minutes from 12:15 = 15 of 100, 30 of 200.
+  auto v = p->forecast(gb(), from + std::chrono::minutes(15), 2700, &why);
+  ASSERT_TRUE(v) << why;
+  EXPECT_NEAR(v->g_per_kwh, (15 * 100.0 + 30 * 200.0) / 45, 1e-9);
+  EXPECT_EQ(v->at, from + std::chrono::minutes(15));
+  // Periods without times cannot be placed.
+  LocalServer t;
+  t.server().Get(R"(/intensity/([^/]+)/([^/]+))", [&](const httplib::Request&, httplib::Response& res) {
+    res.set_content(R"({"data":[{"intensity":{"forecast":100}}]})", "application/json");
+  });
+  EXPECT_FALSE(make_carbonintensity_uk_provider(config_for(t))->forecast_series(gb(), from, from + std::chrono::hours(1), &why));
+  EXPECT_NE(why.find("no half-hour period with from, to"), std::string::npos) << why;
+}
+
+TEST(CarbonIntensityUk, TheLocationsPostcodeOrRegionComesBeforeTheConfig) {
+  LocalServer s;
+  std::string path;
+  auto answer = [&](const httplib::Request& req, httplib::Response& res) {
+    path = req.path;
+    res.set_content(kRegional, "application/json");
+  };
+  s.server().Get(R"(/regional/postcode/([^/]+))", answer);
+  s.server().Get(R"(/regional/regionid/([^/]+))", answer);
+  auto c = config_for(s);
+  c.region_id = 3;
+  auto p = make_carbonintensity_uk_provider(c);
+  std::string why;
+  Location l = gb();
+  l.postcode = "EC1A 1BB";
+  ASSERT_TRUE(p->current(l, &why)) << why;
+  EXPECT_EQ(path, "/regional/postcode/EC1A");
+  l.postcode.clear();
+  l.gb_region_id = 12;
+  ASSERT_TRUE(p->current(l, &why)) << why;
+  EXPECT_EQ(path, "/regional/regionid/12");
+  ASSERT_TRUE(p->current(gb(), &why)) << why;
+  EXPECT_EQ(path, "/regional/regionid/3");  // the config's
+}
+
+TEST(CarbonIntensityUk, NullValuesAndUnresolvableHostsAreReasons) {
+  LocalServer s;
+  s.server().Get("/intensity", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(R"({"data":[{"from":"2026-11-26T12:00Z","to":"2026-11-26T12:30Z","intensity":{"forecast":null}}]})",
+                    "application/json");
+  });
+  std::string why;
+  EXPECT_FALSE(make_carbonintensity_uk_provider(config_for(s))->current(gb(), &why));
+  EXPECT_NE(why.find("no intensity.forecast value"), std::string::npos) << why;
+  auto dns = config_for(s);
+  dns.base_url = "http://epochwatt-test.invalid";
+  dns.request_template.max_attempts = 1;
+  EXPECT_FALSE(make_carbonintensity_uk_provider(dns)->current(gb(), &why));
+  EXPECT_NE(why.find("resolve"), std::string::npos) << why;
+}
+
+TEST(CarbonIntensityUk, ZonesOtherThanGbAreNotCovered) {
+  CarbonIntensityUkConfig c;
+  c.base_url = "http://127.0.0.1:1";
+  Location l;
+  l.zone = "GB-NIR";
+  std::string why;
+  EXPECT_FALSE(make_carbonintensity_uk_provider(c)->current(l, &why));
+  EXPECT_EQ(why, "covers Great Britain only, not zone GB-NIR");
+}

@@ -176,6 +176,11 @@ class CarbonIntensityUk final : public IntensityProvider {
       set(why, "covers Great Britain only, not " + where.country);
       return false;
     }
+    // Electricity Maps zones: only "GB" is the grid the API covers (not "GB-NIR" and the islands).
+    if (!where.zone.empty() && where.zone != "GB") {
+      set(why, "covers Great Britain only, not zone " + where.zone);
+      return false;
+    }
     return true;
   }
   std::optional<json> fetch(const std::string& path, std::string* why) {

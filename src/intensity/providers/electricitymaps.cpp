@@ -28,21 +28,13 @@ struct Failure {
   bool next = false;
 };
 
-// The answer's own message ("Zone 'XX' does not exist"), one line, bounded.
+// The answer's own message ("Zone 'XX' does not exist"), raw.
 std::string api_message(const std::string& body) {
   json j = json::parse(body, nullptr, false);
-  std::string msg;
-  if (j.is_object()) {
+  if (j.is_object())
     for (const char* key : {"message", "error", "detail"})
-      if (j.contains(key) && j[key].is_string()) {
-        msg = j[key].get<std::string>();
-        break;
-      }
-  }
-  for (char& c : msg)
-    if (static_cast<unsigned char>(c) < 0x20) c = ' ';
-  if (msg.size() > 160) msg = msg.substr(0, 157) + "...";
-  return msg;
+      if (j.contains(key) && j[key].is_string()) return j[key].get<std::string>();
+  return "";
 }
 
 class ElectricityMaps final : public IntensityProvider {
@@ -100,11 +92,20 @@ class ElectricityMaps final : public IntensityProvider {
   void set(std::string* why, std::string text) const {
     if (why) *why = scrub(std::move(text));
   }
-  // Belt and braces: whatever a server echoes, the key never leaves in a reason.
+  // Belt and braces: whatever a server echoes, the key never leaves in a reason or description.
   std::string scrub(std::string text) const {
     if (cfg_.token.empty()) return text;
     for (auto pos = text.find(cfg_.token); pos != std::string::npos; pos = text.find(cfg_.token, pos))
       text.replace(pos, cfg_.token.size(), "***");
+    return text;
+  }
+  // Text from the answer, fit for one line of a log: scrubbed first (so a cut cannot leave part
+  // of the key), control characters blanked, at most `max` characters.
+  std::string shown(std::string text, std::size_t max = 160) const {
+    text = scrub(std::move(text));
+    for (char& c : text)
+      if (static_cast<unsigned char>(c) < 0x20) c = ' ';
+    if (text.size() > max) text = text.substr(0, max - 3) + "...";
     return text;
   }
 
@@ -141,7 +142,7 @@ class ElectricityMaps final : public IntensityProvider {
     if (res.status < 200 || res.status >= 300) {
       f.why = "HTTP " + std::to_string(res.status) + tries;
       if (res.status == 401 || res.status == 403) f.why += " (API key refused)";
-      if (std::string msg = api_message(res.body); !msg.empty()) f.why += ": " + msg;
+      if (std::string msg = shown(api_message(res.body)); !msg.empty()) f.why += ": " + msg;
       f.why = scrub(f.why);
       // The place was not understood or has no data: a coarser query may still answer.
       f.next = res.status == 400 || res.status == 404 || res.status == 422;
@@ -156,21 +157,20 @@ class ElectricityMaps final : public IntensityProvider {
   }
 
   // The API states gCO2eq/kWh; an answer in another unit is refused rather than converted.
-  static bool unit_ok(const json& body, Failure& f) {
+  bool unit_ok(const json& body, Failure& f) const {
     auto it = body.find("unit");
     if (it == body.end() || it->is_null()) return true;
     std::string unit = it->is_string() ? it->get<std::string>() : it->dump();
     if (unit.rfind("gCO2", 0) == 0 && unit.size() >= 5 && unit.substr(unit.size() - 4) == "/kWh") return true;
-    if (unit.size() > 40) unit = unit.substr(0, 40) + "...";
-    f.why = "unexpected unit '" + unit + "' (expected gCO2eq/kWh)";
+    f.why = "unexpected unit '" + shown(unit, 40) + "' (expected gCO2eq/kWh)";
     return false;
   }
 
-  static std::string describe(const json& body, const Query& q) {
-    std::string zone = body.contains("zone") && body["zone"].is_string() ? "zone " + body["zone"].get<std::string>() : q.label;
+  std::string describe(const json& body, const Query& q) const {
+    std::string zone = body.contains("zone") && body["zone"].is_string() ? "zone " + shown(body["zone"].get<std::string>(), 40) : q.label;
     std::string out = "Electricity Maps, " + zone;
     if (body.contains("emissionFactorType") && body["emissionFactorType"].is_string())
-      out += " (" + body["emissionFactorType"].get<std::string>() + ")";
+      out += " (" + shown(body["emissionFactorType"].get<std::string>(), 20) + ")";
     return out;
   }
 

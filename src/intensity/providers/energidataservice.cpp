@@ -121,6 +121,10 @@ class EnergiDataService final : public IntensityProvider {
       set(why, "covers Denmark only, not " + where.country);
       return false;
     }
+    if (!where.zone.empty() && where.zone.rfind("DK", 0) != 0) {
+      set(why, "covers Denmark only, not zone " + where.zone);
+      return false;
+    }
     if (!where.zone.empty() && where.zone != "DK" && where.zone != "DK-DK1" && where.zone != "DK-DK2") {
       set(why, "unknown Danish zone '" + where.zone + "' (DK-DK1 or DK-DK2)");
       return false;
