@@ -305,6 +305,7 @@ ConfigFile load_config_file(const std::string& path_in) {
     return c;
   }
   c.found = true;
+  if (text.rfind("\xEF\xBB\xBF", 0) == 0) text.erase(0, 3);  // a UTF-8 byte order mark from an editor
   parse_config_text(text, c);
   if (!c.keys.empty()) {
     std::string fix = "chmod 600 " + shell_word(c.path);

@@ -90,7 +90,7 @@ TEST(ConfigFile, ReadsEverySectionWithCommentsQuotesAndCase) {
   CleanEnv clean;
   ewtest::TempDir dir;
   std::string path = write_config(dir,
-                                  "# epochwatt configuration\n"
+                                  "\xEF\xBB\xBF# epochwatt configuration, saved with a byte order mark\n"
                                   "; another comment\n"
                                   "\n"
                                   "[Location]\r\n"
