@@ -10,6 +10,7 @@
 #include "cli/args.hpp"
 #include "cli/child_process.hpp"
 #include "cli/devices.hpp"
+#include "cli/parse_command.hpp"
 #include "cli/run_command.hpp"
 #include "cli/signals.hpp"
 #include "cli/terminal_output.hpp"
@@ -32,6 +33,8 @@ int run(const std::vector<std::string>& args, SignalRelay& signals, TerminalOutp
     case Action::unavailable:
       terminal.message(parsed.unavailable_flag + " is not available in this version of epochwatt");
       return kExitBadCommandLine;
+    case Action::parse:  // carbontracker --parse DIR: the aggregate sentence, as `epochwatt parse DIR`
+      return parse_command({parsed.parse_dir}, std::cout, std::cerr);
     case Action::run:
       break;
   }
@@ -47,6 +50,8 @@ int main(int argc, char** argv) {
   // taken for one when options precede it; `epochwatt -- devices` runs a program named devices.
   if (argc > 1 && std::string_view(argv[1]) == "devices")
     return devices_command(std::vector<std::string>(argv + 2, argv + argc), std::cout, std::cerr);
+  if (argc > 1 && std::string_view(argv[1]) == "parse")
+    return parse_command(std::vector<std::string>(argv + 2, argv + argc), std::cout, std::cerr);
   TerminalOutput terminal;
   try {
     // Both first, before any file is opened or thread started (see their comments).
