@@ -122,7 +122,7 @@ enum class SummedBlock { none, predicted, actual };
 std::string_view to_string(SummedBlock b);
 
 // Which block of a run the aggregate adds (spec §8.7): the actual block if the run stopped early,
-// if its real epoch count equals the predicted one, or if there is no prediction; the predicted
+// if its real epoch count equals (or exceeds) the predicted one, or if there is no prediction; the predicted
 // block if there is no actual block, or if monitoring ended before the predicted epochs without
 // an early stop.
 SummedBlock summed_block(const ParsedRun& run);
