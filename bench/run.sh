@@ -30,6 +30,14 @@ awk '$1 ~ /_median$/ {
   printf "  %-72s %10s %-3s%s\n", name, $2, $3, extra
 }' "$console"
 
+# The log reader over folders of 200 and 2000 generated log pairs (docs/performance.md, "Parsing logs").
+if [ -x "$BUILD/bench/bench_parse" ]; then
+  echo
+  echo "== $BUILD/bench/bench_parse (medians of 10 repetitions)"
+  "$BUILD/bench/bench_parse" --benchmark_repetitions=10 --benchmark_report_aggregates_only=true \
+    --benchmark_out="$BUILD/bench/bench_parse.json" --benchmark_out_format=json | grep -E '_median|^BM_|Benchmark' || true
+fi
+
 # Accuracy of power sampling against the energy counter (H100 trace) and the sampler's cost per
 # round with 8 GPUs and 2 RAPL sockets, on the test suite's fake NVML.
 if [ -x "$BUILD/bench/bench_nvml_sampling" ]; then

@@ -251,9 +251,14 @@ std::vector<OptionSpec> make_table() {
        "written as usual).",
        [](ParsedArgs& o, F, V) { o.run.options.verbose = 0; }},
 
-      // ---- carbontracker's other modes, for later versions
-      {{"--parse"}, "DIR", "Not available in this version",
-       "carbontracker's log aggregation.", [](ParsedArgs& o, F f, V) { unavailable(o, f); }},
+      // ---- carbontracker's other modes
+      {{"--parse"}, "DIR", "Log aggregation",
+       "Print carbontracker's aggregate sentence for the log files in DIR and exit, as "
+       "`epochwatt parse DIR` (which also has --table and --json).",
+       [](ParsedArgs& o, F, V v) {
+         o.action = Action::parse;
+         o.parse_dir = v;
+       }},
       {{"--report"}, "STD_LOG", "Not available in this version",
        "carbontracker's PDF report.", [](ParsedArgs& o, F f, V) { unavailable(o, f); }},
       {{"--output"}, "PDF", "Not available in this version",
@@ -348,12 +353,13 @@ std::string help_text() {
       "       epochwatt devices [--json] [--fix-permissions]   (see epochwatt devices --help)\n"
       "       epochwatt intensity [--json] [LOCATION OPTIONS]   (see epochwatt intensity --help)\n"
       "       epochwatt plan --duration D [--within W] ...     (see epochwatt plan --help)\n"
+      "       epochwatt parse DIR... [--table | --json]        (see epochwatt parse --help)\n"
       "\n"
       "Runs COMMAND (searched on PATH, started without a shell) as one tracked job, measures the\n"
       "energy it draws, and reports time, energy (kWh) and carbon footprint (gCO2eq) in\n"
       "carbontracker's format. Options end at `--` or at COMMAND's first word: every argument\n"
-      "after that belongs to COMMAND. A COMMAND named like a subcommand (devices, intensity, plan)\n"
-      "needs `--`.\n";
+      "after that belongs to COMMAND. A COMMAND named like a subcommand (devices, intensity, plan,\n"
+      "parse, report) needs `--`.\n";
   std::string_view group;
   for (const auto& spec : option_table()) {
     if (spec.group != group) {

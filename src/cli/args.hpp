@@ -43,12 +43,14 @@ enum class Action {
   help,         // print help_text() and exit 0
   version,      // print the version and exit 0
   unavailable,  // a flag of the original that this version does not implement: exit 2
+  parse,        // --parse DIR: print the aggregate of the logs in parse_dir (as `epochwatt parse`)
 };
 
 struct ParsedArgs {
   Action action = Action::run;
   RunConfig run;
-  std::string unavailable_flag;  // for Action::unavailable: "--parse", "--report" or "--output"
+  std::string unavailable_flag;  // for Action::unavailable: "--report" or "--output"
+  std::string parse_dir;         // for Action::parse
 };
 
 // One entry of the option table.

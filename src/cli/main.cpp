@@ -11,6 +11,7 @@
 #include "cli/child_process.hpp"
 #include "cli/devices.hpp"
 #include "cli/intensity_command.hpp"
+#include "cli/parse_command.hpp"
 #include "cli/run_command.hpp"
 #include "cli/signals.hpp"
 #include "cli/terminal_output.hpp"
@@ -41,6 +42,8 @@ int run(char** argv, const std::vector<std::string>& args, SignalRelay& signals,
     case Action::unavailable:
       terminal.message(parsed.unavailable_flag + " is not available in this version of epochwatt");
       return kExitBadCommandLine;
+    case Action::parse:  // carbontracker --parse DIR: the aggregate sentence, as `epochwatt parse DIR`
+      return parse_command({parsed.parse_dir}, std::cout, std::cerr);
     case Action::run:
       break;
   }
@@ -61,6 +64,8 @@ int main(int argc, char** argv) {
     return intensity_command(std::vector<std::string>(argv + 2, argv + argc), std::cout, std::cerr);
   if (argc > 1 && std::string_view(argv[1]) == "plan")
     return plan_command(std::vector<std::string>(argv + 2, argv + argc), std::cout, std::cerr);
+  if (argc > 1 && std::string_view(argv[1]) == "parse")
+    return parse_command(std::vector<std::string>(argv + 2, argv + argc), std::cout, std::cerr);
   TerminalOutput terminal;
   try {
     // Both first, before any file is opened or thread started (see their comments).

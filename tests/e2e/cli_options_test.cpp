@@ -66,8 +66,6 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"UnknownComponent", {"--components", "tpu"},
                 "epochwatt: No component found with name 'tpu'.\n"},
         BadCase{"FlagGivenAValue", {"--quiet=yes"}, "epochwatt: --quiet takes no value\n"},
-        BadCase{"ParseNotAvailable", {"--parse", "logs"},
-                "epochwatt: --parse is not available in this version of epochwatt\n"},
         BadCase{"ReportNotAvailable", {"--report", "x_carbontracker.log"},
                 "epochwatt: --report is not available in this version of epochwatt\n"}),
     [](const auto& info) { return std::string(info.param.name); });

@@ -1,0 +1,762 @@
+#include "report/log_parse.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include "core/format.hpp"
+
+namespace epochwatt::detail {
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::string_view kStdSuffix = "_carbontracker.log";
+constexpr std::string_view kOutputSuffix = "_carbontracker_output.log";
+constexpr std::string_view kComponentsPhrase = "The following components were found:";
+// A carbontracker log of a long run is a few MB; anything far larger is not one of ours.
+constexpr std::uintmax_t kMaxLogBytes = 256ull << 20;
+
+bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && is_blank(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_blank(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+// Removes `prefix` from the front of `s` if it is there.
+bool consume(std::string_view& s, std::string_view prefix) {
+  if (!starts_with(s, prefix)) return false;
+  s.remove_prefix(prefix.size());
+  return true;
+}
+bool ends_with(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+char lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+bool istarts_with(std::string_view s, std::string_view prefix) {
+  if (s.size() < prefix.size()) return false;
+  for (std::size_t i = 0; i < prefix.size(); ++i)
+    if (lower(s[i]) != lower(prefix[i])) return false;
+  return true;
+}
+
+// Case-insensitive search (the original's `(?i)` patterns).
+std::size_t ifind(std::string_view hay, std::string_view needle) {
+  if (needle.empty()) return 0;
+  for (std::size_t i = 0; i + needle.size() <= hay.size(); ++i)
+    if (lower(hay[i]) == lower(needle[0]) && istarts_with(hay.substr(i), needle)) return i;
+  return std::string_view::npos;
+}
+
+std::optional<int> parse_int(std::string_view t) {
+  t = trim(t);
+  int v = 0;
+  auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+  if (t.empty() || ec != std::errc() || p != t.data() + t.size()) return std::nullopt;
+  return v;
+}
+
+// Offset of the first byte that is not part of well-formed UTF-8, or npos.
+std::size_t invalid_utf8_offset(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    std::size_t len = 0;
+    unsigned lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if (c >= 0xC2 && c <= 0xDF) {
+      len = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+      if (c == 0xE0) lo = 0xA0;
+      if (c == 0xED) hi = 0x9F;  // no surrogates
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+      if (c == 0xF0) lo = 0x90;
+      if (c == 0xF4) hi = 0x8F;
+    } else {
+      return i;
+    }
+    if (i + len > s.size()) return i;
+    for (std::size_t k = 1; k < len; ++k) {
+      auto b = static_cast<unsigned char>(s[i + k]);
+      if (b < (k == 1 ? lo : 0x80) || b > (k == 1 ? hi : 0xBF)) return i;
+    }
+    i += len;
+  }
+  return std::string_view::npos;
+}
+
+// The whole file as text with `\n` line ends (Python's universal newlines), after the checks
+// that make a file unusable: unreadable, empty, too large, binary, not UTF-8, cut inside a line.
+std::string read_log_text(const std::string& path) {
+  std::error_code ec;
+  auto size = fs::file_size(path, ec);
+  if (ec) throw LogParseError(path, "cannot read: " + ec.message());
+  if (size == 0) throw LogParseError(path, "empty file");
+  if (size > kMaxLogBytes) throw LogParseError(path, "larger than 256 MiB: not a carbontracker log");
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw LogParseError(path, std::string("cannot open: ") + std::strerror(errno));
+  std::string raw(static_cast<std::size_t>(size), '\0');
+  f.read(raw.data(), static_cast<std::streamsize>(raw.size()));
+  raw.resize(static_cast<std::size_t>(f.gcount()));
+  if (raw.empty()) throw LogParseError(path, "empty file");
+  if (auto nul = raw.find('\0'); nul != std::string::npos)
+    throw LogParseError(path, "binary data (NUL byte at offset " + std::to_string(nul) + "): not a log file");
+  if (auto bad = invalid_utf8_offset(raw); bad != std::string::npos)
+    throw LogParseError(path, "not UTF-8 text (invalid byte at offset " + std::to_string(bad) + ")");
+  std::string text;
+  text.reserve(raw.size());
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    if (raw[i] == '\r') {
+      text += '\n';
+      if (i + 1 < raw.size() && raw[i + 1] == '\n') ++i;
+    } else {
+      text += raw[i];
+    }
+  }
+  // Both writers end every record with a line end; a file that does not was cut while written,
+  // and its last number may be cut too.
+  if (text.back() != '\n') throw LogParseError(path, "truncated: the last line is incomplete");
+  return text;
+}
+
+// `YYYY-MM-DD HH:MM:SS[,mmm] - `: the length of the prefix, or 0 if `line` has none.
+std::size_t timestamp_prefix(std::string_view line) {
+  static constexpr std::string_view shape = "dddd-dd-dd dd:dd:dd";
+  if (line.size() < shape.size()) return 0;
+  for (std::size_t i = 0; i < shape.size(); ++i)
+    if (shape[i] == 'd' ? !is_digit(line[i]) : line[i] != shape[i]) return 0;
+  std::size_t n = shape.size();
+  if (line.size() >= n + 4 && line[n] == ',' && is_digit(line[n + 1]) && is_digit(line[n + 2]) && is_digit(line[n + 3]))
+    n += 4;
+  return starts_with(line.substr(n), " - ") ? n + 3 : 0;
+}
+
+// One log record: the message of a time-stamped line and the continuation lines after it.
+struct Record {
+  std::string_view message;                  // the first line without `<ts> - `
+  std::vector<std::string_view> continuation;  // following lines without a time stamp
+};
+
+std::vector<Record> split_records(std::string_view text) {
+  std::vector<Record> records;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(pos, end - pos);
+    pos = end + 1;
+    if (std::size_t n = timestamp_prefix(line)) {
+      records.push_back({line.substr(n), {}});
+    } else if (!records.empty()) {
+      records.back().continuation.push_back(line);
+    }
+    // Text before the first record (none in a valid log) belongs to no record.
+  }
+  return records;
+}
+
+// The components line's segments (spec §8.7): a segment starts at ` {NAME} with device(s) `
+// with NAME in capitals; its device list ends at the `.` before the next segment or the end.
+std::vector<ParsedComponent> parse_components(std::string_view rest) {
+  static constexpr std::string_view kWith = " with device(s) ";
+  struct Seg {
+    std::string name;
+    std::size_t start, list_begin;
+  };
+  std::vector<Seg> segs;
+  for (std::size_t p = rest.find(kWith); p != std::string_view::npos; p = rest.find(kWith, p + 1)) {
+    std::size_t b = p;
+    while (b > 0 && (std::isupper(static_cast<unsigned char>(rest[b - 1])) || is_digit(rest[b - 1]) || rest[b - 1] == '_'))
+      --b;
+    if (b == p || !(b == 0 || rest[b - 1] == ' ')) continue;  // not a segment boundary
+    std::string name(rest.substr(b, p - b));
+    std::transform(name.begin(), name.end(), name.begin(), lower);
+    segs.push_back({name, b == 0 ? 0 : b - 1, p + kWith.size()});
+  }
+  std::vector<ParsedComponent> out;
+  for (std::size_t i = 0; i < segs.size(); ++i) {
+    std::size_t end = i + 1 < segs.size() ? segs[i + 1].start : rest.size();
+    std::string_view list = trim(rest.substr(segs[i].list_begin, end - std::min(end, segs[i].list_begin)));
+    if (ends_with(list, ".")) list.remove_suffix(1);
+    ParsedComponent c{segs[i].name, {}};
+    for (std::size_t from = 0; from <= list.size();) {
+      std::size_t comma = list.find(", ", from);
+      std::string_view dev = trim(list.substr(from, comma == std::string_view::npos ? std::string_view::npos : comma - from));
+      if (!dev.empty()) c.devices.emplace_back(dev);
+      if (comma == std::string_view::npos) break;
+      from = comma + 2;
+    }
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+std::string join(const std::vector<std::string>& items, std::string_view sep) {
+  std::string s;
+  for (std::size_t i = 0; i < items.size(); ++i) s += (i ? std::string(sep) : "") + items[i];
+  return s;
+}
+
+// The power value of `Average power usage (W) for c: {value}` (spec §8.7): a plain or scientific
+// number, a numpy array `[a b ...]` (whose continuation lines are in `more`), or None / [None] /
+// nan for a missing value. Returns false when the text is none of these.
+bool parse_power_value(std::string_view value, const std::vector<std::string_view>& more, ParsedPower& p) {
+  value = trim(value);
+  std::string lowered(value);
+  std::transform(lowered.begin(), lowered.end(), lowered.begin(), lower);
+  if (lowered == "none" || lowered == "[none]" || lowered == "nan" || lowered == "[nan]") return true;
+  if (!starts_with(value, "[")) {
+    auto v = parse_float(value);
+    if (!v) return false;
+    if (!std::isnan(*v)) p.watts = *v;
+    return true;
+  }
+  std::string array(value.substr(1));
+  for (std::size_t i = 0; array.find(']') == std::string::npos && i < more.size(); ++i) array += " " + std::string(more[i]);
+  std::size_t close = array.find(']');
+  if (close == std::string::npos || !trim(std::string_view(array).substr(close + 1)).empty()) return false;
+  array.resize(close);
+  for (char& c : array)
+    if (c == ',') c = ' ';
+  double sum = 0;
+  bool missing = false;
+  std::string_view rest(array);
+  while (!(rest = trim(rest)).empty()) {
+    std::size_t sp = 0;
+    while (sp < rest.size() && !is_blank(rest[sp])) ++sp;
+    std::string_view tok = rest.substr(0, sp);
+    rest.remove_prefix(sp);
+    std::string t(tok);
+    std::transform(t.begin(), t.end(), t.begin(), lower);
+    double v = std::nan("");
+    if (t != "none") {
+      auto f = parse_float(tok);
+      if (!f) return false;
+      v = *f;
+    }
+    if (std::isnan(v)) missing = true;
+    else sum += v;
+    p.device_watts.push_back(v);
+  }
+  if (!p.device_watts.empty() && !missing) p.watts = sum;
+  return true;
+}
+
+// epochwatt's `Power by device (W) for {c} [{methods}]: name=W; name=W[ (incomplete)]`.
+bool parse_device_line(std::string_view rest, std::string& component, ParsedPower& into) {
+  std::size_t bracket = rest.find(" [");
+  std::size_t close = rest.find("]: ", bracket == std::string_view::npos ? 0 : bracket);
+  if (bracket == std::string_view::npos || close == std::string_view::npos) return false;
+  component = std::string(rest.substr(0, bracket));
+  into.method = std::string(rest.substr(bracket + 2, close - bracket - 2));
+  std::string_view items = rest.substr(close + 3);
+  into.device_names.clear();
+  into.device_watts.clear();
+  for (std::size_t from = 0; from <= items.size();) {
+    std::size_t sep = items.find("; ", from);
+    std::string_view item = items.substr(from, sep == std::string_view::npos ? std::string_view::npos : sep - from);
+    if (ends_with(item, " (incomplete)")) item.remove_suffix(std::string_view(" (incomplete)").size());
+    std::size_t eq = item.rfind('=');
+    if (eq == std::string_view::npos) return false;
+    auto w = parse_float(item.substr(eq + 1));
+    if (!w) return false;
+    into.device_names.emplace_back(item.substr(0, eq));
+    into.device_watts.push_back(*w);
+    if (sep == std::string_view::npos) break;
+    from = sep + 2;
+  }
+  return true;
+}
+
+// The number that starts `text` ([0-9.]+, as the original's report reader takes it).
+std::optional<double> leading_number(std::string_view text) {
+  std::size_t n = 0;
+  while (n < text.size() && (is_digit(text[n]) || text[n] == '.')) ++n;
+  return parse_float(text.substr(0, n));
+}
+
+std::string version_of(std::string_view tool, std::string_view value, bool has_extensions) {
+  if (has_extensions) return "epochwatt";
+  if (tool != "carbontracker") return std::string(tool);
+  std::size_t dot = value.find('.');
+  if (dot == std::string_view::npos) return std::string(value);
+  std::size_t dot2 = value.find('.', dot + 1);
+  return std::string(value.substr(0, dot2));
+}
+
+struct StdLog {
+  ParsedRun run;
+  std::string components_text;  // the components line's segments as written
+};
+
+StdLog parse_std_log(const std::string& path, std::string_view text) {
+  StdLog out;
+  ParsedRun& run = out.run;
+  bool have_components = false, has_extensions = false;
+  std::string tool, tool_version;
+  ParsedEpoch* current = nullptr;
+  auto next_index = [&] { return run.epochs.empty() ? 1 : run.epochs.back().index + 1; };
+  auto new_epoch = [&](int index) -> ParsedEpoch& {
+    run.epochs.push_back({});
+    run.epochs.back().index = index;
+    current = &run.epochs.back();
+    return *current;
+  };
+  auto fail = [&](const std::string& what) { throw LogParseError(path, what); };
+
+  std::vector<Record> records = split_records(text);
+  for (std::size_t r = 0; r < records.size(); ++r) {
+    std::string_view msg = trim(records[r].message);
+    std::string_view rest = msg;
+    if (consume(rest, kComponentsPhrase)) {
+      if (!have_components) {
+        run.components = parse_components(rest);
+        out.components_text = std::string(trim(rest));
+        have_components = true;
+      }
+    } else if (r == 0 && msg.find(" version ") != std::string_view::npos &&
+               msg.find(' ') == msg.find(" version ")) {
+      tool = std::string(msg.substr(0, msg.find(' ')));
+      tool_version = std::string(trim(msg.substr(msg.find(" version ") + 9)));
+    } else if (auto pue = msg.find("PUE coefficient of "); pue != std::string_view::npos) {
+      run.pue = leading_number(msg.substr(pue + 19));
+    } else if (starts_with(msg, "Epoch ") && ends_with(msg, ":")) {
+      auto n = parse_int(msg.substr(6, msg.size() - 7));
+      if (!n) continue;  // not an epoch line after all
+      new_epoch(*n);
+    } else if (consume(rest, "Duration: ")) {
+      auto d = parse_hms(rest);
+      if (!d) fail("unreadable duration in '" + std::string(msg) + "'");
+      ParsedEpoch& e = (current && !current->interrupted && !current->duration_s) ? *current : new_epoch(next_index());
+      e.duration_s = d;
+    } else if (consume(rest, "Average power usage (W) for ")) {
+      std::size_t colon = rest.find(": ");
+      if (colon == std::string_view::npos) fail("unreadable power line '" + std::string(msg) + "'");
+      ParsedPower p;
+      p.component = std::string(rest.substr(0, colon));
+      if (!parse_power_value(rest.substr(colon + 2), records[r].continuation, p))
+        fail("unreadable power value in '" + std::string(msg) + "'");
+      ParsedEpoch& e = (current && !current->interrupted && !current->power(p.component)) ? *current : new_epoch(next_index());
+      e.powers.push_back(std::move(p));
+    } else if (consume(rest, "Power by device (W) for ")) {
+      has_extensions = true;
+      std::string comp;
+      ParsedPower ext;
+      if (!parse_device_line(rest, comp, ext)) {
+        run.notes.push_back("unreadable per-device line '" + std::string(msg) + "' ignored");
+        continue;
+      }
+      ParsedPower* target = nullptr;
+      if (current)
+        for (auto& p : current->powers)
+          if (p.component == comp) target = &p;
+      if (!target) {
+        run.notes.push_back("per-device line without its power line ignored: '" + std::string(msg) + "'");
+        continue;
+      }
+      target->device_names = std::move(ext.device_names);
+      target->device_watts = std::move(ext.device_watts);
+      target->method = std::move(ext.method);
+    } else if (consume(rest, "Interrupted epoch ")) {
+      has_extensions = true;
+      std::size_t paren = rest.find(' ');
+      std::size_t ran = rest.find(" ran "), drew = rest.find(" and drew ");
+      auto n = parse_int(rest.substr(0, paren));
+      if (!n || ran == std::string_view::npos || drew == std::string_view::npos || drew < ran) {
+        run.notes.push_back("unreadable line '" + std::string(msg) + "' ignored");
+        continue;
+      }
+      ParsedEpoch& e = new_epoch(*n);
+      e.interrupted = true;
+      e.duration_s = parse_hms(rest.substr(ran + 5, drew - ran - 5));
+      std::string_view j = rest.substr(drew + 10);
+      if (ends_with(j, " J.")) j.remove_suffix(3);
+      e.interrupted_joules = parse_float(j);
+    } else if (istarts_with(msg, "Training was interrupted")) {
+      std::size_t all = msg.find("before all ");
+      if (all != std::string_view::npos) {
+        std::string_view n = msg.substr(all + 11);
+        auto m = parse_int(n.substr(0, n.find(' ')));
+        if (m && *m > 0) run.monitor_epochs = m;
+      }
+    } else if (starts_with(msg, "Carbon intensities ")) {
+      // 2.4: `... at detected location: {address}: [a, b]`; 2.3: `... location {address}: [a]`.
+      std::size_t at = msg.find("at detected location");
+      std::size_t open = msg.rfind(": [");
+      if (at != std::string_view::npos && open != std::string_view::npos && open > at && ends_with(msg, "]")) {
+        std::string_view addr = msg.substr(at + 20, open - at - 20);
+        if (starts_with(addr, ":")) addr.remove_prefix(1);
+        run.address = std::string(trim(addr));
+        run.intensities.clear();
+        std::string_view list = msg.substr(open + 3, msg.size() - open - 4);
+        for (std::size_t from = 0; from < list.size();) {
+          std::size_t comma = list.find(',', from);
+          auto v = parse_float(list.substr(from, comma == std::string_view::npos ? std::string_view::npos : comma - from));
+          if (v) run.intensities.push_back(*v);
+          if (comma == std::string_view::npos) break;
+          from = comma + 1;
+        }
+      }
+    } else if (consume(rest, "Average carbon intensity during training was ")) {
+      run.average_intensity = leading_number(rest);
+    } else if (starts_with(msg, "Intensity source: ")) {
+      has_extensions = true;
+      run.intensity_source_line = std::string(msg);
+    } else if (starts_with(msg, "Carbon intensity fetched: ") || starts_with(msg, "Carbon intensity: ")) {
+      if (run.intensity_source_line.empty()) run.intensity_source_line = std::string(msg);
+      std::size_t at = msg.find(" at ");
+      if (run.address.empty() && at != std::string_view::npos) run.address = std::string(trim(msg.substr(at + 4)));
+    } else if (starts_with(msg, "Measuring ") && msg.find(" through meter ") != std::string_view::npos) {
+      has_extensions = true;
+    }
+  }
+  // The original's early-stop test: the phrase anywhere in the text, any case.
+  run.early_stop = ifind(text, "Training was interrupted") != std::string_view::npos;
+
+  if (!have_components) fail("no 'The following components were found:' line: truncated, or not a carbontracker standard log");
+
+  // Every completed epoch needs its duration and one power line per component that has any.
+  std::set<std::string> measured;
+  for (const auto& e : run.epochs)
+    for (const auto& p : e.powers) measured.insert(p.component);
+  int last_completed = -1;
+  for (std::size_t i = 0; i < run.epochs.size(); ++i)
+    if (!run.epochs[i].interrupted) last_completed = static_cast<int>(i);
+  for (std::size_t i = 0; i < run.epochs.size(); ++i) {
+    const ParsedEpoch& e = run.epochs[i];
+    if (e.interrupted) continue;
+    std::string where = "epoch " + std::to_string(e.index);
+    bool last = static_cast<int>(i) == last_completed;
+    if (!e.duration_s)
+      fail(last ? "truncated: " + where + " has no Duration line" : where + " has no Duration line");
+    for (const auto& comp : measured)
+      if (!e.power(comp))
+        fail(last ? "truncated: " + where + " has no power line for " + comp
+                  : where + " has no power line for " + comp);
+  }
+
+  // Device names with ", " inside are ambiguous in the components line; the extension line
+  // lists them one by one.
+  for (auto& c : run.components)
+    for (const auto& e : run.epochs) {
+      const ParsedPower* p = e.power(c.name);
+      if (!p || p->device_names.empty()) continue;
+      if (p->device_names.size() != c.devices.size() && join(p->device_names, ", ") == join(c.devices, ", "))
+        c.devices = p->device_names;
+      break;
+    }
+
+  run.tool_version = tool_version;
+  if (!tool.empty()) {
+    run.version = version_of(tool, tool_version, has_extensions);
+  } else if (has_extensions) {
+    run.version = "epochwatt";
+  } else if (text.find("gCO2eq/kWh") != std::string_view::npos) {
+    run.version = "2.4";
+  } else if (text.find("gCO2/kWh") != std::string_view::npos) {
+    run.version = "2.3";
+  } else {
+    run.version = "unknown";
+  }
+  return out;
+}
+
+// One report block from the lines after its title, inside one record.
+ParsedConsumption parse_block(const std::string& path, std::string_view title,
+                              const std::vector<std::string_view>& lines, std::size_t from,
+                              std::vector<std::string>& notes) {
+  ParsedConsumption c;
+  bool time = false, energy = false, co2 = false, equivalents = false;
+  for (std::size_t i = from; i < lines.size(); ++i) {
+    std::string_view t = trim(lines[i]);
+    if (equivalents) {
+      if (t.empty()) continue;
+      std::size_t sp = 0;
+      while (sp < t.size() && !is_blank(t[sp])) ++sp;
+      auto v = parse_float(t.substr(0, sp));
+      std::string unit(trim(t.substr(sp)));
+      if (!v || unit.empty()) {
+        notes.push_back("unreadable equivalent '" + std::string(t) + "' skipped");
+        continue;
+      }
+      auto it = std::find_if(c.equivalents.begin(), c.equivalents.end(), [&](const auto& e) { return e.first == unit; });
+      if (it != c.equivalents.end()) it->second = *v;
+      else c.equivalents.emplace_back(unit, *v);
+      if (unit == "km travelled by car") c.km = *v;
+    } else if (starts_with(t, "Time:")) {
+      c.duration_s = parse_hms(t.substr(5));
+      time = c.duration_s.has_value();
+    } else if (starts_with(t, "Energy:") && ends_with(t, "kWh")) {
+      auto v = parse_float(t.substr(7, t.size() - 10));
+      if (v) c.energy_kwh = *v;
+      energy = v.has_value();
+    } else if (starts_with(t, "CO2eq:") && ends_with(t, "g")) {
+      auto v = parse_float(t.substr(6, t.size() - 7));
+      if (v) c.co2_g = *v;
+      co2 = v.has_value();
+    } else if (starts_with(t, "This is equivalent to:")) {
+      equivalents = true;
+    }
+  }
+  if (!time || !energy || !co2)
+    throw LogParseError(path, "truncated: the block '" + std::string(title) + "' lacks " +
+                                  (!time ? "a readable Time" : !energy ? "a readable Energy" : "a readable CO2eq") + " line");
+  return c;
+}
+
+struct OutputLog {
+  std::optional<ParsedConsumption> predicted, actual;
+  std::string components_text;
+  std::vector<std::string> notes;
+};
+
+OutputLog parse_output_log(const std::string& path, std::string_view text) {
+  OutputLog out;
+  bool have_components = false;
+  for (const Record& rec : split_records(text)) {
+    std::vector<std::string_view> lines;
+    std::string_view first = rec.message;
+    if (starts_with(first, "CarbonTracker: ")) first.remove_prefix(15);
+    lines.push_back(first);
+    lines.insert(lines.end(), rec.continuation.begin(), rec.continuation.end());
+    std::string_view components = trim(first);
+    if (!have_components && consume(components, kComponentsPhrase)) {
+      out.components_text = std::string(trim(components));
+      have_components = true;
+      continue;
+    }
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      std::string_view t = trim(lines[i]);
+      if (!out.predicted && istarts_with(t, "Predicted consumption for ")) {
+        std::string_view n = t.substr(26);
+        auto count = parse_int(n.substr(0, n.find(' ')));
+        if (!count || !ends_with(t, ":")) throw LogParseError(path, "unreadable title '" + std::string(t) + "'");
+        out.predicted = parse_block(path, t, lines, i + 1, out.notes);
+        out.predicted->epochs = *count;
+        out.predicted->title_epochs = count;
+        break;
+      }
+      if (!out.actual && istarts_with(t, "Actual consumption")) {
+        out.actual = parse_block(path, t, lines, i + 1, out.notes);
+        std::string_view n = t.substr(18);
+        if (istarts_with(n, " for ")) out.actual->title_epochs = parse_int(n.substr(5, n.find(' ', 5) - 5));
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+// The common part of a log's name, or nullopt for a name that is not a log's.
+std::optional<std::string> run_key(const std::string& file_name, std::string_view suffix) {
+  if (!ends_with(file_name, suffix)) return std::nullopt;
+  return file_name.substr(0, file_name.size() - suffix.size());
+}
+
+}  // namespace
+
+LogParseError::LogParseError(std::string file, std::string message)
+    : file_(std::move(file)), message_(std::move(message)), text_(file_ + ": " + message_) {}
+
+const ParsedPower* ParsedEpoch::power(std::string_view component) const {
+  for (const auto& p : powers)
+    if (p.component == component) return &p;
+  return nullptr;
+}
+
+double ParsedEpoch::joules() const {
+  if (interrupted) return interrupted_joules.value_or(0.0);
+  double j = 0;
+  for (const auto& p : powers) j += p.watts.value_or(0.0) * duration_s.value_or(0.0);
+  return j;
+}
+
+int ParsedRun::epochs_done() const {
+  return static_cast<int>(std::count_if(epochs.begin(), epochs.end(), [](const ParsedEpoch& e) { return !e.interrupted; }));
+}
+
+std::optional<double> parse_float(std::string_view text) {
+  text = trim(text);
+  if (!text.empty() && text[0] == '+') {
+    text.remove_prefix(1);
+    if (!text.empty() && text[0] == '-') return std::nullopt;
+  }
+  if (text.empty()) return std::nullopt;
+  double v = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || p != text.data() + text.size()) return std::nullopt;
+  return v;
+}
+
+std::optional<double> parse_hms(std::string_view text) {
+  text = trim(text);
+  bool negative = starts_with(text, "-");
+  if (negative) text.remove_prefix(1);
+  std::size_t c1 = text.find(':');
+  if (c1 == std::string_view::npos || c1 == 0 || text.size() < c1 + 6 || text[c1 + 3] != ':') return std::nullopt;
+  std::string_view h = text.substr(0, c1), m = text.substr(c1 + 1, 2), s = text.substr(c1 + 4);
+  auto all_digits = [](std::string_view v) { return !v.empty() && std::all_of(v.begin(), v.end(), is_digit); };
+  std::string_view s_int = s.substr(0, s.find('.'));
+  std::string_view s_frac = s.find('.') == std::string_view::npos ? std::string_view("0") : s.substr(s.find('.') + 1);
+  if (!all_digits(h) || !all_digits(m) || !all_digits(s_int) || s_int.size() > 2 || !all_digits(s_frac)) return std::nullopt;
+  auto hv = parse_float(h), mv = parse_float(m), sv = parse_float(s);
+  if (!hv || !mv || !sv) return std::nullopt;
+  // The original's order of operations: h * 60 * 60 + m * 60 + s.
+  double seconds = *hv * 60 * 60 + *mv * 60 + *sv;
+  return negative ? -seconds : seconds;
+}
+
+ParsedRun parse_log_pair(const std::string& std_path, const std::string& output_path) {
+  std::string std_name = fs::path(std_path).filename().string();
+  std::string out_name = fs::path(output_path).filename().string();
+  auto std_key = run_key(std_name, kStdSuffix);
+  auto out_key = run_key(out_name, kOutputSuffix);
+  if (std_key && out_key && *std_key != *out_key)
+    throw LogParseError(output_path, "belongs to run '" + *out_key + "', not to the standard log's run '" + *std_key + "'");
+
+  std::string std_text = read_log_text(std_path);
+  std::string out_text = read_log_text(output_path);
+  StdLog s = parse_std_log(std_path, std_text);
+  OutputLog o = parse_output_log(output_path, out_text);
+  if (!o.components_text.empty() && o.components_text != s.components_text)
+    throw LogParseError(output_path, "lists other devices than " + std_path + ": the two files are not one run");
+
+  ParsedRun run = std::move(s.run);
+  run.std_log = std_path;
+  run.output_log = output_path;
+  run.id = std_key ? *std_key : out_key ? *out_key : fs::path(std_path).stem().string();
+  run.predicted = std::move(o.predicted);
+  run.actual = std::move(o.actual);
+  for (auto& n : o.notes) run.notes.push_back(std::move(n));
+  if (run.actual) {
+    // The real count (D22). Without a count in the title (`Actual consumption:`), and when the
+    // original's stop() under-counted it by one (D10), the standard log's epochs tell.
+    int done = run.epochs_done();
+    if (!run.actual->title_epochs || (run.early_stop && done > 0))
+      run.actual->epochs = done;
+    else
+      run.actual->epochs = *run.actual->title_epochs;
+  }
+  return run;
+}
+
+std::vector<ParsedRun> parse_log_dirs(const std::vector<std::string>& dirs, std::vector<ParseWarning>* warnings) {
+  auto warn = [&](const std::string& file, const std::string& message) {
+    if (warnings) warnings->push_back({file, message});
+  };
+  std::vector<ParsedRun> runs;
+  std::set<std::string> seen_dirs;
+  for (const auto& dir : dirs) {
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) {
+      warn(dir, ec ? "cannot read: " + ec.message() : "not a directory");
+      continue;
+    }
+    std::string canonical = fs::weakly_canonical(dir, ec).string();
+    if (!seen_dirs.insert(ec ? dir : canonical).second) continue;  // the same folder twice
+    struct Pair {
+      std::string std_path, output_path;
+    };
+    std::map<std::string, Pair> pairs;  // by key: sorted as the output logs' names are
+    fs::directory_iterator it(dir, ec);
+    if (ec) {
+      warn(dir, "cannot read: " + ec.message());
+      continue;
+    }
+    for (; it != fs::directory_iterator(); it.increment(ec)) {
+      std::error_code type_ec;
+      if (!it->is_regular_file(type_ec)) continue;
+      std::string name = it->path().filename().string();
+      if (auto k = run_key(name, kOutputSuffix)) pairs[*k].output_path = it->path().string();
+      else if (auto k2 = run_key(name, kStdSuffix)) pairs[*k2].std_path = it->path().string();
+    }
+    if (ec) warn(dir, "listing stopped early: " + ec.message());
+    for (const auto& [key, pair] : pairs) {
+      if (pair.output_path.empty()) {
+        warn(pair.std_path, "no output log " + key + std::string(kOutputSuffix) + " beside it: run skipped");
+        continue;
+      }
+      if (pair.std_path.empty()) {
+        warn(pair.output_path, "no standard log " + key + std::string(kStdSuffix) + " beside it: run skipped");
+        continue;
+      }
+      try {
+        runs.push_back(parse_log_pair(pair.std_path, pair.output_path));
+        for (const auto& n : runs.back().notes) warn(runs.back().std_log, n);
+      } catch (const LogParseError& e) {
+        warn(e.file(), e.message() + ": run skipped");
+      }
+    }
+  }
+  return runs;
+}
+
+std::string_view to_string(SummedBlock b) {
+  switch (b) {
+    case SummedBlock::none: return "none";
+    case SummedBlock::predicted: return "predicted";
+    case SummedBlock::actual: return "actual";
+  }
+  return "none";
+}
+
+SummedBlock summed_block(const ParsedRun& run) {
+  if (!run.actual && !run.predicted) return SummedBlock::none;
+  if (!run.actual) return SummedBlock::predicted;
+  if (!run.predicted || run.early_stop || run.actual->epochs >= run.predicted->epochs) return SummedBlock::actual;
+  return SummedBlock::predicted;
+}
+
+Aggregate aggregate(const std::vector<ParsedRun>& runs) {
+  Aggregate a;
+  a.runs = runs.size();
+  for (const auto& run : runs) {
+    SummedBlock which = summed_block(run);
+    if (which == SummedBlock::none) continue;
+    const ParsedConsumption& c = which == SummedBlock::actual ? *run.actual : *run.predicted;
+    ++a.runs_summed;
+    bool nan = false;
+    if (std::isnan(c.energy_kwh)) nan = true;
+    else a.energy_kwh += c.energy_kwh;
+    if (std::isnan(c.co2_g)) nan = true;
+    else a.co2_g += c.co2_g;
+    if (nan) ++a.nan_skipped;
+    for (const auto& [unit, value] : c.equivalents) {
+      auto it = std::find_if(a.equivalents.begin(), a.equivalents.end(), [&](const auto& e) { return e.first == unit; });
+      if (it == a.equivalents.end()) a.equivalents.emplace_back(unit, value);
+      else it->second += value;
+    }
+  }
+  return a;
+}
+
+std::string aggregate_sentence(const Aggregate& a) {
+  std::string s = "The training of models in this work is estimated to use " + fixed(a.energy_kwh, 16) +
+                  " kWh of electricity contributing to " + fixed(a.co2_g / 1000, 16) + " kg of CO2eq. ";
+  if (!a.equivalents.empty()) {
+    s += "This is equivalent to ";
+    for (std::size_t i = 0; i < a.equivalents.size(); ++i)
+      s += (i ? " or " : "") + fixed(a.equivalents[i].second, 16) + " " + a.equivalents[i].first;
+    s += ". ";
+  }
+  return s + "Measured by carbontracker (https://github.com/lfwa/carbontracker).";
+}
+
+}  // namespace epochwatt::detail

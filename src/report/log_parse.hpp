@@ -1,0 +1,150 @@
+// Reader of carbontracker-format log files (carbontracker 2.3, 2.4 and epochwatt's own) and the
+// aggregate of many runs, as `carbontracker --parse DIR` prints it (spec §5, §6, §8, §12, §13).
+//
+// The reader follows the original parser's rules (tests/compat/ct_parser.py re-implements them)
+// and corrects its defects (spec §8.7, D22-D25): the real epoch count of the actual block,
+// scientific notation and numpy arrays in power lines, device names with dots, runs stopped early
+// in 2.3 and 2.4, and broken files, which are skipped with one warning each instead of stopping
+// the whole aggregate. Matching is hand-written (no std::regex), so lines of any length are safe.
+//
+// Thread-safety: free functions on values; no shared state. docs/parse.md describes the rules.
+#pragma once
+
+#include <exception>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace epochwatt::detail {
+
+// One component of the components line ("The following components were found: GPU with
+// device(s) a, b. CPU with device(s) cpu:0, dram:0.").
+struct ParsedComponent {
+  std::string name;                  // lower-cased NAME: "gpu", "cpu"
+  std::vector<std::string> devices;  // trimmed; dots inside names kept (D24)
+};
+
+// One `Average power usage (W) for {component}: {value}` line of an epoch, with epochwatt's
+// extension line `Power by device (W) for {component} [{methods}]: name=W; name=W` if present.
+struct ParsedPower {
+  std::string component;
+  // Component power in W = sum over devices (spec §8.7: the sum of an array's values);
+  // nullopt when the log says None, [None] or nan.
+  std::optional<double> watts;
+  // Per-device powers in W, in device order: from a numpy array `[a b ...]` (≤1.2.x) or from
+  // the extension line. Empty when the log gives only the component total.
+  std::vector<double> device_watts;
+  std::vector<std::string> device_names;  // from the extension line only; else empty
+  std::string method;                     // "counter", "estimate", ... (extension line); else ""
+};
+
+struct ParsedEpoch {
+  int index = 0;                     // from `Epoch {n}:`; else the position, 1-based
+  std::optional<double> duration_s;  // `Duration:`; for an interrupted epoch its partial time
+  std::vector<ParsedPower> powers;   // in log order
+  // epochwatt's `Interrupted epoch {n} (not counted): ran {t} and drew {J} J.`: an epoch still
+  // open at stop(); not in the original's arrays, not counted in epochs_done().
+  bool interrupted = false;
+  std::optional<double> interrupted_joules;
+
+  const ParsedPower* power(std::string_view component) const;  // nullptr if absent
+  // Energy in J without PUE: component watts x duration summed (interrupted: the logged joules).
+  double joules() const;
+};
+
+// One report block of the output log (spec §6).
+struct ParsedConsumption {
+  // Predicted: the count of the title. Actual: the real count (D22): the title's count, or the
+  // standard log's number of completed epochs when the title has none (`Actual consumption:`)
+  // or when an early-stopped carbontracker log under-counts it (D10).
+  int epochs = 0;
+  std::optional<int> title_epochs;   // the number in the title, if any
+  std::optional<double> duration_s;  // `Time:`
+  double energy_kwh = 0.0;           // x PUE, as printed
+  double co2_g = 0.0;
+  std::optional<double> km;          // the `km travelled by car` equivalent
+  std::vector<std::pair<std::string, double>> equivalents;  // every {unit: value}, in order
+};
+
+struct ParsedRun {
+  std::string std_log, output_log;  // paths
+  std::string id;                   // the file names' common part: `{prefix_}{pid}.{id}_{stamp}`
+  std::string version;              // "2.3", "2.4" (any carbontracker X.Y), "epochwatt", "unknown"
+  std::string tool_version;         // the whole `{tool} version {x}` value, e.g. "2.4.3"
+  std::vector<ParsedComponent> components;
+  std::vector<ParsedEpoch> epochs;  // completed and interrupted, in log order
+  std::optional<ParsedConsumption> predicted, actual;
+  bool early_stop = false;             // `Training was interrupted` anywhere in the std log
+  std::optional<int> monitor_epochs;   // M of `... before all {M} epochs ...` when M > 0
+  std::optional<double> pue;           // `PUE coefficient of {x}`
+  std::vector<double> intensities;     // `Carbon intensities (...) ...: [a, b]`
+  std::optional<double> average_intensity;  // `Average carbon intensity during training was {x}`
+  std::string intensity_source_line;   // epochwatt's `Intensity source: ...` text, or the
+                                       // original's `Carbon intensity[ fetched]: ...` text
+  std::string address;                 // the detected location, as logged
+  std::vector<std::string> notes;      // non-fatal oddities (an unreadable equivalent ...)
+
+  int epochs_done() const;  // completed (not interrupted) epochs in the standard log
+};
+
+struct ParseWarning {
+  std::string file, message;  // file: the path the warning is about
+};
+
+// Thrown by parse_log_pair for a pair that cannot be read as one run; what() is one line that
+// names the file.
+class LogParseError : public std::exception {
+ public:
+  LogParseError(std::string file, std::string message);
+  const char* what() const noexcept override { return text_.c_str(); }
+  const std::string& file() const { return file_; }
+  const std::string& message() const { return message_; }
+
+ private:
+  std::string file_, message_, text_;
+};
+
+// Reads one pair. Throws LogParseError for an unreadable, empty, binary, truncated or
+// inconsistent file, or two files that describe different runs.
+ParsedRun parse_log_pair(const std::string& std_path, const std::string& output_path);
+
+// Every run in `dirs` (not recursive). Standard logs end in `_carbontracker.log`, output logs in
+// `_carbontracker_output.log` (whole names, D25; err logs and rotated `.log.1` files are not
+// logs); a pair shares the text before the suffix. Files that cannot be paired or read are
+// skipped with one warning each (if `warnings` is not null). Runs come in the order of the
+// directories, then of the output logs' names (the original's order).
+std::vector<ParsedRun> parse_log_dirs(const std::vector<std::string>& dirs,
+                                      std::vector<ParseWarning>* warnings);
+
+enum class SummedBlock { none, predicted, actual };
+std::string_view to_string(SummedBlock b);
+
+// Which block of a run the aggregate adds (spec §8.7): the actual block if the run stopped early,
+// if its real epoch count equals (or exceeds) the predicted one, or if there is no prediction; the predicted
+// block if there is no actual block, or if monitoring ended before the predicted epochs without
+// an early stop.
+SummedBlock summed_block(const ParsedRun& run);
+
+struct Aggregate {
+  double energy_kwh = 0.0;
+  double co2_g = 0.0;
+  std::vector<std::pair<std::string, double>> equivalents;  // unit -> total, first-seen order
+  std::size_t runs = 0;         // runs given
+  std::size_t runs_summed = 0;  // runs with a block added
+  std::size_t nan_skipped = 0;  // blocks whose energy or CO2 was NaN (that value left out)
+};
+
+// Sums the runs by the rule of summed_block(). NaN energy or CO2 is left out and counted.
+Aggregate aggregate(const std::vector<ParsedRun>& runs);
+
+// The original's print_aggregate sentence (spec §8.5), 16 decimals, CO2 in kg, no newline.
+std::string aggregate_sentence(const Aggregate& a);
+
+// Helpers, exposed for tests: a float as Python's float() reads it (scientific, nan, inf;
+// surrounding blanks allowed); and `[-]H:MM:SS[.ss]` to seconds.
+std::optional<double> parse_float(std::string_view text);
+std::optional<double> parse_hms(std::string_view text);
+
+}  // namespace epochwatt::detail
