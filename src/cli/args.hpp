@@ -44,7 +44,7 @@ enum class Action {
 struct ParsedArgs {
   Action action = Action::run;
   RunConfig run;
-  std::string unavailable_flag;  // for Action::unavailable: "--parse", "--report" or "--output"
+  std::string unavailable_flag;  // for Action::unavailable: "--parse" or "--report"
 };
 
 // One entry of the option table.
