@@ -418,7 +418,26 @@ TEST(OutputsPrometheus, PromtoolFindsNothingToComplainAbout) {
   if (!fs::exists(promtool)) GTEST_SKIP() << "promtool not installed (apt-get install prometheus)";
   auto full = run_with_outputs(Ending::full_run);
   auto stopped = run_with_outputs(Ending::stopped_mid_epoch);
-  for (const std::string* text : {&full.prom, &full.prom_after_epoch[0], &stopped.prom}) {
+  // A run stopped inside its first epoch: no epoch counted, no power, no prediction.
+  std::string none_counted;
+  {
+    ewtest::TempDir dir;
+    auto clock = std::make_shared<ManualClock>();
+    std::ostringstream console;
+    Options o = ewtest::deterministic_options(clock, &console, 3);
+    o.meters = ewtest::section14_meters();
+    o.outputs = {{OutputSpec::Format::prometheus, (dir.path() / "early.prom").string()}};
+    {
+      Tracker t(o);
+      t.epoch_start();
+      t.flush();
+      clock->advance(3.0);
+      t.stop();
+    }
+    none_counted = ewtest::read_file((dir.path() / "early.prom").string());
+  }
+  ASSERT_NE(none_counted.find("epochwatt_epochs_done{"), std::string::npos) << none_counted;
+  for (const std::string* text : {&full.prom, &full.prom_after_epoch[0], &stopped.prom, &none_counted}) {
     ewtest::TempDir dir;
     const std::string path = (dir.path() / "check.prom").string();
     ewtest::write_file(path, *text);
