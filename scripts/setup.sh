@@ -12,6 +12,7 @@ PACKAGES=(
   libcpp-httplib-dev                 # local HTTP servers in the tests
   python3                            # tests/compat: the original parser's rules
   locales                            # a de_DE.UTF-8 locale for the locale-independence test
+  prometheus                         # promtool, which checks the Prometheus textfile output in the tests
 )
 
 missing=()

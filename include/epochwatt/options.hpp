@@ -16,6 +16,15 @@ namespace epochwatt {
 
 class IntensityProvider;
 
+// One machine-readable output of a run (docs/outputs.md). csv: a CodeCarbon-compatible
+// emissions.csv row per run, appended; jsonl: one JSON line per epoch and one per run, appended;
+// prometheus: a node_exporter textfile, rewritten atomically at each epoch end and at the end.
+struct OutputSpec {
+  enum class Format { csv, jsonl, prometheus };
+  Format format = Format::csv;
+  std::string path;
+};
+
 // Plain data; copy freely. Validated by the Tracker constructor (OptionsError on bad values).
 struct Options {
   // ---- carbontracker's options (tracker.py 2.4.3 semantics, defects fixed as the spec lists) ----
@@ -99,6 +108,9 @@ struct Options {
   std::istream* confirm_input = nullptr;
   bool write_json_summary = true;       // {prefix}{pid}.{id}_{stamp}_epochwatt.json in log_dir
   std::optional<std::string> json_path; // write the JSON summary here instead (any log_dir)
+  // Machine-readable outputs (CSV, JSON Lines, Prometheus textfile); each path at most once.
+  // A failing output gives one warning on the err channel; the run goes on.
+  std::vector<OutputSpec> outputs;
 
   // Test and integration seams.
   std::shared_ptr<Clock> clock;               // default: system_clock()

@@ -83,6 +83,31 @@ std::map<std::string, std::string> parse_api_keys(std::string_view flag, const s
   return out;
 }
 
+// "csv:PATH", "jsonl:PATH", "prometheus:PATH" or "prom:PATH". carbontracker's `--output X.pdf`
+// (the PDF of --report) gets a pointer to the report command instead.
+OutputSpec output_spec(std::string_view flag, const std::string& value) {
+  auto colon = value.find(':');
+  std::string format = colon == std::string::npos ? "" : value.substr(0, colon);
+  std::string path = colon == std::string::npos ? "" : value.substr(colon + 1);
+  OutputSpec spec;
+  if (format == "csv")
+    spec.format = OutputSpec::Format::csv;
+  else if (format == "jsonl")
+    spec.format = OutputSpec::Format::jsonl;
+  else if (format == "prometheus" || format == "prom")
+    spec.format = OutputSpec::Format::prometheus;
+  else {
+    std::string lower;
+    for (char c : value) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (lower.size() >= 4 && lower.compare(lower.size() - 4, 4, ".pdf") == 0)
+      throw CliError(std::string(flag) + " " + value + ": carbontracker's PDF report is not available here; use `epochwatt report LOG --pdf " + value + "`");
+    throw CliError(std::string(flag) + ": " + quoted(value) + " is not FORMAT:PATH with FORMAT csv, jsonl or prometheus (e.g. csv:emissions.csv)");
+  }
+  if (path.empty()) throw CliError(std::string(flag) + ": " + quoted(value) + " has no path after '" + format + ":'");
+  spec.path = path;
+  return spec;
+}
+
 void unavailable(ParsedArgs& out, std::string_view flag) {
   out.action = Action::unavailable;
   out.unavailable_flag = std::string(flag);
@@ -244,6 +269,11 @@ std::vector<OptionSpec> make_table() {
        [](ParsedArgs& o, F, V v) { o.run.options.log_file_prefix = v; }},
       {{"--json"}, "PATH", "Output", "Write the JSON summary to PATH instead of the log directory.",
        [](ParsedArgs& o, F, V v) { o.run.options.json_path = v; }},
+      {{"--output"}, "FORMAT:PATH", "Output",
+       "Also write a machine-readable output; repeatable. FORMAT is csv (a CodeCarbon-compatible "
+       "emissions.csv row per run), jsonl (a JSON line per epoch and per run) or prometheus (alias "
+       "prom: a node_exporter textfile). See docs/outputs.md.",
+       [](ParsedArgs& o, F f, V v) { o.run.options.outputs.push_back(output_spec(f, v)); }},
       {{"--decimal-precision"}, "P", "Output", "Decimals of kWh, g and km in the reports (default 12).",
        [](ParsedArgs& o, F f, V v) { o.run.options.decimal_precision = integer(f, v); }},
       {{"--quiet"}, "", "Output",
@@ -261,8 +291,6 @@ std::vector<OptionSpec> make_table() {
        }},
       {{"--report"}, "STD_LOG", "Not available in this version",
        "carbontracker's PDF report.", [](ParsedArgs& o, F f, V) { unavailable(o, f); }},
-      {{"--output"}, "PDF", "Not available in this version",
-       "The PDF path of --report.", [](ParsedArgs& o, F f, V) { unavailable(o, f); }},
 
       // ---- information
       {{"-h", "--help"}, "", "Information", "Print this help and exit.",

@@ -49,7 +49,7 @@ enum class Action {
 struct ParsedArgs {
   Action action = Action::run;
   RunConfig run;
-  std::string unavailable_flag;  // for Action::unavailable: "--report" or "--output"
+  std::string unavailable_flag;  // for Action::unavailable
   std::string parse_dir;         // for Action::parse
 };
 

@@ -83,6 +83,16 @@ void validate(const Options& o) {
     throw OptionsError("GPU utilization must be between 0.0 and 1.0.");
   if (!std::isfinite(o.replay_offset_s) || o.replay_offset_s < 0)
     throw OptionsError("replay_offset_s must be a non-negative number of seconds.");
+  for (std::size_t i = 0; i < o.outputs.size(); ++i) {
+    const OutputSpec& out = o.outputs[i];
+    if (out.format != OutputSpec::Format::csv && out.format != OutputSpec::Format::jsonl &&
+        out.format != OutputSpec::Format::prometheus)
+      throw OptionsError("outputs: unknown format; use csv, jsonl or prometheus.");
+    if (out.path.empty()) throw OptionsError("outputs: an output has an empty path.");
+    for (std::size_t k = 0; k < i; ++k)
+      if (o.outputs[k].path == out.path)
+        throw OptionsError("outputs: '" + out.path + "' is given twice; each output needs its own file.");
+  }
 }
 
 }  // namespace epochwatt

@@ -25,6 +25,7 @@
 #include "report/ct_logs.hpp"
 #include "report/ct_report.hpp"
 #include "report/json_summary.hpp"
+#include "report/output_sink.hpp"
 
 namespace epochwatt {
 
@@ -87,6 +88,8 @@ struct Tracker::Impl {
   std::unique_ptr<detail::CtLogger> log;
   std::unique_ptr<detail::IntensityService> intensity;
   std::chrono::system_clock::time_point started_wall;
+  std::string run_id = detail::make_run_id();
+  std::unique_ptr<detail::OutputSink> outputs;  // null without Options::outputs
 
   // --- owned by the sampler thread (and by stop() after the join) ---
   std::vector<Slot> slots;
@@ -132,6 +135,7 @@ struct Tracker::Impl {
   Consumption make_prediction();
   void report_actual(bool early_stop);
   void write_json_summary(bool early_stop);
+  detail::RunRecord run_record(bool early_stop);
   void push(Event e);
   void warn(const std::string& msg, const char* thread);
   void usage_error(const std::string& msg);
@@ -149,6 +153,9 @@ Tracker::Impl::Impl(Options o) : opt(std::move(o)) {
   log = std::make_unique<detail::CtLogger>(clock, console, opt.verbose, opt.log_dir.value_or(""),
                                            opt.log_file_prefix);
   intensity = std::make_unique<detail::IntensityService>(opt, nullptr, [c = clock] { return c->wall(); });
+  if (!opt.outputs.empty())
+    outputs = std::make_unique<detail::OutputSink>(opt.outputs, opt.proc_root,
+                                                   [this](const std::string& m) { warn(m, kSamplerThread); });
 }
 
 void Tracker::Impl::warn(const std::string& msg, const char* thread) {
@@ -474,6 +481,7 @@ void Tracker::Impl::end_epoch(const Event& e) {
     log->output(detail::consumption_block("Predicted consumption for " + std::to_string(opt.epochs) + " epoch(s):",
                                           p, opt.decimal_precision, opt.interpretable));
   }
+  if (outputs) outputs->epoch_ended(run_record(false));
   if (ep.index == monitor_after) report_actual(false);
 }
 
@@ -572,16 +580,21 @@ void Tracker::Impl::report_actual(bool early_stop) {
     actual = c;
   }
   write_json_summary(early_stop);
+  if (outputs) outputs->run_finished(run_record(early_stop));
 }
 
-void Tracker::Impl::write_json_summary(bool early_stop) {
-  std::string path = opt.json_path ? *opt.json_path : (opt.write_json_summary ? log->files().json : "");
-  if (path.empty()) return;
+// The run as it stands, for the JSON summary and the outputs. Before the actual report, `actual`
+// holds the totals of the epochs ended so far (complete == false). Sampler thread only.
+detail::RunRecord Tracker::Impl::run_record(bool early_stop) {
   detail::RunRecord r;
   r.tool_name = opt.tool_name;
+  r.run_id = run_id;
   r.started = started_wall;
   r.finished = clock->wall();
-  for (const auto& s : slots) r.meters.push_back(s.info);
+  for (const auto& s : slots) {
+    r.meters.push_back(s.info);
+    if (opt.estimate_process_tree && s.info.method == Method::estimate) r.process_tracking = true;
+  }
   r.components = components;
   r.pue = opt.pue;
   r.epochs_planned = opt.epochs;
@@ -594,14 +607,36 @@ void Tracker::Impl::write_json_summary(bool early_stop) {
     r.actual = actual;
     r.warnings = warnings;
   }
+  r.complete = r.actual.has_value();
   r.early_stop = early_stop;
   r.location = intensity->location();
   if (!intensity_history.empty()) r.intensity = intensity_history.back().value;
   for (const auto& h : intensity_history) r.intensity_values.push_back(h.value.g_per_kwh);
+  if (!r.actual) {
+    Consumption c;
+    double joules = 0;
+    for (const auto& e : r.epochs)
+      if (!e.interrupted) c.epochs++, c.duration_s += e.duration_s, joules += e.joules;
+    c.energy_kwh = joules * opt.pue / kJoulesPerKwh;
+    // As report_actual computes it, so that the last snapshot and the final figures agree.
+    c.intensity_g_per_kwh = intensity_history.size() <= 1 || counted_weight_kwh <= 0
+                                ? r.intensity.g_per_kwh
+                                : counted_grams / counted_weight_kwh;
+    c.co2_g = c.energy_kwh * c.intensity_g_per_kwh;
+    c.intensity_source = r.intensity.source;
+    c.km_by_car = c.co2_g / detail::kCarGramsPerKm;
+    r.actual = c;
+  }
   r.log_std = log->files().standard;
   r.log_output = log->files().output;
   if (!r.log_std.empty() && std::filesystem::exists(log->files().error)) r.log_error = log->files().error;
-  std::string err = detail::write_file_atomically(path, detail::to_json(r));
+  return r;
+}
+
+void Tracker::Impl::write_json_summary(bool early_stop) {
+  std::string path = opt.json_path ? *opt.json_path : (opt.write_json_summary ? log->files().json : "");
+  if (path.empty()) return;
+  std::string err = detail::write_file_atomically(path, detail::to_json(run_record(early_stop)));
   if (!err.empty()) log->err(Level::warning, "JSON summary not written: " + err, kSamplerThread);
 }
 

@@ -14,6 +14,11 @@ namespace epochwatt::detail {
 
 struct RunRecord {
   std::string tool_name;
+  std::string run_id;  // UUID v4 of the tracker; the same in every machine-readable output
+  // A snapshot taken at an epoch end (false) or the finished run (true). In a snapshot `actual`
+  // holds the totals of the epochs ended so far and `finished` the time of the snapshot.
+  bool complete = true;
+  bool process_tracking = false;  // the CPU estimate follows the process tree, not the machine
   std::chrono::system_clock::time_point started, finished;
   std::vector<MeterInfo> meters;
   std::vector<std::string> components;

@@ -1,0 +1,203 @@
+#include "report/codecarbon_csv.hpp"
+
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <vector>
+
+#include "core/format.hpp"
+#include "report/jsonl_output.hpp"
+
+namespace epochwatt::detail {
+namespace {
+
+constexpr double kJoulesPerKwh = 3.6e6;
+
+// Numbers as CodeCarbon's pandas writes them (Python repr), never through the locale.
+std::string num(double v) { return python_float_repr(v); }
+std::string num(std::optional<double> v) { return v ? num(*v) : ""; }
+
+std::string trim(const std::string& s) {
+  std::size_t b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string::npos) return "";
+  return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
+}
+
+std::string first_line(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::string line;
+  std::getline(f, line);
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return line;
+}
+
+}  // namespace
+
+HostFacts read_host_facts(const std::string& proc_root) {
+  HostFacts h;
+  utsname u{};
+  if (::uname(&u) == 0) h.os = std::string(u.sysname) + "-" + u.release + "-" + u.machine;
+  long cpus = ::sysconf(_SC_NPROCESSORS_ONLN);
+  if (cpus > 0) h.cpu_count = static_cast<int>(cpus);
+  std::ifstream cpuinfo(proc_root + "/cpuinfo");
+  for (std::string line; std::getline(cpuinfo, line);) {
+    if (line.rfind("model name", 0) == 0 && line.find(':') != std::string::npos) {
+      h.cpu_model = trim(line.substr(line.find(':') + 1));
+      break;
+    }
+  }
+  std::ifstream meminfo(proc_root + "/meminfo");
+  for (std::string line; std::getline(meminfo, line);) {
+    if (line.rfind("MemTotal:", 0) == 0) {
+      // "MemTotal:       16323148 kB"; from_chars-free: digits only, no locale involved.
+      double kib = 0;
+      bool any = false;
+      for (char c : line)
+        if (c >= '0' && c <= '9') kib = kib * 10 + (c - '0'), any = true;
+      if (any) h.ram_total_gib = kib / (1024.0 * 1024.0);
+      break;
+    }
+  }
+  return h;
+}
+
+std::string csv_field(std::string_view value) {
+  if (value.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(value);
+  std::string out = "\"";
+  for (char c : value) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string codecarbon_header() {
+  std::string out;
+  for (std::size_t i = 0; i < kCodeCarbonColumns.size(); ++i) out += (i ? "," : "") + std::string(kCodeCarbonColumns[i]);
+  return out + "\n";
+}
+
+std::string codecarbon_row(const RunRecord& r, const HostFacts& host) {
+  // Joules of each component over the counted epochs (the interrupted one is not counted, as in
+  // the totals); a component without a meter stays empty rather than 0.
+  std::map<Component, double> joules;
+  for (const auto& m : r.meters) joules.emplace(m.component, 0.0);
+  double duration = 0;
+  for (const auto& e : r.epochs) {
+    if (e.interrupted) continue;
+    duration += e.duration_s;
+    for (const auto& d : e.devices) joules[d.component] += d.joules;
+  }
+  if (r.actual) duration = r.actual->duration_s;
+  auto power = [&](Component c) -> std::optional<double> {
+    if (!joules.count(c) || duration <= 0) return std::nullopt;
+    return joules[c] / duration;
+  };
+  auto energy = [&](Component c) -> std::optional<double> {
+    if (!joules.count(c)) return std::nullopt;
+    return joules[c] * r.pue / kJoulesPerKwh;
+  };
+  double total_kwh = 0;
+  for (const auto& [c, j] : joules) total_kwh += j * r.pue / kJoulesPerKwh;
+  if (r.actual) total_kwh = r.actual->energy_kwh;
+  std::optional<double> emissions_kg;
+  if (r.actual) emissions_kg = r.actual->co2_g / 1000.0;
+  std::optional<double> rate;
+  if (emissions_kg && duration > 0) rate = *emissions_kg / duration;
+
+  int gpu_count = 0;
+  std::vector<std::pair<std::string, int>> gpu_models;  // CodeCarbon's "2 x NAME", in order
+  for (const auto& m : r.meters) {
+    if (m.component != Component::gpu) continue;
+    ++gpu_count;
+    auto it = std::find_if(gpu_models.begin(), gpu_models.end(), [&](const auto& p) { return p.first == m.device_name; });
+    if (it == gpu_models.end())
+      gpu_models.emplace_back(m.device_name, 1);
+    else
+      ++it->second;
+  }
+  std::string gpu_model;
+  for (const auto& [name, n] : gpu_models) gpu_model += (gpu_model.empty() ? "" : ", ") + std::to_string(n) + " x " + name;
+
+  std::string cloud_provider, cloud_region;
+  if (!r.location.cloud.empty()) {
+    auto colon = r.location.cloud.find(':');
+    cloud_provider = r.location.cloud.substr(0, colon);
+    if (colon != std::string::npos) cloud_region = r.location.cloud.substr(colon + 1);
+  }
+
+  const std::vector<std::string> fields = {
+      utc_iso8601(r.finished),                          // timestamp
+      r.tool_name,                                      // project_name
+      r.run_id,                                         // run_id
+      "",                                               // experiment_id: a CodeCarbon dashboard id
+      num(duration),                                    // duration, s
+      num(emissions_kg),                                // emissions, kg CO2e
+      num(rate),                                        // emissions_rate, kg/s
+      num(power(Component::cpu)),                       // cpu_power, W
+      num(power(Component::gpu)),                       // gpu_power, W
+      num(power(Component::dram)),                      // ram_power, W
+      num(energy(Component::cpu)),                      // cpu_energy, kWh
+      num(energy(Component::gpu)),                      // gpu_energy, kWh
+      num(energy(Component::dram)),                     // ram_energy, kWh
+      num(total_kwh),                                   // energy_consumed, kWh
+      "",                                               // water_consumed: not estimated
+      "",                                               // country_name: no name table
+      "",                                               // country_iso_code: CodeCarbon's is alpha-3
+      r.location.region,                                // region
+      cloud_provider,                                   // cloud_provider
+      cloud_region,                                     // cloud_region
+      host.os,                                          // os
+      "",                                               // python_version
+      "",                                               // codecarbon_version
+      host.cpu_count ? std::to_string(*host.cpu_count) : "",
+      host.cpu_model,                                   // cpu_model
+      gpu_count ? std::to_string(gpu_count) : "",       // gpu_count
+      gpu_model,                                        // gpu_model
+      num(r.location.lon),                              // longitude
+      num(r.location.lat),                              // latitude
+      num(host.ram_total_gib),                          // ram_total_size, GB (GiB, as CodeCarbon)
+      r.process_tracking ? "process" : "machine",       // tracking_mode
+      "", "", "", "",                                   // utilisation and RAM use: not sampled
+      r.location.cloud.empty() ? "" : "Y",              // on_cloud: only known when configured
+      num(r.pue),                                       // pue
+      "",                                               // wue: water not estimated
+  };
+  std::string out;
+  for (std::size_t i = 0; i < fields.size(); ++i) out += (i ? "," : "") + csv_field(fields[i]);
+  return out + "\n";
+}
+
+CsvAppendResult append_codecarbon_row(const std::string& path, const std::string& row) {
+  namespace fs = std::filesystem;
+  const std::string header = codecarbon_header();
+  const std::string header_line = header.substr(0, header.size() - 1);
+  fs::path p(path);
+  CsvAppendResult res;
+  for (int n = 0; n < 1000; ++n) {
+    fs::path candidate = n == 0 ? p : p.parent_path() / (p.stem().string() + "_" + std::to_string(n) + p.extension().string());
+    std::error_code ec;
+    bool exists = fs::exists(candidate, ec);
+    bool empty = exists && fs::is_regular_file(candidate, ec) && fs::file_size(candidate, ec) == 0;
+    if (exists && !empty && first_line(candidate.string()) != header_line) continue;
+    std::string err = append_to_file(candidate.string(), (exists && !empty) ? row : header + row);
+    if (!err.empty()) {
+      res.error = err;
+      return res;
+    }
+    res.written_path = candidate.string();
+    if (n > 0)
+      res.warning = path + " has another header than epochwatt's CodeCarbon columns; it was kept as it is and this run's row went to " +
+                    candidate.string() + ".";
+    return res;
+  }
+  res.error = "no file beside " + path + " holds epochwatt's CodeCarbon header (tried 999 siblings)";
+  return res;
+}
+
+}  // namespace epochwatt::detail

@@ -1,0 +1,57 @@
+// A CodeCarbon-compatible emissions.csv: CodeCarbon's 38 columns in CodeCarbon's order, one row
+// per run, appended, so that tools reading CodeCarbon's file read ours. Fields epochwatt cannot
+// know are left empty, never invented. Units and every column's source: docs/outputs.md.
+#pragma once
+
+#include <array>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "report/json_summary.hpp"
+
+namespace epochwatt::detail {
+
+inline constexpr std::array<std::string_view, 38> kCodeCarbonColumns = {
+    "timestamp",       "project_name",       "run_id",           "experiment_id",
+    "duration",        "emissions",          "emissions_rate",   "cpu_power",
+    "gpu_power",       "ram_power",          "cpu_energy",       "gpu_energy",
+    "ram_energy",      "energy_consumed",    "water_consumed",   "country_name",
+    "country_iso_code", "region",            "cloud_provider",   "cloud_region",
+    "os",              "python_version",     "codecarbon_version", "cpu_count",
+    "cpu_model",       "gpu_count",          "gpu_model",        "longitude",
+    "latitude",        "ram_total_size",     "tracking_mode",    "cpu_utilization_percent",
+    "gpu_utilization_percent", "ram_utilization_percent", "ram_used_gb", "on_cloud",
+    "pue",             "wue"};
+
+// Facts about the machine that CodeCarbon records and the RunRecord does not hold.
+struct HostFacts {
+  std::string os;                       // "Linux-6.1.0-18-amd64-x86_64" (uname), CodeCarbon's platform()
+  std::optional<int> cpu_count;         // logical CPUs online
+  std::string cpu_model;                // /proc/cpuinfo "model name"; empty when unreadable
+  std::optional<double> ram_total_gib;  // /proc/meminfo MemTotal in GiB, as CodeCarbon's GB
+};
+
+// Reads the facts of this machine; proc_root is the /proc to read (injectable for tests).
+HostFacts read_host_facts(const std::string& proc_root);
+
+// The header line, "timestamp,project_name,...,wue\n".
+std::string codecarbon_header();
+// One row (with "\n") for a finished run: energy in kWh and emissions in kg, both with PUE, as
+// epochwatt's totals; powers in W, mean of each component over the counted epochs, without PUE.
+std::string codecarbon_row(const RunRecord& r, const HostFacts& host);
+
+// Appends `row` to the CSV at `path`, writing the header first when the file is new or empty.
+// When `path` holds another header it is kept untouched and the row goes to the first sibling
+// "STEM_1.EXT", "STEM_2.EXT", ... that is new or holds our header.
+struct CsvAppendResult {
+  std::string written_path;  // where the row went; empty on error
+  std::string warning;       // one line when the row went to a sibling
+  std::string error;         // one line when nothing was written
+};
+CsvAppendResult append_codecarbon_row(const std::string& path, const std::string& row);
+
+// RFC 4180 quoting: a field with a comma, a quote, CR or LF is quoted, quotes doubled.
+std::string csv_field(std::string_view value);
+
+}  // namespace epochwatt::detail

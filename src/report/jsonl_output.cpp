@@ -1,0 +1,125 @@
+#include "report/jsonl_output.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "core/format.hpp"
+#include "epochwatt/version.hpp"
+
+namespace epochwatt::detail {
+namespace {
+
+using nlohmann::ordered_json;
+
+std::string hostname() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0) return "";
+  return buf;
+}
+
+ordered_json context(const RunRecord& r) {
+  return {{"tool", r.tool_name},
+          {"version", kVersion},
+          {"jsonl_schema_version", kJsonlSchemaVersion},
+          {"host", hostname()},
+          {"run_id", r.run_id}};
+}
+
+ordered_json consumption(const std::optional<Consumption>& c) {
+  if (!c) return nullptr;
+  return {{"epochs", c->epochs},
+          {"duration_s", c->duration_s},
+          {"energy_kwh", c->energy_kwh},
+          {"co2_g", c->co2_g},
+          {"intensity_g_per_kwh", c->intensity_g_per_kwh},
+          {"intensity_source", c->intensity_source},
+          {"intensity_forecast", c->intensity_forecast}};
+}
+
+// nlohmann-json writes numbers itself: shortest round-trip, '.' whatever the locale.
+std::string line(const ordered_json& j) { return j.dump() + "\n"; }
+
+}  // namespace
+
+std::string jsonl_epoch_line(const RunRecord& r, const EpochSummary& e) {
+  ordered_json by_component = ordered_json::object();
+  ordered_json devices = ordered_json::array();
+  for (const auto& d : e.devices) {
+    std::string comp(to_string(d.component));
+    by_component[comp] = by_component.value(comp, 0.0) + d.joules;
+    devices.push_back({{"meter", d.meter_id},
+                       {"device", d.device_name},
+                       {"component", comp},
+                       {"method", std::string(to_string(d.method))},
+                       {"joules", d.joules},
+                       {"complete", d.complete}});
+  }
+  ordered_json j{{"type", "epoch"},
+                 {"context", context(r)},
+                 {"time_utc", utc_iso8601(r.finished)},
+                 {"epoch", e.index},
+                 {"interrupted", e.interrupted},
+                 {"duration_s", e.duration_s},
+                 {"joules", e.joules},
+                 {"joules_by_component", by_component},
+                 {"devices", devices},
+                 {"totals", consumption(r.actual)}};
+  return line(j);
+}
+
+std::string jsonl_run_line(const RunRecord& r) {
+  ordered_json devices = ordered_json::array();
+  for (const auto& m : r.meters)
+    devices.push_back({{"id", m.id},
+                       {"component", std::string(to_string(m.component))},
+                       {"device", m.device_name},
+                       {"method", std::string(to_string(m.method))}});
+  int counted = 0, interrupted = 0;
+  for (const auto& e : r.epochs) (e.interrupted ? interrupted : counted)++;
+  ordered_json j{{"type", "run"},
+                 {"context", context(r)},
+                 {"started_utc", utc_iso8601(r.started)},
+                 {"finished_utc", utc_iso8601(r.finished)},
+                 {"complete", r.complete},
+                 {"components", r.components},
+                 {"devices", devices},
+                 {"pue", r.pue},
+                 {"epochs_planned", r.epochs_planned},
+                 {"epochs_counted", counted},
+                 {"epochs_interrupted", interrupted},
+                 {"early_stop", r.early_stop},
+                 {"prediction", consumption(r.prediction)},
+                 {"actual", consumption(r.actual)},
+                 {"intensity", {{"g_per_kwh", r.intensity.g_per_kwh},
+                                {"source", r.intensity.source},
+                                {"live", r.intensity.live},
+                                {"location", r.location.country},
+                                {"location_rule", r.location.rule},
+                                {"values", r.intensity_values}}},
+                 {"warnings", r.warnings}};
+  return line(j);
+}
+
+std::string append_to_file(const std::string& path, const std::string& text) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return "cannot open " + path + ": " + std::strerror(errno);
+  std::size_t done = 0;
+  while (done < text.size()) {
+    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      std::string e = n < 0 ? std::strerror(errno) : "nothing written";
+      ::close(fd);
+      return "cannot write " + path + ": " + e;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::close(fd) != 0) return "cannot write " + path + ": " + std::strerror(errno);
+  return "";
+}
+
+}  // namespace epochwatt::detail

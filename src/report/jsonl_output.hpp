@@ -1,0 +1,24 @@
+// JSON Lines: one object per epoch, appended (and on disk) as the epoch ends, and one for the run
+// at its end. Every line carries a versioned context block (tool, version, schema, host, run id),
+// so that lines of several runs appended to one file stay apart. Format: docs/outputs.md.
+#pragma once
+
+#include <string>
+
+#include "report/json_summary.hpp"
+
+namespace epochwatt::detail {
+
+inline constexpr int kJsonlSchemaVersion = 1;
+
+// {"type":"epoch","context":{...},"time_utc":...,"epoch":N,...,"totals":{...}} and "\n".
+// `totals` are those of r.actual: the epochs ended so far in a snapshot, the run's at the end.
+std::string jsonl_epoch_line(const RunRecord& r, const EpochSummary& e);
+// {"type":"run","context":{...},...,"prediction":...,"actual":...} and "\n".
+std::string jsonl_run_line(const RunRecord& r);
+
+// Appends `text` with one write() on a file opened with O_APPEND (created 0644 if missing) and
+// closes it, so each line is on disk once this returns. Returns "" or a one-line error.
+std::string append_to_file(const std::string& path, const std::string& text);
+
+}  // namespace epochwatt::detail

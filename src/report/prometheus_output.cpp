@@ -1,0 +1,146 @@
+#include "report/prometheus_output.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <vector>
+
+#include "core/format.hpp"
+#include "epochwatt/version.hpp"
+
+namespace epochwatt::detail {
+namespace {
+
+constexpr double kJoulesPerKwh = 3.6e6;
+
+struct Label {
+  std::string_view name;
+  std::string value;
+};
+
+class Exposition {
+ public:
+  explicit Exposition(std::string run_id) : run_id_(std::move(run_id)) {}
+  // HELP and TYPE once per metric family, before its first sample.
+  void family(std::string_view name, std::string_view type, std::string_view help) {
+    out_ += "# HELP " + std::string(name) + " " + escape_help(help) + "\n";
+    out_ += "# TYPE " + std::string(name) + " " + std::string(type) + "\n";
+  }
+  void sample(std::string_view name, double value, const std::vector<Label>& labels = {}) {
+    line(name, prometheus_number(value), labels);
+  }
+  // Counts and flags as integers ("3", not "3.0").
+  void sample(std::string_view name, int value, const std::vector<Label>& labels = {}) {
+    line(name, std::to_string(value), labels);
+  }
+  const std::string& text() const { return out_; }
+
+ private:
+  void line(std::string_view name, const std::string& value, const std::vector<Label>& labels) {
+    out_ += std::string(name) + "{run_id=\"" + prometheus_label_value(run_id_) + "\"";
+    for (const auto& l : labels) out_ += "," + std::string(l.name) + "=\"" + prometheus_label_value(l.value) + "\"";
+    out_ += "} " + value + "\n";
+  }
+  static std::string escape_help(std::string_view help) {
+    std::string s;
+    for (char c : help) {
+      if (c == '\\') s += "\\\\";
+      else if (c == '\n') s += "\\n";
+      else s += c;
+    }
+    return s;
+  }
+  std::string run_id_;
+  std::string out_;
+};
+
+}  // namespace
+
+std::string prometheus_label_value(std::string_view value) {
+  std::string s;
+  for (char c : value) {
+    if (c == '\\') s += "\\\\";
+    else if (c == '"') s += "\\\"";
+    else if (c == '\n') s += "\\n";
+    else s += c;
+  }
+  return s;
+}
+
+std::string prometheus_number(double value) {
+  if (std::isnan(value)) return "NaN";
+  if (std::isinf(value)) return value > 0 ? "+Inf" : "-Inf";
+  return python_float_repr(value);
+}
+
+std::string prometheus_text(const RunRecord& r) {
+  // Per meter: joules over the counted epochs, and the last counted epoch's mean power.
+  struct PerMeter {
+    const MeterInfo* info;
+    double joules = 0;
+    std::optional<double> last_watts;
+  };
+  std::vector<PerMeter> meters;
+  for (const auto& m : r.meters) meters.push_back({&m, 0.0, std::nullopt});
+  int counted = 0;
+  double seconds = 0;
+  for (const auto& e : r.epochs) {
+    if (e.interrupted) continue;
+    ++counted;
+    seconds += e.duration_s;
+    for (const auto& d : e.devices)
+      for (auto& pm : meters)
+        if (pm.info->id == d.meter_id) {
+          pm.joules += d.joules;
+          if (e.duration_s > 0) pm.last_watts = d.joules / e.duration_s;
+        }
+  }
+  auto device_labels = [](const MeterInfo& m) {
+    return std::vector<Label>{{"component", std::string(to_string(m.component))},
+                              {"device", m.device_name},
+                              {"meter", m.id}};
+  };
+
+  Exposition x(r.run_id);
+  x.family("epochwatt_info", "gauge", "Always 1; the labels name the tool and version of the run.");
+  x.sample("epochwatt_info", 1, {{"tool", r.tool_name}, {"version", kVersion}});
+  x.family("epochwatt_run_start_time_seconds", "gauge", "Start of the run, seconds since 1970-01-01 UTC.");
+  x.sample("epochwatt_run_start_time_seconds",
+           std::chrono::duration<double>(r.started.time_since_epoch()).count());
+  x.family("epochwatt_run_finished", "gauge", "1 once the run has ended, else 0.");
+  x.sample("epochwatt_run_finished", r.complete ? 1 : 0);
+  x.family("epochwatt_epochs_planned", "gauge", "Epochs the run was planned for.");
+  x.sample("epochwatt_epochs_planned", r.epochs_planned);
+  x.family("epochwatt_epochs_done", "gauge", "Epochs that ended and were counted.");
+  x.sample("epochwatt_epochs_done", counted);
+  x.family("epochwatt_measured_seconds_total", "counter", "Duration of the counted epochs, in seconds.");
+  x.sample("epochwatt_measured_seconds_total", seconds);
+  x.family("epochwatt_energy_joules_total", "counter",
+           "Energy drawn by each device during the counted epochs, in joules, without PUE.");
+  for (const auto& pm : meters) x.sample("epochwatt_energy_joules_total", pm.joules, device_labels(*pm.info));
+  x.family("epochwatt_power_watts", "gauge", "Mean power of each device over the last counted epoch, in watts, without PUE.");
+  for (const auto& pm : meters)
+    if (pm.last_watts) x.sample("epochwatt_power_watts", *pm.last_watts, device_labels(*pm.info));
+  x.family("epochwatt_pue", "gauge", "Power usage effectiveness applied to energy totals and emissions.");
+  x.sample("epochwatt_pue", r.pue);
+  double energy_kwh = 0;
+  for (const auto& pm : meters) energy_kwh += pm.joules * r.pue / kJoulesPerKwh;
+  x.family("epochwatt_energy_with_pue_joules_total", "counter",
+           "Energy of the counted epochs over all devices, in joules, multiplied by the PUE.");
+  x.sample("epochwatt_energy_with_pue_joules_total", r.actual ? r.actual->energy_kwh * kJoulesPerKwh : energy_kwh * kJoulesPerKwh);
+  x.family("epochwatt_emissions_grams_total", "counter", "Emissions of the counted epochs, in grams of CO2e, with PUE.");
+  x.sample("epochwatt_emissions_grams_total", r.actual ? r.actual->co2_g : 0.0);
+  x.family("epochwatt_carbon_intensity_grams_per_kwh", "gauge",
+           "Carbon intensity in use, in grams of CO2e per kWh; the source label says where it came from.");
+  x.sample("epochwatt_carbon_intensity_grams_per_kwh", r.intensity.g_per_kwh, {{"source", r.intensity.source}});
+  if (r.prediction) {
+    x.family("epochwatt_predicted_duration_seconds", "gauge", "Predicted duration of all planned epochs, in seconds.");
+    x.sample("epochwatt_predicted_duration_seconds", r.prediction->duration_s);
+    x.family("epochwatt_predicted_energy_kwh", "gauge", "Predicted energy of all planned epochs, in kWh, with PUE.");
+    x.sample("epochwatt_predicted_energy_kwh", r.prediction->energy_kwh);
+    x.family("epochwatt_predicted_emissions_grams", "gauge", "Predicted emissions of all planned epochs, in grams of CO2e.");
+    x.sample("epochwatt_predicted_emissions_grams", r.prediction->co2_g);
+  }
+  return x.text();
+}
+
+}  // namespace epochwatt::detail

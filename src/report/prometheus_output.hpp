@@ -1,0 +1,22 @@
+// Prometheus text exposition (format 0.0.4) for node_exporter's textfile collector: cumulative
+// energy and emissions as counters per component and device, power, prediction and progress as
+// gauges, every series labelled with the run id. Metric list: docs/outputs.md.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "report/json_summary.hpp"
+
+namespace epochwatt::detail {
+
+// The whole file for the run as it stands (a snapshot or the finished run); no time stamps, as
+// the textfile collector requires. Counters cover the counted epochs only.
+std::string prometheus_text(const RunRecord& r);
+
+// A label value escaped as the exposition format requires: \ -> \\, " -> \", newline -> \n.
+std::string prometheus_label_value(std::string_view value);
+// A sample value: shortest round-trip decimal, "NaN", "+Inf" or "-Inf"; never locale-dependent.
+std::string prometheus_number(double value);
+
+}  // namespace epochwatt::detail
