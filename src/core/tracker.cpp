@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "core/format.hpp"
+#include "core/power_history.hpp"
 #include "core/timeline.hpp"
 #include "epochwatt/errors.hpp"
 #include "epochwatt/registry.hpp"
@@ -67,6 +68,7 @@ struct Tracker::Impl {
     MeterInfo info;
     std::string report_component;
     detail::Timeline timeline;
+    detail::PowerHistory power;  // for the JSON summary's power_series
     double period = 1.0;
     double next_due = 0.0;
     bool lost = false;
@@ -88,6 +90,7 @@ struct Tracker::Impl {
   std::unique_ptr<detail::CtLogger> log;
   std::unique_ptr<detail::IntensityService> intensity;
   std::chrono::system_clock::time_point started_wall;
+  double started_mono = 0.0;  // clock->now() when the meters opened: t = 0 of power_series
 
   // --- owned by the sampler thread (and by stop() after the join) ---
   std::vector<Slot> slots;
@@ -271,7 +274,10 @@ void Tracker::Impl::read_meters(double round_t, bool all) {
       r.ok = false;
       r.error = e.what();
     }
-    if (r.ok || r.lost) s.timeline.append(t, std::isfinite(r.joules) ? r.joules : s.timeline.back().joules);
+    if (r.ok || r.lost) {
+      s.timeline.append(t, std::isfinite(r.joules) ? r.joules : s.timeline.back().joules);
+      s.power.add(t, s.timeline.back().joules);
+    }
     if (r.ok && !r.lost) s.last_good = t;
     if (r.lost) {
       s.lost = true;
@@ -563,6 +569,16 @@ void Tracker::Impl::write_json_summary(bool early_stop) {
   r.log_std = log->files().standard;
   r.log_output = log->files().output;
   if (!r.log_std.empty() && std::filesystem::exists(log->files().error)) r.log_error = log->files().error;
+  for (const auto& s : slots) {
+    detail::PowerSeries p{s.info.id, s.info.device_name, s.info.component, s.info.method, 0.0, {}, {}};
+    auto buckets = s.power.buckets();
+    if (!buckets.empty()) p.start_s = buckets.front().t0 - started_mono;
+    for (const auto& b : buckets) {
+      p.end_s.push_back(b.t1 - started_mono);
+      p.watts.push_back(b.watts());
+    }
+    r.power_series.push_back(std::move(p));
+  }
   std::string err = detail::write_file_atomically(path, detail::to_json(r));
   if (!err.empty()) log->err(Level::warning, "JSON summary not written: " + err, kSamplerThread);
 }
@@ -605,9 +621,13 @@ Tracker::Tracker(Options options) : impl_(std::make_unique<Impl>(std::move(optio
                     (s.info.detail.empty() ? "." : ": " + s.info.detail + "."));
 
   double t0 = d.clock->now();
+  d.started_mono = t0;
   for (auto& s : d.slots) {
     s.meter->open(t0);
     s.timeline.append(t0, 0.0);
+    // ~1000 buckets at most; readings closer than half a poll period (a boundary's extra read) fold.
+    s.power = detail::PowerHistory(1000, 0.5 * s.period);
+    s.power.add(t0, 0.0);
     s.last_good = t0;
     s.next_due = t0 + s.period;
   }
