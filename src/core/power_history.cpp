@@ -44,7 +44,14 @@ void PowerHistory::compact() {
 
 std::vector<PowerBucket> PowerHistory::buckets() const {
   std::vector<PowerBucket> out = closed_;
-  if (started_ && last_t_ > open_t0_) out.push_back({open_t0_, last_t_, last_e_ - open_e0_});
+  if (!started_ || !(last_t_ > open_t0_)) return out;
+  // A sliver shorter than half a bucket joins the last one (its power would be mostly noise).
+  if (!out.empty() && last_t_ - open_t0_ < width_ / 2) {
+    out.back().t1 = last_t_;
+    out.back().joules += last_e_ - open_e0_;
+  } else {
+    out.push_back({open_t0_, last_t_, last_e_ - open_e0_});
+  }
   return out;
 }
 

@@ -24,7 +24,8 @@ class PowerHistory {
   // One reading: time and the meter's cumulative joules (the first one only sets the origin).
   // Times going backwards and energy going down are clamped, as in Timeline.
   void add(double t, double joules);
-  // Closed buckets, then the open one if it spans any time. At most max_buckets + 1.
+  // Closed buckets, then the open one if it spans any time (joined to the last closed one when
+  // shorter than half the minimum width). At most max_buckets + 1.
   std::vector<PowerBucket> buckets() const;
   double width() const { return width_; }
 

@@ -625,8 +625,9 @@ Tracker::Tracker(Options options) : impl_(std::make_unique<Impl>(std::move(optio
   for (auto& s : d.slots) {
     s.meter->open(t0);
     s.timeline.append(t0, 0.0);
-    // ~1000 buckets at most; readings closer than half a poll period (a boundary's extra read) fold.
-    s.power = detail::PowerHistory(1000, 0.5 * s.period);
+    // ~1000 buckets of at least 1 s: energy counters advance in steps (NVML's every 100 ms), so
+    // shorter buckets would show the steps, not the power; a boundary's extra read folds in too.
+    s.power = detail::PowerHistory(1000, std::max(1.0, 0.5 * s.period));
     s.power.add(t0, 0.0);
     s.last_good = t0;
     s.next_due = t0 + s.period;

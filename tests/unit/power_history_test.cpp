@@ -53,6 +53,19 @@ TEST(PowerHistory, ReadingsCloserThanTheMinimumWidthFoldIntoOneBucket) {
   EXPECT_DOUBLE_EQ(b[1].watts(), 100.0);
 }
 
+TEST(PowerHistory, AShortLastBucketJoinsThePreviousOne) {
+  PowerHistory h(1000, 1.0);
+  h.add(0.0, 0.0);
+  h.add(1.0, 100.0);
+  h.add(1.2, 140.0);  // stop() 0.2 s after the last poll
+  auto b = h.buckets();
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_DOUBLE_EQ(b[0].t1, 1.2);
+  EXPECT_DOUBLE_EQ(b[0].joules, 140.0);
+  h.add(1.6, 180.0);  // now 0.6 s open: its own bucket
+  EXPECT_EQ(h.buckets().size(), 2u);
+}
+
 TEST(PowerHistory, TheOpenBucketIsReportedAndBackwardsInputIsClamped) {
   PowerHistory h(1000, 10.0);
   EXPECT_TRUE(h.buckets().empty());
