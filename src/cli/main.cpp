@@ -10,6 +10,7 @@
 #include "cli/args.hpp"
 #include "cli/child_process.hpp"
 #include "cli/devices.hpp"
+#include "cli/report_command.hpp"
 #include "cli/run_command.hpp"
 #include "cli/signals.hpp"
 #include "cli/terminal_output.hpp"
@@ -47,6 +48,8 @@ int main(int argc, char** argv) {
   // taken for one when options precede it; `epochwatt -- devices` runs a program named devices.
   if (argc > 1 && std::string_view(argv[1]) == "devices")
     return devices_command(std::vector<std::string>(argv + 2, argv + argc), std::cout, std::cerr);
+  if (argc > 1 && std::string_view(argv[1]) == "report")
+    return report_command(std::vector<std::string>(argv + 2, argv + argc), std::cout, std::cerr);
   TerminalOutput terminal;
   try {
     // Both first, before any file is opened or thread started (see their comments).
