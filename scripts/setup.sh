@@ -12,6 +12,7 @@ PACKAGES=(
   libcpp-httplib-dev                 # local HTTP servers in the tests
   python3                            # tests/compat: the original parser's rules
   locales                            # a de_DE.UTF-8 locale for the locale-independence test
+  chromium                           # epochwatt report --pdf, and the report's rendering test
 )
 
 missing=()
