@@ -293,13 +293,7 @@ std::string power_chart(const ReportData& d) {
 }
 
 std::string epoch_energy_chart(const ReportData& d) {
-  // Components in the devices' order (gpu first as the tracker lists them), then any other.
-  std::vector<std::string> comps;
-  for (const auto& dev : d.devices)
-    for (const auto& e : d.epochs)
-      for (const auto& c : e.by_component)
-        if (c.component == dev.component && std::find(comps.begin(), comps.end(), c.component) == comps.end())
-          comps.push_back(c.component);
+  std::vector<std::string> comps;  // epochs' components come in the devices' order
   for (const auto& e : d.epochs)
     for (const auto& c : e.by_component)
       if (std::find(comps.begin(), comps.end(), c.component) == comps.end()) comps.push_back(c.component);
@@ -522,6 +516,15 @@ ReportData report_data_from_json_summary(const json& summary) {
     d.epochs.push_back(std::move(re));
   }
 
+  // Components in the devices' order (the tracker lists gpu first), not the JSON object's.
+  auto rank = [&](const std::string& comp) {
+    for (std::size_t i = 0; i < d.devices.size(); ++i)
+      if (d.devices[i].component == comp) return i;
+    return d.devices.size();
+  };
+  for (auto& e : d.epochs)
+    std::stable_sort(e.by_component.begin(), e.by_component.end(),
+                     [&](const ReportComponentEnergy& a, const ReportComponentEnergy& b) { return rank(a.component) < rank(b.component); });
   d.power = power_by_component(array(summary, "power_series"));
   for (const auto& w : array(summary, "warnings"))
     if (w.is_string()) d.warnings.push_back(w.get<std::string>());

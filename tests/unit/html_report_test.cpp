@@ -105,6 +105,8 @@ TEST(HtmlReport, ModelSumsTheDevicesOfAComponentAndPredictsAfterEachEpoch) {
   EXPECT_DOUBLE_EQ(d.devices[2].joules / d.devices[2].duration_s, 50.0);
   EXPECT_EQ(d.methods, std::vector<std::string>{"counter"});
   EXPECT_EQ(d.location, "DK");
+  ASSERT_EQ(d.epochs[0].by_component.size(), 2u);
+  EXPECT_EQ(d.epochs[0].by_component[0].component, "gpu") << "the devices' order, not the JSON object's";
 }
 
 TEST(HtmlReport, ChartsHoldOnePointPerEpochAndPerPowerBucket) {
