@@ -13,6 +13,7 @@ PACKAGES=(
   python3                            # tests/compat: the original parser's rules
   locales                            # a de_DE.UTF-8 locale for the locale-independence test
   prometheus                         # promtool, which checks the Prometheus textfile output in the tests
+  chromium                           # epochwatt report --pdf, and the report's rendering test
 )
 
 missing=()

@@ -12,6 +12,7 @@
 #include "cli/devices.hpp"
 #include "cli/intensity_command.hpp"
 #include "cli/parse_command.hpp"
+#include "cli/report_command.hpp"
 #include "cli/run_command.hpp"
 #include "cli/signals.hpp"
 #include "cli/terminal_output.hpp"
@@ -66,6 +67,8 @@ int main(int argc, char** argv) {
     return plan_command(std::vector<std::string>(argv + 2, argv + argc), std::cout, std::cerr);
   if (argc > 1 && std::string_view(argv[1]) == "parse")
     return parse_command(std::vector<std::string>(argv + 2, argv + argc), std::cout, std::cerr);
+  if (argc > 1 && std::string_view(argv[1]) == "report")
+    return report_command(std::vector<std::string>(argv + 2, argv + argc), std::cout, std::cerr);
   TerminalOutput terminal;
   try {
     // Both first, before any file is opened or thread started (see their comments).

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "core/format.hpp"
+#include "core/power_history.hpp"
 #include "core/timeline.hpp"
 #include "epochwatt/errors.hpp"
 #include "epochwatt/registry.hpp"
@@ -67,6 +68,7 @@ struct Tracker::Impl {
     MeterInfo info;
     std::string report_component;
     detail::Timeline timeline;
+    detail::PowerHistory power;  // for the JSON summary's power_series
     double period = 1.0;
     double next_due = 0.0;
     bool lost = false;
@@ -90,6 +92,7 @@ struct Tracker::Impl {
   std::chrono::system_clock::time_point started_wall;
   std::string run_id = detail::make_run_id();
   std::unique_ptr<detail::OutputSink> outputs;  // null without Options::outputs
+  double started_mono = 0.0;  // clock->now() when the meters opened: t = 0 of power_series
 
   // --- owned by the sampler thread (and by stop() after the join) ---
   std::vector<Slot> slots;
@@ -281,7 +284,10 @@ void Tracker::Impl::read_meters(double round_t, bool all) {
       r.ok = false;
       r.error = e.what();
     }
-    if (r.ok || r.lost) s.timeline.append(t, std::isfinite(r.joules) ? r.joules : s.timeline.back().joules);
+    if (r.ok || r.lost) {
+      s.timeline.append(t, std::isfinite(r.joules) ? r.joules : s.timeline.back().joules);
+      s.power.add(t, s.timeline.back().joules);
+    }
     if (r.ok && !r.lost) s.last_good = t;
     if (r.lost) {
       s.lost = true;
@@ -636,7 +642,19 @@ detail::RunRecord Tracker::Impl::run_record(bool early_stop) {
 void Tracker::Impl::write_json_summary(bool early_stop) {
   std::string path = opt.json_path ? *opt.json_path : (opt.write_json_summary ? log->files().json : "");
   if (path.empty()) return;
-  std::string err = detail::write_file_atomically(path, detail::to_json(run_record(early_stop)));
+  detail::RunRecord r = run_record(early_stop);
+  // Power over time, only in the summary (the per-epoch outputs do not carry it).
+  for (const auto& s : slots) {
+    detail::PowerSeries p{s.info.id, s.info.device_name, s.info.component, s.info.method, 0.0, {}, {}};
+    auto buckets = s.power.buckets();
+    if (!buckets.empty()) p.start_s = buckets.front().t0 - started_mono;
+    for (const auto& b : buckets) {
+      p.end_s.push_back(b.t1 - started_mono);
+      p.watts.push_back(b.watts());
+    }
+    r.power_series.push_back(std::move(p));
+  }
+  std::string err = detail::write_file_atomically(path, detail::to_json(r));
   if (!err.empty()) log->err(Level::warning, "JSON summary not written: " + err, kSamplerThread);
 }
 
@@ -678,9 +696,14 @@ Tracker::Tracker(Options options) : impl_(std::make_unique<Impl>(std::move(optio
                     (s.info.detail.empty() ? "." : ": " + s.info.detail + "."));
 
   double t0 = d.clock->now();
+  d.started_mono = t0;
   for (auto& s : d.slots) {
     s.meter->open(t0);
     s.timeline.append(t0, 0.0);
+    // ~1000 buckets of at least 1 s: energy counters advance in steps (NVML's every 100 ms), so
+    // shorter buckets would show the steps, not the power; a boundary's extra read folds in too.
+    s.power = detail::PowerHistory(1000, std::max(1.0, 0.5 * s.period));
+    s.power.add(t0, 0.0);
     s.last_good = t0;
     s.next_due = t0 + s.period;
   }

@@ -97,6 +97,16 @@ std::string to_json(const RunRecord& r) {
                     {"location_rule", r.location.rule},
                     {"values", r.intensity_values}};
   j["warnings"] = r.warnings;
+  ordered_json power = ordered_json::array();
+  for (const auto& p : r.power_series)
+    power.push_back({{"meter", p.meter_id},
+                     {"device", p.device_name},
+                     {"component", std::string(to_string(p.component))},
+                     {"method", std::string(to_string(p.method))},
+                     {"start_s", p.start_s},
+                     {"end_s", p.end_s},
+                     {"watts", p.watts}});
+  j["power_series"] = power;
   // nlohmann-json formats numbers itself (locale-independent, shortest round-trip).
   return j.dump(2) + "\n";
 }

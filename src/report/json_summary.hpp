@@ -12,6 +12,16 @@
 
 namespace epochwatt::detail {
 
+// Mean power of one meter over consecutive buckets (core/power_history.hpp), times in seconds
+// since the tracker started: bucket i spans [i == 0 ? start_s : end_s[i-1], end_s[i]].
+struct PowerSeries {
+  std::string meter_id, device_name;
+  Component component = Component::cpu;
+  Method method = Method::simulated;
+  double start_s = 0.0;
+  std::vector<double> end_s, watts;
+};
+
 struct RunRecord {
   std::string tool_name;
   std::string run_id;  // UUID v4 of the tracker; the same in every machine-readable output
@@ -34,6 +44,7 @@ struct RunRecord {
   IntensityValue intensity;                   // the source used
   std::vector<double> intensity_values;       // every value held during the run
   std::vector<std::string> warnings;
+  std::vector<PowerSeries> power_series;  // one per meter, at most ~1000 buckets each
   std::string log_std, log_output, log_error;  // log_error empty when nothing was logged there
 };
 

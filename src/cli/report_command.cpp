@@ -1,0 +1,295 @@
+#include "cli/report_command.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "report/html_report.hpp"
+#include "report/json_summary.hpp"
+
+extern char** environ;
+
+namespace epochwatt::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kUsage =
+    "usage: epochwatt report PATH [--html OUT.html] [--pdf OUT.pdf]\n"
+    "Writes a self-contained HTML report of one run from its JSON summary. PATH is a summary\n"
+    "(..._epochwatt.json) or a log directory, whose newest summary is used. Without --html or\n"
+    "--pdf the report goes to report.html. --pdf prints it with headless Chromium (the HTML is\n"
+    "written beside the PDF unless --html names it).\n";
+
+bool executable_file(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
+}
+
+// file:// URL of an absolute path: every byte outside RFC 3986's unreserved set and '/' encoded.
+std::string file_url(const std::string& path) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string url = "file://";
+  for (unsigned char c : fs::absolute(path).lexically_normal().string()) {
+    if (std::isalnum(c) || c == '/' || c == '-' || c == '.' || c == '_' || c == '~') {
+      url += static_cast<char>(c);
+    } else {
+      url += '%';
+      url += hex[c >> 4];
+      url += hex[c & 15];
+    }
+  }
+  return url;
+}
+
+bool starts_with_pdf_signature(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  char head[5] = {};
+  return f.read(head, 5) && std::string(head, 5) == "%PDF-";
+}
+
+}  // namespace
+
+std::optional<std::string> find_json_summary(const std::string& path, std::string* why, int* candidates) {
+  std::error_code ec;
+  if (candidates) *candidates = 0;
+  fs::file_status st = fs::status(path, ec);
+  if (ec || !fs::exists(st)) {
+    *why = path + " does not exist";
+    return std::nullopt;
+  }
+  if (!fs::is_directory(st)) {
+    if (candidates) *candidates = 1;
+    return path;
+  }
+  std::optional<fs::path> best;
+  fs::file_time_type best_time{};
+  for (fs::directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    const std::string suffix = "_epochwatt.json";
+    if (name.size() < suffix.size() || name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0) continue;
+    if (!it->is_regular_file(ec)) continue;
+    fs::file_time_type t = it->last_write_time(ec);
+    if (ec) continue;
+    if (candidates) ++*candidates;
+    if (!best || t > best_time || (t == best_time && it->path() > *best)) {
+      best = it->path();
+      best_time = t;
+    }
+  }
+  if (ec) {
+    *why = "cannot list " + path + ": " + ec.message();
+    return std::nullopt;
+  }
+  if (!best) {
+    *why = "no JSON summary (*_epochwatt.json) in " + path;
+    return std::nullopt;
+  }
+  return best->string();
+}
+
+std::string find_chromium() {
+  if (const char* env = std::getenv("EPOCHWATT_CHROMIUM")) return executable_file(env) ? env : "";
+  const char* path_env = std::getenv("PATH");
+  std::string dirs = path_env ? path_env : "/usr/local/bin:/usr/bin:/bin";
+  for (const char* name : {"chromium", "chromium-browser", "google-chrome"}) {
+    std::stringstream ss(dirs);
+    std::string dir;
+    while (std::getline(ss, dir, ':')) {
+      std::string candidate = (dir.empty() ? std::string(".") : dir) + "/" + name;
+      if (executable_file(candidate)) return candidate;
+    }
+  }
+  return "";
+}
+
+std::string print_pdf_with_chromium(const std::string& chromium, const std::string& html_path,
+                                    const std::string& pdf_path, std::chrono::seconds timeout) {
+  std::string tmpl = (fs::temp_directory_path() / "epochwatt-chromium-XXXXXX").string();
+  if (!::mkdtemp(tmpl.data())) return std::string("cannot create a temporary folder: ") + std::strerror(errno);
+  const std::string tmp = tmpl;
+  struct Cleanup {
+    std::string dir;
+    ~Cleanup() {
+      std::error_code ec;
+      fs::remove_all(dir, ec);
+    }
+  } cleanup{tmp};
+
+  std::string pdf_abs = fs::absolute(pdf_path).string();
+  std::vector<std::string> args = {chromium,
+                                   "--headless",
+                                   "--no-sandbox",
+                                   "--disable-gpu",
+                                   "--disable-dev-shm-usage",
+                                   "--no-first-run",
+                                   "--disable-background-networking",
+                                   "--disable-component-update",
+                                   "--disable-sync",
+                                   "--user-data-dir=" + tmp + "/profile",
+                                   "--print-to-pdf=" + pdf_abs,
+                                   "--no-pdf-header-footer",
+                                   file_url(html_path)};
+  // Chromium writes under HOME and the XDG folders: give it the temporary folder.
+  std::vector<std::string> env;
+  for (char** e = environ; e && *e; ++e) {
+    std::string v = *e;
+    if (v.rfind("HOME=", 0) == 0 || v.rfind("XDG_CONFIG_HOME=", 0) == 0 || v.rfind("XDG_CACHE_HOME=", 0) == 0) continue;
+    env.push_back(v);
+  }
+  env.push_back("HOME=" + tmp);
+  env.push_back("XDG_CONFIG_HOME=" + tmp + "/config");
+  env.push_back("XDG_CACHE_HOME=" + tmp + "/cache");
+  std::vector<char*> argv, envp;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  for (auto& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  std::string log_path = tmp + "/chromium.log";
+
+  std::error_code ec;
+  fs::remove(pdf_abs, ec);  // so a stale file is never taken for a result
+  pid_t pid = ::fork();
+  if (pid < 0) return std::string("cannot start Chromium: fork: ") + std::strerror(errno);
+  if (pid == 0) {
+    ::setpgid(0, 0);  // its helpers (zygote, GPU process) join the group we may kill
+    int in = ::open("/dev/null", O_RDONLY);
+    int log = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (in >= 0) ::dup2(in, STDIN_FILENO);
+    if (log >= 0) {
+      ::dup2(log, STDOUT_FILENO);
+      ::dup2(log, STDERR_FILENO);
+    }
+    ::execve(argv[0], argv.data(), envp.data());
+    ::_exit(127);
+  }
+  ::setpgid(pid, pid);
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  int status = 0;
+  for (;;) {
+    pid_t r = ::waitpid(pid, &status, WNOHANG);
+    if (r == pid) break;
+    if (r < 0 && errno != EINTR) return std::string("waiting for Chromium: ") + std::strerror(errno);
+    if (std::chrono::steady_clock::now() >= deadline) {
+      ::kill(-pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+      return "Chromium did not finish within " + std::to_string(timeout.count()) + " s; no PDF written";
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ::kill(-pid, SIGKILL);  // helpers it left behind, if any (ESRCH otherwise)
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    return "Chromium failed (" +
+           (WIFEXITED(status) ? "exit status " + std::to_string(WEXITSTATUS(status))
+                              : "signal " + std::to_string(WTERMSIG(status))) +
+           "); no PDF written";
+  if (!starts_with_pdf_signature(pdf_abs)) return "Chromium exited without writing a PDF to " + pdf_path;
+  return "";
+}
+
+int report_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  std::string input, html_path, pdf_path;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto value = [&](std::string* dst) {
+      if (i + 1 >= args.size() || args[i + 1].empty()) return false;
+      *dst = args[++i];
+      return true;
+    };
+    if (a == "-h" || a == "--help") {
+      out << kUsage;
+      return 0;
+    }
+    if (a == "--html" && value(&html_path)) continue;
+    if (a == "--pdf" && value(&pdf_path)) continue;
+    if (a.rfind("--html=", 0) == 0 && a.size() > 7) {
+      html_path = a.substr(7);
+      continue;
+    }
+    if (a.rfind("--pdf=", 0) == 0 && a.size() > 6) {
+      pdf_path = a.substr(6);
+      continue;
+    }
+    if (!a.empty() && a[0] != '-' && input.empty()) {
+      input = a;
+      continue;
+    }
+    err << "epochwatt report: unexpected or incomplete argument '" << a << "' (see epochwatt report --help)\n";
+    return 2;
+  }
+  if (input.empty()) {
+    err << "epochwatt report: which run? Give a JSON summary or a log directory (see epochwatt report --help)\n";
+    return 2;
+  }
+  if (html_path.empty())
+    html_path = pdf_path.empty() ? "report.html" : fs::path(pdf_path).replace_extension(".html").string();
+  if (!pdf_path.empty() && fs::absolute(pdf_path) == fs::absolute(html_path)) {
+    err << "epochwatt report: --html and --pdf name the same file " << pdf_path << "\n";
+    return 2;
+  }
+
+  std::string why;
+  int candidates = 0;
+  auto summary_path = find_json_summary(input, &why, &candidates);
+  if (!summary_path) {
+    err << "epochwatt report: " << why << "\n";
+    return 1;
+  }
+  if (candidates > 1)
+    err << "epochwatt report: " << candidates << " JSON summaries in " << input << "; reporting the newest, "
+        << *summary_path << "\n";
+  std::ifstream f(*summary_path, std::ios::binary);
+  std::stringstream text;
+  text << f.rdbuf();
+  if (!f) {
+    err << "epochwatt report: cannot read " << *summary_path << ": " << std::strerror(errno) << "\n";
+    return 1;
+  }
+  detail::ReportData data;
+  try {
+    data = detail::report_data_from_json_summary(nlohmann::json::parse(text.str()));
+  } catch (const nlohmann::json::exception& e) {
+    err << "epochwatt report: " << *summary_path << " is not valid JSON (" << e.what() << ")\n";
+    return 1;
+  } catch (const std::invalid_argument& e) {
+    err << "epochwatt report: " << *summary_path << " is " << e.what() << "\n";
+    return 1;
+  }
+  data.source = *summary_path;
+  std::string werr = detail::write_file_atomically(html_path, detail::render_html(data));
+  if (!werr.empty()) {
+    err << "epochwatt report: " << werr << "\n";
+    return 1;
+  }
+  out << "Report written: " << html_path << "\n";
+  if (pdf_path.empty()) return 0;
+
+  std::string chromium = find_chromium();
+  if (chromium.empty()) {
+    err << "epochwatt: --pdf needs Chromium (apt-get install chromium); the HTML report was written to " << html_path
+        << "\n";
+    return 1;
+  }
+  std::string perr = print_pdf_with_chromium(chromium, html_path, pdf_path);
+  if (!perr.empty()) {
+    err << "epochwatt report: " << perr << "; the HTML report was written to " << html_path << "\n";
+    return 1;
+  }
+  out << "Report generated: " << pdf_path << "\n";
+  return 0;
+}
+
+}  // namespace epochwatt::cli

@@ -1,0 +1,32 @@
+// `epochwatt report PATH [--html OUT.html] [--pdf OUT.pdf]`: a self-contained HTML report of one
+// run (src/report/html_report.hpp), and its PDF printed by headless Chromium. Usage: docs/report.md.
+#pragma once
+
+#include <chrono>
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace epochwatt::cli {
+
+// Runs the subcommand with its own arguments (those after "report"); returns the exit status:
+// 0 done, 1 the input could not be read or the PDF could not be made, 2 bad command line.
+int report_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+
+// The JSON summary PATH names: PATH itself if it is a file, else the newest (modification time,
+// then name) `*_epochwatt.json` directly in the directory PATH. nullopt with *why set otherwise.
+std::optional<std::string> find_json_summary(const std::string& path, std::string* why, int* candidates = nullptr);
+
+// The Chromium to run: EPOCHWATT_CHROMIUM if set (used only if executable), else the first of
+// chromium, chromium-browser, google-chrome on PATH. Empty when none.
+std::string find_chromium();
+
+// Prints `html_path` to `pdf_path` with headless Chromium (fork/exec, no shell, its own process
+// group, a fresh profile and HOME in a temporary folder, killed after `timeout`). Returns "" or a
+// one-line error.
+std::string print_pdf_with_chromium(const std::string& chromium, const std::string& html_path,
+                                    const std::string& pdf_path,
+                                    std::chrono::seconds timeout = std::chrono::seconds(120));
+
+}  // namespace epochwatt::cli

@@ -1,0 +1,637 @@
+#include "report/html_report.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+
+#include "core/format.hpp"
+
+namespace epochwatt::detail {
+namespace {
+
+using nlohmann::json;
+
+constexpr double kJoulesPerKwh = 3.6e6;
+constexpr double kJoulesPerWh = 3600.0;
+
+// ---------------------------------------------------------------- reading the JSON, tolerantly
+
+const json& field(const json& j, const char* key) {
+  static const json null_value;
+  if (!j.is_object()) return null_value;
+  auto it = j.find(key);
+  return it == j.end() ? null_value : *it;
+}
+double num(const json& j, const char* key, double fallback = 0.0) {
+  const json& v = field(j, key);
+  return v.is_number() ? v.get<double>() : fallback;
+}
+int integer(const json& j, const char* key, int fallback = 0) {
+  const json& v = field(j, key);
+  return v.is_number_integer() ? v.get<int>() : fallback;
+}
+std::string str(const json& j, const char* key) {
+  const json& v = field(j, key);
+  return v.is_string() ? v.get<std::string>() : "";
+}
+bool boolean(const json& j, const char* key) {
+  const json& v = field(j, key);
+  return v.is_boolean() && v.get<bool>();
+}
+const json& array(const json& j, const char* key) {
+  static const json empty = json::array();
+  const json& v = field(j, key);
+  return v.is_array() ? v : empty;
+}
+
+ReportFigures figures(const json& j) {
+  ReportFigures f;
+  if (!j.is_object()) return f;
+  f.present = true;
+  f.epochs = integer(j, "epochs");
+  f.duration_s = num(j, "duration_s");
+  f.energy_kwh = num(j, "energy_kwh");
+  f.co2_g = num(j, "co2_g");
+  f.intensity_g_per_kwh = num(j, "intensity_g_per_kwh");
+  f.intensity_source = str(j, "intensity_source");
+  f.km_by_car = num(j, "km_by_car");
+  return f;
+}
+
+// A meter's power series as cumulative energy at its bucket edges: edges t[0..n], energy e[0..n].
+struct Cumulative {
+  std::vector<double> t, e;
+  double at(double x) const {
+    if (t.empty() || x <= t.front()) return 0.0;
+    if (x >= t.back()) return e.back();
+    auto hi = std::upper_bound(t.begin(), t.end(), x) - t.begin();
+    auto lo = hi - 1;
+    double span = t[hi] - t[lo];
+    return e[lo] + (span > 0 ? (x - t[lo]) / span : 1.0) * (e[hi] - e[lo]);
+  }
+};
+
+Cumulative cumulative_of(const json& s) {
+  Cumulative c;
+  const json& end = array(s, "end_s");
+  const json& watts = array(s, "watts");
+  std::size_t n = std::min(end.size(), watts.size());
+  double t = num(s, "start_s"), e = 0.0;
+  c.t.push_back(t);
+  c.e.push_back(0.0);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!end[i].is_number() || !watts[i].is_number()) break;
+    double t1 = end[i].get<double>();
+    double w = watts[i].get<double>();
+    if (!(t1 > t) || !std::isfinite(w)) break;  // a broken series ends where it breaks
+    e += w * (t1 - t);
+    t = t1;
+    c.t.push_back(t);
+    c.e.push_back(e);
+  }
+  return c;
+}
+
+// Per component: the devices' energy summed on the edges of the finest series among them, so
+// the component's power over each bucket is exact whatever the devices' own buckets.
+std::vector<ReportPowerSeries> power_by_component(const json& series) {
+  std::vector<std::string> order;
+  std::map<std::string, std::vector<Cumulative>> by_component;
+  for (const auto& s : series) {
+    std::string comp = str(s, "component");
+    if (comp.empty()) continue;
+    Cumulative c = cumulative_of(s);
+    if (c.t.size() < 2) continue;
+    if (!by_component.count(comp)) order.push_back(comp);
+    by_component[comp].push_back(std::move(c));
+  }
+  std::vector<ReportPowerSeries> out;
+  for (const auto& comp : order) {
+    const auto& devs = by_component[comp];
+    const Cumulative& grid = *std::max_element(devs.begin(), devs.end(), [](const Cumulative& a, const Cumulative& b) {
+      return a.t.size() < b.t.size();
+    });
+    ReportPowerSeries p;
+    p.component = comp;
+    for (std::size_t i = 1; i < grid.t.size(); ++i) {
+      double t0 = grid.t[i - 1], t1 = grid.t[i], joules = 0;
+      for (const auto& d : devs) joules += d.at(t1) - d.at(t0);
+      p.t_s.push_back((t0 + t1) / 2);
+      p.watts.push_back(joules / (t1 - t0));
+    }
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- formatting
+
+// `significant` digits, fixed notation, locale-independent (at most 12 decimals).
+std::string sig(double v, int significant = 4) {
+  if (!std::isfinite(v)) return "n/a";
+  if (v == 0) return "0";
+  int magnitude = static_cast<int>(std::floor(std::log10(std::fabs(v))));
+  int decimals = std::clamp(significant - 1 - magnitude, 0, 12);
+  return fixed(v, decimals);
+}
+
+const char* colour_of(const std::string& component) {
+  if (component == "gpu") return "#1b7f6b";
+  if (component == "cpu") return "#d95f02";
+  if (component == "dram") return "#7570b3";
+  return "#666666";
+}
+
+// ---------------------------------------------------------------- SVG charts
+
+constexpr double kW = 960, kH = 320;                           // viewBox
+constexpr double kLeft = 72, kRight = 24, kTop = 16, kBottom = 52;  // plot margins
+
+struct Axis {
+  double lo = 0, hi = 1, step = 1;
+  std::vector<double> ticks;
+};
+
+// Ticks at 1, 2 or 5 x 10^k, about `target` of them, covering [lo, hi].
+Axis nice_axis(double lo, double hi, int target = 5) {
+  if (!std::isfinite(lo) || !std::isfinite(hi)) lo = 0, hi = 1;
+  if (hi <= lo) hi = lo + (lo == 0 ? 1.0 : std::fabs(lo) * 0.1);
+  double raw = (hi - lo) / target;
+  double p = std::pow(10.0, std::floor(std::log10(raw)));
+  double step = raw / p < 1.5 ? p : raw / p < 3.5 ? 2 * p : raw / p < 7.5 ? 5 * p : 10 * p;
+  Axis a;
+  a.step = step;
+  a.lo = std::floor(lo / step + 1e-9) * step;
+  a.hi = std::ceil(hi / step - 1e-9) * step;
+  for (double t = a.lo; t <= a.hi + step * 1e-6; t += step) a.ticks.push_back(std::fabs(t) < step * 1e-9 ? 0.0 : t);
+  return a;
+}
+
+std::string tick_label(double v, double step) {
+  int decimals = step >= 1 ? 0 : std::min(6, static_cast<int>(std::ceil(-std::log10(step) - 1e-9)));
+  return fixed(v, decimals);
+}
+
+struct Plot {
+  Axis x, y;
+  double px(double v) const { return kLeft + (v - x.lo) / (x.hi - x.lo) * (kW - kLeft - kRight); }
+  double py(double v) const { return kH - kBottom - (v - y.lo) / (y.hi - y.lo) * (kH - kTop - kBottom); }
+};
+
+std::string coord(double v) { return fixed(v, 1); }
+
+std::string svg_open(const std::string& id, const std::string& title) {
+  return "<svg id=\"" + id + "\" class=\"chart\" viewBox=\"0 0 " + fixed(kW, 0) + " " + fixed(kH, 0) +
+         "\" role=\"img\" aria-label=\"" + html_escape(title) + "\">\n";
+}
+
+std::string axes(const Plot& p, const std::string& x_label, const std::string& y_label, bool x_ticks = true) {
+  std::string s = "<g class=\"axes\">\n";
+  for (double t : p.y.ticks) {
+    double y = p.py(t);
+    s += "<line class=\"grid\" x1=\"" + coord(kLeft) + "\" y1=\"" + coord(y) + "\" x2=\"" + coord(kW - kRight) +
+         "\" y2=\"" + coord(y) + "\"/>";
+    s += "<text class=\"tick\" x=\"" + coord(kLeft - 8) + "\" y=\"" + coord(y + 4) + "\" text-anchor=\"end\">" +
+         tick_label(t, p.y.step) + "</text>\n";
+  }
+  if (x_ticks)
+    for (double t : p.x.ticks) {
+      double x = p.px(t);
+      s += "<line class=\"tickmark\" x1=\"" + coord(x) + "\" y1=\"" + coord(kH - kBottom) + "\" x2=\"" + coord(x) +
+           "\" y2=\"" + coord(kH - kBottom + 5) + "\"/>";
+      s += "<text class=\"tick\" x=\"" + coord(x) + "\" y=\"" + coord(kH - kBottom + 20) + "\" text-anchor=\"middle\">" +
+           tick_label(t, p.x.step) + "</text>\n";
+    }
+  s += "<line class=\"axis\" x1=\"" + coord(kLeft) + "\" y1=\"" + coord(kH - kBottom) + "\" x2=\"" + coord(kW - kRight) +
+       "\" y2=\"" + coord(kH - kBottom) + "\"/>";
+  s += "<line class=\"axis\" x1=\"" + coord(kLeft) + "\" y1=\"" + coord(kTop) + "\" x2=\"" + coord(kLeft) + "\" y2=\"" +
+       coord(kH - kBottom) + "\"/>\n";
+  s += "<text class=\"label\" x=\"" + coord((kLeft + kW - kRight) / 2) + "\" y=\"" + coord(kH - 8) +
+       "\" text-anchor=\"middle\">" + html_escape(x_label) + "</text>\n";
+  s += "<text class=\"label\" transform=\"translate(16 " + coord((kTop + kH - kBottom) / 2) +
+       ") rotate(-90)\" text-anchor=\"middle\">" + html_escape(y_label) + "</text>\n";
+  return s + "</g>\n";
+}
+
+std::string no_data(const std::string& what) {
+  return "<text class=\"nodata\" x=\"" + coord(kW / 2) + "\" y=\"" + coord(kH / 2) + "\" text-anchor=\"middle\">" +
+         html_escape(what) + "</text>\n";
+}
+
+struct Line {
+  std::string name, colour;
+  std::vector<double> x, y;
+  bool dashed = false, markers = false;
+};
+
+std::string legend(const std::vector<std::pair<std::string, std::string>>& entries) {
+  std::string s = "<div class=\"legend\">";
+  for (const auto& [name, colour] : entries)
+    s += "<span><i style=\"background:" + colour + "\"></i>" + html_escape(name) + "</span>";
+  return s + "</div>\n";
+}
+
+// A line chart; each line is one <polyline data-series data-points> (and, with markers, one
+// <circle> per point inside a <g> with the same attributes).
+std::string line_chart(const std::string& id, const std::string& title, const std::string& x_label,
+                       const std::string& y_label, const std::vector<Line>& lines, double x_min, double x_max,
+                       const std::string& empty_text) {
+  std::string s = svg_open(id, title);
+  double y_max = 0, y_min = 0;
+  std::size_t points = 0;
+  for (const auto& l : lines) {
+    points += l.x.size();
+    for (double v : l.y)
+      if (std::isfinite(v)) y_max = std::max(y_max, v), y_min = std::min(y_min, v);
+  }
+  Plot p{nice_axis(x_min, x_max, 8), nice_axis(y_min, y_max * 1.05, 5)};
+  s += axes(p, x_label, y_label);
+  if (points == 0) s += no_data(empty_text);
+  for (const auto& l : lines) {
+    std::string pts;
+    for (std::size_t i = 0; i < l.x.size(); ++i)
+      pts += (i ? " " : "") + coord(p.px(l.x[i])) + "," + coord(p.py(std::isfinite(l.y[i]) ? l.y[i] : 0.0));
+    std::string attrs = " data-series=\"" + html_escape(l.name) + "\" data-points=\"" + std::to_string(l.x.size()) + "\"";
+    s += "<polyline class=\"line\"" + attrs + " fill=\"none\" stroke=\"" + l.colour + "\" stroke-width=\"2\"" +
+         (l.dashed ? " stroke-dasharray=\"7 5\"" : "") + " points=\"" + pts + "\"/>\n";
+    if (l.markers) {
+      s += "<g class=\"markers\"" + attrs + " fill=\"" + l.colour + "\">";
+      for (std::size_t i = 0; i < l.x.size(); ++i)
+        s += "<circle cx=\"" + coord(p.px(l.x[i])) + "\" cy=\"" + coord(p.py(std::isfinite(l.y[i]) ? l.y[i] : 0.0)) +
+             "\" r=\"4\"/>";
+      s += "</g>\n";
+    }
+  }
+  return s + "</svg>\n";
+}
+
+// Time axis in s, min or h, whichever keeps the numbers readable.
+std::pair<double, std::string> time_unit(double max_s) {
+  if (max_s >= 3 * 3600) return {3600.0, "h"};
+  if (max_s >= 600) return {60.0, "min"};
+  return {1.0, "s"};
+}
+
+std::string power_chart(const ReportData& d) {
+  double t_max = 0;
+  for (const auto& p : d.power)
+    if (!p.t_s.empty()) t_max = std::max(t_max, p.t_s.back());
+  auto [unit_s, unit] = time_unit(t_max);
+  std::vector<Line> lines;
+  std::vector<std::pair<std::string, std::string>> keys;
+  for (const auto& p : d.power) {
+    Line l{p.component, colour_of(p.component), {}, p.watts};
+    for (double t : p.t_s) l.x.push_back(t / unit_s);
+    lines.push_back(std::move(l));
+    keys.push_back({p.component, colour_of(p.component)});
+  }
+  return legend(keys) + line_chart("chart-power", "Power over time per component", "time since start (" + unit + ")",
+                                   "power (W)", lines, 0, t_max / unit_s,
+                                   "no power samples in this summary");
+}
+
+std::string epoch_energy_chart(const ReportData& d) {
+  std::vector<std::string> comps;  // epochs' components come in the devices' order
+  for (const auto& e : d.epochs)
+    for (const auto& c : e.by_component)
+      if (std::find(comps.begin(), comps.end(), c.component) == comps.end()) comps.push_back(c.component);
+  double y_max = 0;
+  for (const auto& e : d.epochs) y_max = std::max(y_max, e.joules / kJoulesPerWh);
+  std::string s = svg_open("chart-epochs", "Energy per epoch");
+  std::size_t n = d.epochs.size();
+  Plot p{nice_axis(0.5, std::max<double>(1, n) + 0.5, 8), nice_axis(0, y_max * 1.05, 5)};
+  p.x.lo = 0.5;
+  p.x.hi = std::max<double>(1, n) + 0.5;
+  s += axes(p, "epoch", "energy per epoch (Wh, without PUE)", false);
+  // Epoch numbers under the bars; with many epochs, about 20 labels.
+  std::size_t every = std::max<std::size_t>(1, (n + 19) / 20);
+  for (std::size_t i = 0; i < n; ++i)
+    if (i % every == 0 || i + 1 == n)
+      s += "<text class=\"tick\" x=\"" + coord(p.px(static_cast<double>(i + 1))) + "\" y=\"" + coord(kH - kBottom + 20) +
+           "\" text-anchor=\"middle\">" + std::to_string(d.epochs[i].index) + (d.epochs[i].interrupted ? "*" : "") +
+           "</text>";
+  if (n == 0) s += no_data("no epoch ended in this run");
+  double slot = (p.px(2) - p.px(1));
+  double bar = std::max(1.0, slot * 0.7);
+  std::vector<double> base(n, 0.0);
+  for (const auto& comp : comps) {
+    s += "<g class=\"bars\" data-series=\"" + html_escape(comp) + "\" data-points=\"" + std::to_string(n) + "\" fill=\"" +
+         colour_of(comp) + "\">";
+    for (std::size_t i = 0; i < n; ++i) {
+      double wh = 0;
+      for (const auto& c : d.epochs[i].by_component)
+        if (c.component == comp) wh += c.joules / kJoulesPerWh;
+      double y0 = p.py(base[i]), y1 = p.py(base[i] + wh);
+      base[i] += wh;
+      s += "<rect x=\"" + coord(p.px(static_cast<double>(i + 1)) - bar / 2) + "\" y=\"" + coord(y1) + "\" width=\"" +
+           coord(bar) + "\" height=\"" + coord(std::max(0.0, y0 - y1)) + "\"" +
+           (d.epochs[i].interrupted ? " fill-opacity=\"0.4\"" : "") + "><title>epoch " +
+           std::to_string(d.epochs[i].index) + " " + html_escape(comp) + ": " + sig(wh) + " Wh</title></rect>";
+    }
+    s += "</g>\n";
+  }
+  std::vector<std::pair<std::string, std::string>> keys;
+  for (const auto& c : comps) keys.push_back({c, colour_of(c)});
+  return legend(keys) + s + "</svg>\n";
+}
+
+std::string prediction_chart(const ReportData& d) {
+  Line predicted{"predicted total", "#d95f02", {}, {}, true, true};
+  Line actual{"measured so far", "#1f5fa8", {}, {}, false, true};
+  for (const auto& pt : d.prediction_series) {
+    predicted.x.push_back(pt.epoch);
+    predicted.y.push_back(pt.predicted_kwh);
+    actual.x.push_back(pt.epoch);
+    actual.y.push_back(pt.actual_kwh);
+  }
+  double x_max = std::max<double>({1.0, static_cast<double>(d.prediction_series.size()),
+                                   static_cast<double>(d.epochs_planned)});
+  return legend({{predicted.name, predicted.colour}, {actual.name, actual.colour}}) +
+         line_chart("chart-prediction", "Predicted against measured energy", "epochs ended",
+                    "energy (kWh, with PUE " + sig(d.pue, 3) + ")", {predicted, actual}, 0, x_max,
+                    "no epoch ended in this run");
+}
+
+// ---------------------------------------------------------------- page parts
+
+// What each method means for the figures (docs/design.md: every figure says how it was obtained).
+std::string method_meaning(const std::string& method) {
+  if (method == "counter") return "the device's energy counter";
+  if (method == "integrated-power") return "power readings integrated";
+  if (method == "estimate") return "TDP x load, not measured";
+  if (method == "simulated") return "fixed power, not measured";
+  if (method == "replay") return "a recorded trace";
+  return "see the device table";
+}
+
+std::string card(const std::string& label, const std::string& value, const std::string& note) {
+  return "<div class=\"card\"><div class=\"label\">" + html_escape(label) + "</div><div class=\"value\">" +
+         html_escape(value) + "</div><div class=\"note\">" + html_escape(note) + "</div></div>\n";
+}
+
+std::string join(const std::vector<std::string>& parts, const std::string& sep) {
+  std::string s;
+  for (std::size_t i = 0; i < parts.size(); ++i) s += (i ? sep : "") + parts[i];
+  return s;
+}
+
+constexpr const char* kStyle = R"CSS(
+:root { --ink:#1d2430; --muted:#5b6575; --line:#d5dae2; --panel:#f5f7fa; }
+* { box-sizing: border-box; }
+body { margin: 0 auto; max-width: 1100px; padding: 24px 32px 48px; color: var(--ink); background: #fff;
+       font: 15px/1.45 system-ui, -apple-system, "Segoe UI", "DejaVu Sans", Arial, sans-serif; }
+h1 { font-size: 26px; margin: 0 0 4px; }
+h2 { font-size: 19px; margin: 32px 0 8px; padding-bottom: 4px; border-bottom: 1px solid var(--line); }
+.meta { color: var(--muted); font-size: 13px; margin: 0; }
+.cards { display: grid; grid-template-columns: repeat(3, 1fr); gap: 12px; margin-top: 20px; }
+.card { background: var(--panel); border: 1px solid var(--line); border-radius: 6px; padding: 10px 14px; }
+.card .label { color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: .04em; }
+.card .value { font-size: 22px; font-weight: 600; margin: 2px 0; }
+.card .note { color: var(--muted); font-size: 12px; }
+.caption { color: var(--muted); font-size: 13px; margin: 4px 0 0; }
+svg.chart { width: 100%; height: auto; display: block; }
+svg .grid { stroke: #e6e9ee; stroke-width: 1; }
+svg .axis, svg .tickmark { stroke: #7a8394; stroke-width: 1; }
+svg .tick { fill: var(--muted); font-size: 12px; }
+svg .label { fill: var(--ink); font-size: 13px; }
+svg .nodata { fill: var(--muted); font-size: 16px; }
+.legend { font-size: 13px; margin: 6px 0 0 72px; }
+.legend span { margin-right: 18px; white-space: nowrap; }
+.legend i { display: inline-block; width: 12px; height: 12px; border-radius: 2px; margin-right: 6px; vertical-align: -1px; }
+table { border-collapse: collapse; width: 100%; font-size: 13px; }
+th, td { text-align: left; padding: 5px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
+th { background: var(--panel); font-weight: 600; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+.method { display: inline-block; padding: 0 6px; border-radius: 3px; background: #e8eef8; font-size: 12px; }
+.sentence { background: var(--panel); border-left: 4px solid #1b7f6b; padding: 10px 14px; margin: 8px 0; }
+pre { background: var(--panel); border: 1px solid var(--line); padding: 10px 14px; overflow-x: auto; font-size: 12px; }
+.warnings li { color: #8a4b00; }
+@page { size: A4; margin: 14mm 12mm; }
+@media print {
+  body { max-width: none; padding: 0; font-size: 10.5pt; }
+  * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+  h2 { break-after: avoid; margin-top: 18px; }
+  section, .card, table, pre, svg.chart { break-inside: avoid; }
+  .cards { grid-template-columns: repeat(3, 1fr); }
+  pre { white-space: pre-wrap; }
+}
+)CSS";
+
+}  // namespace
+
+std::string html_escape(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::string aggregate_sentence(double kwh, double co2_g, double km_by_car) {
+  return "The training of models in this work is estimated to use " + fixed(kwh, 16) +
+         " kWh of electricity contributing to " + fixed(co2_g / 1000.0, 16) +
+         " kg of CO2eq. This is equivalent to " + fixed(km_by_car, 16) +
+         " km travelled by car. Measured by epochwatt, an implementation of carbontracker "
+         "(https://github.com/lfwa/carbontracker).";
+}
+
+std::string carbontracker_bibtex() {
+  return "@inproceedings{anthony2020carbontracker,\n"
+         "  title         = {Carbontracker: Tracking and Predicting the Carbon Footprint of Training Deep Learning Models},\n"
+         "  author        = {Anthony, Lasse F. Wolff and Kanding, Benjamin and Selvan, Raghavendra},\n"
+         "  booktitle     = {ICML Workshop on Challenges in Deploying and monitoring Machine Learning Systems},\n"
+         "  year          = {2020},\n"
+         "  eprint        = {2007.03051},\n"
+         "  archivePrefix = {arXiv},\n"
+         "  note          = {arXiv:2007.03051}\n"
+         "}\n";
+}
+
+ReportData report_data_from_json_summary(const json& summary) {
+  if (!summary.is_object() || !field(summary, "context").is_object())
+    throw std::invalid_argument("not an epochwatt JSON summary (no \"context\" object)");
+  const json& ctx = summary["context"];
+  ReportData d;
+  if (!str(ctx, "tool").empty()) d.tool = str(ctx, "tool");
+  d.version = str(ctx, "version");
+  d.host = str(ctx, "host");
+  d.started_utc = str(ctx, "started_utc");
+  d.finished_utc = str(ctx, "finished_utc");
+  d.pue = num(ctx, "pue", 1.58);
+  d.epochs_planned = integer(ctx, "epochs_planned");
+  d.early_stop = boolean(summary, "early_stop");
+  d.actual = figures(field(summary, "actual"));
+  d.prediction = figures(field(summary, "prediction"));
+
+  const json& in = field(summary, "intensity");
+  d.intensity_source = str(in, "source");
+  d.intensity_description = str(in, "description");
+  d.intensity_live = boolean(in, "live");
+  d.location = str(in, "location");
+  d.location_rule = str(in, "location_rule");
+  d.intensity_g_per_kwh = d.actual.present ? d.actual.intensity_g_per_kwh : num(in, "g_per_kwh");
+
+  for (const auto& dev : array(ctx, "devices")) {
+    ReportDevice rd{str(dev, "id"), str(dev, "component"), str(dev, "device"), str(dev, "method"), str(dev, "detail"), 0, 0};
+    if (!rd.method.empty() && std::find(d.methods.begin(), d.methods.end(), rd.method) == d.methods.end())
+      d.methods.push_back(rd.method);
+    d.devices.push_back(std::move(rd));
+  }
+
+  double joules_so_far = 0;
+  int counted = 0;
+  for (const auto& e : array(summary, "epochs")) {
+    ReportEpoch re;
+    re.index = integer(e, "epoch");
+    re.interrupted = boolean(e, "interrupted");
+    re.duration_s = num(e, "duration_s");
+    re.joules = num(e, "joules");
+    const json& byc = field(e, "joules_by_component");
+    if (byc.is_object())
+      for (auto it = byc.begin(); it != byc.end(); ++it)
+        if (it.value().is_number()) re.by_component.push_back({it.key(), it.value().get<double>()});
+    if (!re.interrupted) {
+      for (const auto& de : array(e, "devices"))
+        for (auto& rd : d.devices)
+          if (rd.meter_id == str(de, "meter")) {
+            rd.joules += num(de, "joules");
+            rd.duration_s += re.duration_s;
+          }
+      ++counted;
+      joules_so_far += re.joules;
+      double planned = d.epochs_planned > 0 ? d.epochs_planned : counted;
+      d.prediction_series.push_back({re.index, joules_so_far / counted * planned * d.pue / kJoulesPerKwh,
+                                     joules_so_far * d.pue / kJoulesPerKwh});
+    }
+    d.epochs.push_back(std::move(re));
+  }
+
+  // Components in the devices' order (the tracker lists gpu first), not the JSON object's.
+  auto rank = [&](const std::string& comp) {
+    for (std::size_t i = 0; i < d.devices.size(); ++i)
+      if (d.devices[i].component == comp) return i;
+    return d.devices.size();
+  };
+  for (auto& e : d.epochs)
+    std::stable_sort(e.by_component.begin(), e.by_component.end(),
+                     [&](const ReportComponentEnergy& a, const ReportComponentEnergy& b) { return rank(a.component) < rank(b.component); });
+  d.power = power_by_component(array(summary, "power_series"));
+  for (const auto& w : array(summary, "warnings"))
+    if (w.is_string()) d.warnings.push_back(w.get<std::string>());
+
+  // Which block a paper should quote (spec §8.7's rule with the true epoch count): the measured
+  // one after an early stop, a complete run or without prediction; the prediction when monitoring
+  // ended on purpose before training did.
+  const ReportFigures* use = nullptr;
+  if (d.actual.present && (!d.prediction.present || d.early_stop || d.actual.epochs >= d.prediction.epochs))
+    use = &d.actual;
+  else if (d.prediction.present)
+    use = &d.prediction;
+  d.aggregate_sentence = use ? aggregate_sentence(use->energy_kwh, use->co2_g, use->km_by_car) : aggregate_sentence(0, 0, 0);
+  return d;
+}
+
+std::string render_html(const ReportData& d) {
+  std::string h;
+  h += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
+  // Nothing may load from anywhere: a test renders the page and fails on any console message.
+  h += "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n";
+  h += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
+  h += "<meta name=\"generator\" content=\"" + html_escape(d.tool + " " + d.version) + "\">\n";
+  h += "<title>Energy and carbon report: " + html_escape(d.started_utc) + "</title>\n";
+  h += std::string("<style>") + kStyle + "</style>\n</head>\n<body>\n";
+
+  h += "<header>\n<h1>Energy and carbon report</h1>\n";
+  h += "<p class=\"meta\">" + html_escape(d.tool + " " + d.version) + " on " + html_escape(d.host.empty() ? "?" : d.host) +
+       ", " + html_escape(d.started_utc) + " to " + html_escape(d.finished_utc) + "</p>\n";
+  if (!d.source.empty()) h += "<p class=\"meta\">From " + html_escape(d.source) + "</p>\n";
+  h += "</header>\n";
+
+  // Headline figures: the measured run where there is one, else the prediction.
+  const ReportFigures& f = d.actual.present ? d.actual : d.prediction;
+  std::string basis = d.actual.present ? "measured over " + std::to_string(d.actual.epochs) + " epoch(s)"
+                                       : (d.prediction.present ? "predicted for " + std::to_string(d.prediction.epochs) + " epoch(s)"
+                                                               : "nothing measured");
+  if (d.actual.present && d.early_stop) basis += ", stopped early";
+  std::string location = d.location.empty() ? "location unknown" : "location " + d.location;
+  if (!d.location_rule.empty()) location += " (" + d.location_rule + ")";
+  h += "<section class=\"cards\" id=\"headline\">\n";
+  h += card("Energy", sig(f.energy_kwh) + " kWh", basis + "; PUE " + sig(d.pue, 3) + " included");
+  h += card("Carbon", sig(f.co2_g) + " gCO2e", sig(f.km_by_car) + " km travelled by car");
+  h += card("Duration", report_time(f.duration_s), std::to_string(d.epochs.size()) + " epoch(s) recorded of " +
+                                                       std::to_string(d.epochs_planned) + " planned");
+  h += card("Carbon intensity", sig(d.intensity_g_per_kwh) + " gCO2e/kWh",
+            (d.intensity_source.empty() ? std::string("source unknown") : d.intensity_source) +
+                (d.intensity_live ? ", live" : "") + "; " + location);
+  std::vector<std::string> meanings;
+  for (const auto& m : d.methods) meanings.push_back(m + ": " + method_meaning(m));
+  h += card("Methods", d.methods.empty() ? "none" : join(d.methods, ", "),
+            std::to_string(d.devices.size()) + " device(s). " + join(meanings, "; "));
+  if (d.prediction.present)
+    h += card("Prediction", sig(d.prediction.energy_kwh) + " kWh",
+              "for " + std::to_string(d.prediction.epochs) + " epochs: " + report_time(d.prediction.duration_s) + ", " +
+                  sig(d.prediction.co2_g) + " gCO2e");
+  else
+    h += card("Prediction", "none", "no prediction was made in this run");
+  h += "</section>\n";
+  if (!d.intensity_description.empty())
+    h += "<p class=\"caption\">Intensity: " + html_escape(d.intensity_description) + "</p>\n";
+
+  h += "<section id=\"power\">\n<h2>Power over time</h2>\n" + power_chart(d);
+  h += "<p class=\"caption\">Mean power of each component (its devices summed) over consecutive intervals, "
+       "from the meters' energy readings; without PUE.</p>\n</section>\n";
+
+  h += "<section id=\"epochs\">\n<h2>Energy per epoch</h2>\n" + epoch_energy_chart(d);
+  h += "<p class=\"caption\">Energy the devices drew in each epoch, stacked by component, without PUE";
+  bool interrupted = std::any_of(d.epochs.begin(), d.epochs.end(), [](const ReportEpoch& e) { return e.interrupted; });
+  if (interrupted) h += "; * an interrupted epoch, not counted in the totals";
+  h += ".</p>\n</section>\n";
+
+  h += "<section id=\"prediction\">\n<h2>Prediction as epochs accrue</h2>\n" + prediction_chart(d);
+  h += "<p class=\"caption\">After each epoch k: the total predicted for " + std::to_string(d.epochs_planned) +
+       " epochs from the mean of epochs 1..k, against the energy measured up to k (both with PUE).</p>\n</section>\n";
+
+  h += "<section id=\"devices\">\n<h2>Devices</h2>\n<table>\n<thead><tr><th>meter</th><th>component</th><th>device</th>"
+       "<th>method</th><th class=\"num\">energy (Wh)</th><th class=\"num\">mean power (W)</th><th>detail</th></tr></thead>\n<tbody>\n";
+  for (const auto& dev : d.devices)
+    h += "<tr><td>" + html_escape(dev.meter_id) + "</td><td>" + html_escape(dev.component) + "</td><td>" +
+         html_escape(dev.device) + "</td><td><span class=\"method\">" + html_escape(dev.method) + "</span></td><td class=\"num\">" +
+         sig(dev.joules / kJoulesPerWh) + "</td><td class=\"num\">" +
+         (dev.duration_s > 0 ? sig(dev.joules / dev.duration_s) : std::string("n/a")) + "</td><td>" +
+         html_escape(dev.detail) + "</td></tr>\n";
+  h += "</tbody>\n</table>\n<p class=\"caption\">Over the counted epochs, without PUE.</p>\n</section>\n";
+
+  h += "<section id=\"epoch-table\">\n<h2>Epochs</h2>\n<table>\n<thead><tr><th>epoch</th><th class=\"num\">duration</th>"
+       "<th class=\"num\">energy (Wh)</th><th>by component (Wh)</th></tr></thead>\n<tbody>\n";
+  for (const auto& e : d.epochs) {
+    std::vector<std::string> parts;
+    for (const auto& c : e.by_component) parts.push_back(html_escape(c.component) + " " + sig(c.joules / kJoulesPerWh));
+    h += "<tr><td>" + std::to_string(e.index) + (e.interrupted ? " (interrupted)" : "") + "</td><td class=\"num\">" +
+         log_duration(e.duration_s) + "</td><td class=\"num\">" + sig(e.joules / kJoulesPerWh) + "</td><td>" +
+         join(parts, ", ") + "</td></tr>\n";
+  }
+  h += "</tbody>\n</table>\n</section>\n";
+
+  if (!d.warnings.empty()) {
+    h += "<section id=\"warnings\">\n<h2>Warnings</h2>\n<ul class=\"warnings\">\n";
+    for (const auto& w : d.warnings) h += "<li>" + html_escape(w) + "</li>\n";
+    h += "</ul>\n</section>\n";
+  }
+
+  h += "<section id=\"cite\">\n<h2>For your paper</h2>\n<p class=\"sentence\">" + html_escape(d.aggregate_sentence) + "</p>\n";
+  h += "<pre class=\"bibtex\">" + html_escape(carbontracker_bibtex()) + "</pre>\n</section>\n";
+  h += "</body>\n</html>\n";
+  return h;
+}
+
+}  // namespace epochwatt::detail

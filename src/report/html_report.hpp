@@ -1,0 +1,97 @@
+// A self-contained HTML report of one run: headline figures, power over time per component,
+// energy per epoch, the prediction as epochs accrue against the measured energy, the devices and
+// their methods, and a sentence with a BibTeX entry to cite in a paper. Charts are inline SVG
+// written here; the page loads nothing from anywhere (its Content-Security-Policy forbids it),
+// has no scripts, and prints to PDF through @media print. Pure functions: no I/O.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+namespace epochwatt::detail {
+
+// Totals of a prediction or of a measured run, as the JSON summary holds them (kWh with PUE).
+struct ReportFigures {
+  bool present = false;
+  int epochs = 0;
+  double duration_s = 0.0;
+  double energy_kwh = 0.0;
+  double co2_g = 0.0;
+  double intensity_g_per_kwh = 0.0;
+  std::string intensity_source;
+  double km_by_car = 0.0;
+};
+
+struct ReportComponentEnergy {
+  std::string component;  // "gpu", "cpu", "dram"
+  double joules = 0.0;    // without PUE
+};
+
+struct ReportEpoch {
+  int index = 0;  // 1-based
+  bool interrupted = false;
+  double duration_s = 0.0;
+  double joules = 0.0;  // without PUE
+  std::vector<ReportComponentEnergy> by_component;
+};
+
+// After epoch k: the total energy predicted from the epochs so far (their mean x planned epochs
+// x PUE) and the energy actually drawn so far (x PUE).
+struct ReportPredictionPoint {
+  int epoch = 0;
+  double predicted_kwh = 0.0;
+  double actual_kwh = 0.0;
+};
+
+// Mean power of one component (its devices summed) over consecutive time buckets; t_s is each
+// bucket's middle, seconds since the tracker started.
+struct ReportPowerSeries {
+  std::string component;
+  std::vector<double> t_s, watts;
+};
+
+struct ReportDevice {
+  std::string meter_id, component, device, method, detail;
+  double joules = 0.0;      // over the counted epochs, without PUE
+  double duration_s = 0.0;  // of those epochs
+};
+
+struct ReportData {
+  std::string source;  // where the data came from (a path), shown in the header
+  std::string tool = "epochwatt", version, host, started_utc, finished_utc;
+  double pue = 1.58;
+  int epochs_planned = 0;
+  bool early_stop = false;
+  ReportFigures actual, prediction;
+  double intensity_g_per_kwh = 0.0;
+  std::string intensity_source, intensity_description, location, location_rule;
+  bool intensity_live = false;
+  std::vector<std::string> methods;  // distinct, in device order
+  std::vector<ReportEpoch> epochs;   // interrupted one (if any) last
+  std::vector<ReportPredictionPoint> prediction_series;  // one per counted epoch
+  std::vector<ReportPowerSeries> power;                  // one per component with samples
+  std::vector<ReportDevice> devices;
+  std::vector<std::string> warnings;
+  std::string aggregate_sentence;  // spec §8.5's sentence for this run
+};
+
+// Builds the model from a JSON summary (src/report/json_summary.cpp). Tolerant: a missing or
+// mistyped field takes its default. Throws std::invalid_argument (one line) when `summary` is not
+// an object with a "context" object.
+ReportData report_data_from_json_summary(const nlohmann::json& summary);
+
+// The sentence of spec §8.5 for given totals (16 decimals, CO2 in kg), naming epochwatt.
+std::string aggregate_sentence(double kwh, double co2_g, double km_by_car);
+
+// The BibTeX entry for Carbontracker (Anthony, Kanding, Selvan 2020, arXiv:2007.03051).
+std::string carbontracker_bibtex();
+
+// The whole page. Every string from the data is HTML-escaped; numbers ignore the global locale.
+std::string render_html(const ReportData& data);
+
+// & < > " ' as entities.
+std::string html_escape(const std::string& text);
+
+}  // namespace epochwatt::detail
