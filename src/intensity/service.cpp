@@ -180,15 +180,14 @@ struct IntensityService::Shared {
     if (auto it = urls.find(name); it != urls.end() && !it->second.empty()) return it->second;
     return env(env_name);
   }
-  std::shared_ptr<IntensityProvider> make_live(const std::string& name, const Location& loc) const;
+  std::shared_ptr<IntensityProvider> make_live(const std::string& name) const;
   void build_live(const Location& loc);
   IntensityValue offline_value(const Location& loc, std::vector<std::string>* failures) const;
   IntensityValue round(bool first);
   void run_worker();
 };
 
-std::shared_ptr<IntensityProvider> IntensityService::Shared::make_live(const std::string& name, const Location& loc) const {
-  (void)loc;
+std::shared_ptr<IntensityProvider> IntensityService::Shared::make_live(const std::string& name) const {
   if (name == "electricitymaps") {
     ElectricityMapsConfig c;
     if (auto u = url(name, "EPOCHWATT_ELECTRICITYMAPS_URL"); !u.empty()) c.base_url = u;
@@ -227,7 +226,7 @@ void IntensityService::Shared::build_live(const Location& loc) {
   live_cached_only.clear();
   for (const auto& name : names) {
     if (name == "none") continue;
-    auto inner = make_live(name, loc);
+    auto inner = make_live(name);
     if (!inner) continue;
     // Offline, the cache is read once at the start (initial()); the worker has nothing to ask.
     if (cache) live_cached_only.push_back(make_cached_provider(inner, cache, ttl_s, true, wall));
