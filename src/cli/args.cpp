@@ -83,8 +83,14 @@ std::map<std::string, std::string> parse_api_keys(std::string_view flag, const s
   return out;
 }
 
-// "csv:PATH", "jsonl:PATH", "prometheus:PATH" or "prom:PATH". carbontracker's `--output X.pdf`
-// (the PDF of --report) gets a pointer to the report command instead.
+// A bare PATH ending in .pdf (any case): carbontracker's `--output` of `--report`.
+bool is_pdf_path(const std::string& value) {
+  std::string lower;
+  for (char c : value) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return value.find(':') == std::string::npos && lower.size() >= 4 && lower.compare(lower.size() - 4, 4, ".pdf") == 0;
+}
+
+// "csv:PATH", "jsonl:PATH", "prometheus:PATH" or "prom:PATH".
 OutputSpec output_spec(std::string_view flag, const std::string& value) {
   auto colon = value.find(':');
   std::string format = colon == std::string::npos ? "" : value.substr(0, colon);
@@ -97,20 +103,11 @@ OutputSpec output_spec(std::string_view flag, const std::string& value) {
   else if (format == "prometheus" || format == "prom")
     spec.format = OutputSpec::Format::prometheus;
   else {
-    std::string lower;
-    for (char c : value) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (lower.size() >= 4 && lower.compare(lower.size() - 4, 4, ".pdf") == 0)
-      throw CliError(std::string(flag) + " " + value + ": carbontracker's PDF report is not available here; use `epochwatt report LOG --pdf " + value + "`");
     throw CliError(std::string(flag) + ": " + quoted(value) + " is not FORMAT:PATH with FORMAT csv, jsonl or prometheus (e.g. csv:emissions.csv)");
   }
   if (path.empty()) throw CliError(std::string(flag) + ": " + quoted(value) + " has no path after '" + format + ":'");
   spec.path = path;
   return spec;
-}
-
-void unavailable(ParsedArgs& out, std::string_view flag) {
-  out.action = Action::unavailable;
-  out.unavailable_flag = std::string(flag);
 }
 
 // Captureless lambdas, so that each table row carries its own behaviour as a plain pointer.
@@ -273,7 +270,12 @@ std::vector<OptionSpec> make_table() {
        "Also write a machine-readable output; repeatable. FORMAT is csv (a CodeCarbon-compatible "
        "emissions.csv row per run), jsonl (a JSON line per epoch and per run) or prometheus (alias "
        "prom: a node_exporter textfile). See docs/outputs.md.",
-       [](ParsedArgs& o, F f, V v) { o.run.options.outputs.push_back(output_spec(f, v)); }},
+       [](ParsedArgs& o, F f, V v) {
+         if (is_pdf_path(v))
+           o.report_pdf = v;  // carbontracker's PDF path for --report (checked after the parse)
+         else
+           o.run.options.outputs.push_back(output_spec(f, v));
+       }},
       {{"--decimal-precision"}, "P", "Output", "Decimals of kWh, g and km in the reports (default 12).",
        [](ParsedArgs& o, F f, V v) { o.run.options.decimal_precision = integer(f, v); }},
       {{"--quiet"}, "", "Output",
@@ -289,8 +291,14 @@ std::vector<OptionSpec> make_table() {
          o.action = Action::parse;
          o.parse_dir = v;
        }},
-      {{"--report"}, "STD_LOG", "Not available in this version",
-       "carbontracker's PDF report.", [](ParsedArgs& o, F f, V) { unavailable(o, f); }},
+      {{"--report"}, "STD_LOG", "Log aggregation",
+       "Write the report of the run whose standard log is STD_LOG as a PDF (--output X.pdf, default "
+       "carbon_report.pdf; needs Chromium) and its HTML beside it, and exit; as `epochwatt report "
+       "STD_LOG --pdf X.pdf`.",
+       [](ParsedArgs& o, F, V v) {
+         o.action = Action::report;
+         o.report_log = v;
+       }},
 
       // ---- information
       {{"-h", "--help"}, "", "Information", "Print this help and exit.",
@@ -368,9 +376,17 @@ ParsedArgs parse_args(const std::vector<std::string>& args) {
     spec->apply(out, name, value);
     if (name == "--api_keys" || name == "--api-keys")  // a secret: main() blanks it in argv
       out.run.secret_args.push_back({i, inline_value ? token.size() - value.size() : 0});
-    if (out.action != Action::run) return out;
+    // --report reads on, so that its --output may follow it (the original takes flags anywhere).
+    if (out.action != Action::run && out.action != Action::report) return out;
   }
   out.run.command.assign(args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
+  if (out.action == Action::report) {
+    if (!out.run.command.empty()) throw CliError("--report takes no command (" + quoted(out.run.command.front()) + ")");
+    if (out.report_pdf.empty()) out.report_pdf = "carbon_report.pdf";  // the original's default
+  } else if (!out.report_pdf.empty()) {
+    throw CliError("--output " + out.report_pdf + ": a PDF is written only with --report STD_LOG (or `epochwatt report LOG --pdf " +
+                   out.report_pdf + "`); --output otherwise takes FORMAT:PATH");
+  }
   return out;
 }
 

@@ -42,15 +42,16 @@ enum class Action {
   run,          // run `command` as the tracked job
   help,         // print help_text() and exit 0
   version,      // print the version and exit 0
-  unavailable,  // a flag of the original that this version does not implement: exit 2
   parse,        // --parse DIR: print the aggregate of the logs in parse_dir (as `epochwatt parse`)
+  report,       // --report STD_LOG [--output X.pdf]: the report of one run as a PDF (as `epochwatt report`)
 };
 
 struct ParsedArgs {
   Action action = Action::run;
   RunConfig run;
-  std::string unavailable_flag;  // for Action::unavailable
   std::string parse_dir;         // for Action::parse
+  std::string report_log;        // for Action::report
+  std::string report_pdf;        // for Action::report: a bare `--output X.pdf` (default carbon_report.pdf)
 };
 
 // One entry of the option table.

@@ -2,6 +2,7 @@
 // Usage and behaviour: docs/cli.md, or `epochwatt --help`.
 #include <unistd.h>
 
+#include <filesystem>
 #include <iostream>
 #include <string>
 #include <string_view>
@@ -40,11 +41,16 @@ int run(char** argv, const std::vector<std::string>& args, SignalRelay& signals,
     case Action::version:
       terminal.write_all(STDOUT_FILENO, std::string("epochwatt ") + epochwatt::kVersion + "\n");
       return 0;
-    case Action::unavailable:
-      terminal.message(parsed.unavailable_flag + " is not available in this version of epochwatt");
-      return kExitBadCommandLine;
     case Action::parse:  // carbontracker --parse DIR: the aggregate sentence, as `epochwatt parse DIR`
       return parse_command({parsed.parse_dir}, std::cout, std::cerr);
+    case Action::report: {  // carbontracker --report STD_LOG [--output X.pdf], as `epochwatt report`
+      std::error_code ec;
+      if (!std::filesystem::exists(parsed.report_log, ec)) {
+        std::cerr << "Error: Log file " << parsed.report_log << " does not exist\n";  // the original's words
+        return 1;
+      }
+      return report_command({parsed.report_log, "--pdf", parsed.report_pdf}, std::cout, std::cerr);
+    }
     case Action::run:
       break;
   }

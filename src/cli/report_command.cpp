@@ -19,6 +19,8 @@
 
 #include "report/html_report.hpp"
 #include "report/json_summary.hpp"
+#include "report/log_parse.hpp"
+#include "report/report_from_log.hpp"
 
 extern char** environ;
 
@@ -29,10 +31,33 @@ namespace fs = std::filesystem;
 
 constexpr const char* kUsage =
     "usage: epochwatt report PATH [--html OUT.html] [--pdf OUT.pdf]\n"
-    "Writes a self-contained HTML report of one run from its JSON summary. PATH is a summary\n"
-    "(..._epochwatt.json) or a log directory, whose newest summary is used. Without --html or\n"
-    "--pdf the report goes to report.html. --pdf prints it with headless Chromium (the HTML is\n"
-    "written beside the PDF unless --html names it).\n";
+    "Writes a self-contained HTML report of one run. PATH is an epochwatt JSON summary\n"
+    "(..._epochwatt.json), a carbontracker-format log (..._carbontracker.log or\n"
+    "..._carbontracker_output.log, from carbontracker 2.3/2.4 or epochwatt; the other file of the\n"
+    "pair is read too when it is beside it), or a log directory: its newest JSON summary, else its\n"
+    "newest standard log. Without --html or --pdf the report goes to report.html. --pdf prints it\n"
+    "with headless Chromium (the HTML is written beside the PDF unless --html names it).\n";
+
+constexpr std::string_view kStdSuffix = "_carbontracker.log";
+constexpr std::string_view kOutputSuffix = "_carbontracker_output.log";
+
+bool ends_with(const std::string& s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+bool is_regular_file(const fs::path& p) {
+  std::error_code ec;
+  return fs::is_regular_file(p, ec);
+}
+
+// Whether the file's first non-blank byte opens a JSON object.
+bool looks_like_json(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  char c = 0;
+  while (f.get(c))
+    if (!std::isspace(static_cast<unsigned char>(c))) return c == '{';
+  return false;
+}
 
 bool executable_file(const std::string& path) {
   struct stat st {};
@@ -99,6 +124,66 @@ std::optional<std::string> find_json_summary(const std::string& path, std::strin
     return std::nullopt;
   }
   return best->string();
+}
+
+std::optional<ReportInput> find_report_input(const std::string& path, std::string* why, int* candidates) {
+  if (candidates) *candidates = 0;
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) {
+    int n = 0;
+    std::string json_why;
+    if (auto summary = find_json_summary(path, &json_why, &n)) {
+      if (candidates) *candidates = n;
+      return ReportInput{ReportInput::Kind::json_summary, *summary, ""};
+    }
+    // No summary: the newest standard log (modification time, then name).
+    std::optional<fs::path> best;
+    fs::file_time_type best_time{};
+    for (fs::directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
+      std::string name = it->path().filename().string();
+      if (!ends_with(name, kStdSuffix) || !it->is_regular_file(ec)) continue;
+      fs::file_time_type t = it->last_write_time(ec);
+      if (ec) continue;
+      if (candidates) ++*candidates;
+      if (!best || t > best_time || (t == best_time && it->path() > *best)) {
+        best = it->path();
+        best_time = t;
+      }
+    }
+    if (ec) {
+      *why = "cannot list " + path + ": " + ec.message();
+      return std::nullopt;
+    }
+    if (!best) {
+      *why = "no JSON summary (*_epochwatt.json) and no standard log (*_carbontracker.log) in " + path;
+      return std::nullopt;
+    }
+    std::string std_path = best->string();
+    std::string out_path = std_path.substr(0, std_path.size() - kStdSuffix.size()) + std::string(kOutputSuffix);
+    return ReportInput{ReportInput::Kind::logs, std_path, is_regular_file(out_path) ? out_path : ""};
+  }
+  if (!fs::exists(path, ec)) {
+    *why = path + " does not exist";
+    return std::nullopt;
+  }
+  if (candidates) *candidates = 1;
+  std::string name = fs::path(path).filename().string();
+  if (ends_with(name, kOutputSuffix)) {
+    std::string std_path = path.substr(0, path.size() - kOutputSuffix.size()) + std::string(kStdSuffix);
+    if (!is_regular_file(std_path)) {
+      *why = path + " is an output log, and its standard log " + std_path + " is not beside it";
+      return std::nullopt;
+    }
+    return ReportInput{ReportInput::Kind::logs, std_path, path};
+  }
+  if (ends_with(name, kStdSuffix)) {
+    std::string out_path = path.substr(0, path.size() - kStdSuffix.size()) + std::string(kOutputSuffix);
+    return ReportInput{ReportInput::Kind::logs, path, is_regular_file(out_path) ? out_path : ""};
+  }
+  // Any other name: a JSON summary if it reads like one, else a standard log (carbontracker's
+  // --report takes a standard log under any name).
+  if (looks_like_json(path)) return ReportInput{ReportInput::Kind::json_summary, path, ""};
+  return ReportInput{ReportInput::Kind::logs, path, ""};
 }
 
 std::string find_chromium() {
@@ -243,32 +328,44 @@ int report_command(const std::vector<std::string>& args, std::ostream& out, std:
 
   std::string why;
   int candidates = 0;
-  auto summary_path = find_json_summary(input, &why, &candidates);
-  if (!summary_path) {
+  auto found = find_report_input(input, &why, &candidates);
+  if (!found) {
     err << "epochwatt report: " << why << "\n";
     return 1;
   }
   if (candidates > 1)
-    err << "epochwatt report: " << candidates << " JSON summaries in " << input << "; reporting the newest, "
-        << *summary_path << "\n";
-  std::ifstream f(*summary_path, std::ios::binary);
-  std::stringstream text;
-  text << f.rdbuf();
-  if (!f) {
-    err << "epochwatt report: cannot read " << *summary_path << ": " << std::strerror(errno) << "\n";
-    return 1;
-  }
+    err << "epochwatt report: " << candidates
+        << (found->kind == ReportInput::Kind::json_summary ? " JSON summaries" : " standard logs") << " in " << input
+        << "; reporting the newest, " << found->path << "\n";
   detail::ReportData data;
-  try {
-    data = detail::report_data_from_json_summary(nlohmann::json::parse(text.str()));
-  } catch (const nlohmann::json::exception& e) {
-    err << "epochwatt report: " << *summary_path << " is not valid JSON (" << e.what() << ")\n";
-    return 1;
-  } catch (const std::invalid_argument& e) {
-    err << "epochwatt report: " << *summary_path << " is " << e.what() << "\n";
-    return 1;
+  if (found->kind == ReportInput::Kind::logs) {
+    try {
+      detail::ParsedRun run = found->partner.empty() ? detail::parse_standard_log(found->path)
+                                                     : detail::parse_log_pair(found->path, found->partner);
+      data = detail::report_data_from_parsed_run(run);
+    } catch (const detail::LogParseError& e) {
+      err << "epochwatt report: " << e.what() << "\n";
+      return 1;
+    }
+  } else {
+    std::ifstream f(found->path, std::ios::binary);
+    std::stringstream text;
+    text << f.rdbuf();
+    if (!f) {
+      err << "epochwatt report: cannot read " << found->path << ": " << std::strerror(errno) << "\n";
+      return 1;
+    }
+    try {
+      data = detail::report_data_from_json_summary(nlohmann::json::parse(text.str()));
+    } catch (const nlohmann::json::exception& e) {
+      err << "epochwatt report: " << found->path << " is not valid JSON (" << e.what() << ")\n";
+      return 1;
+    } catch (const std::invalid_argument& e) {
+      err << "epochwatt report: " << found->path << " is " << e.what() << "\n";
+      return 1;
+    }
+    data.source = found->path;
   }
-  data.source = *summary_path;
   std::string werr = detail::write_file_atomically(html_path, detail::render_html(data));
   if (!werr.empty()) {
     err << "epochwatt report: " << werr << "\n";

@@ -1,5 +1,6 @@
 // `epochwatt report PATH [--html OUT.html] [--pdf OUT.pdf]`: a self-contained HTML report of one
-// run (src/report/html_report.hpp), and its PDF printed by headless Chromium. Usage: docs/report.md.
+// run (src/report/html_report.hpp) from its JSON summary or its carbontracker-format logs, and its
+// PDF printed by headless Chromium. Usage: docs/report.md.
 #pragma once
 
 #include <chrono>
@@ -17,6 +18,20 @@ int report_command(const std::vector<std::string>& args, std::ostream& out, std:
 // The JSON summary PATH names: PATH itself if it is a file, else the newest (modification time,
 // then name) `*_epochwatt.json` directly in the directory PATH. nullopt with *why set otherwise.
 std::optional<std::string> find_json_summary(const std::string& path, std::string* why, int* candidates = nullptr);
+
+// What a report is made from: a JSON summary (path), or a standard log (path) with its output
+// log (partner; empty when it is not beside it).
+struct ReportInput {
+  enum class Kind { json_summary, logs } kind = Kind::json_summary;
+  std::string path, partner;
+};
+
+// Resolves PATH: a directory gives its newest JSON summary, else its newest standard log; a file
+// named `..._carbontracker_output.log` gives its standard log (which must exist) and itself; a
+// `..._carbontracker.log` gives itself and its output log if present; another file is a JSON
+// summary if its first non-blank byte is '{', else a standard log. nullopt with *why set otherwise.
+// *candidates: how many files of the chosen kind the directory held (1 for a file).
+std::optional<ReportInput> find_report_input(const std::string& path, std::string* why, int* candidates = nullptr);
 
 // The Chromium to run: EPOCHWATT_CHROMIUM if set (used only if executable), else the first of
 // chromium, chromium-browser, google-chrome on PATH. Empty when none.

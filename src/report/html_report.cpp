@@ -363,6 +363,7 @@ std::string method_meaning(const std::string& method) {
   if (method == "estimate") return "TDP x load, not measured";
   if (method == "simulated") return "fixed power, not measured";
   if (method == "replay") return "a recorded trace";
+  if (method == "sampled-power") return "carbontracker's mean of power samples x duration";
   return "see the device table";
 }
 
@@ -457,6 +458,20 @@ std::string carbontracker_bibtex() {
          "}\n";
 }
 
+std::vector<ReportPredictionPoint> prediction_series(const std::vector<ReportEpoch>& epochs, int planned, double pue) {
+  std::vector<ReportPredictionPoint> out;
+  double joules_so_far = 0;
+  int counted = 0;
+  for (const auto& e : epochs) {
+    if (e.interrupted) continue;
+    ++counted;
+    joules_so_far += e.joules;
+    double n = planned > 0 ? planned : counted;
+    out.push_back({e.index, joules_so_far / counted * n * pue / kJoulesPerKwh, joules_so_far * pue / kJoulesPerKwh});
+  }
+  return out;
+}
+
 ReportData report_data_from_json_summary(const json& summary) {
   if (!summary.is_object() || !field(summary, "context").is_object())
     throw std::invalid_argument("not an epochwatt JSON summary (no \"context\" object)");
@@ -488,8 +503,6 @@ ReportData report_data_from_json_summary(const json& summary) {
     d.devices.push_back(std::move(rd));
   }
 
-  double joules_so_far = 0;
-  int counted = 0;
   for (const auto& e : array(summary, "epochs")) {
     ReportEpoch re;
     re.index = integer(e, "epoch");
@@ -507,14 +520,10 @@ ReportData report_data_from_json_summary(const json& summary) {
             rd.joules += num(de, "joules");
             rd.duration_s += re.duration_s;
           }
-      ++counted;
-      joules_so_far += re.joules;
-      double planned = d.epochs_planned > 0 ? d.epochs_planned : counted;
-      d.prediction_series.push_back({re.index, joules_so_far / counted * planned * d.pue / kJoulesPerKwh,
-                                     joules_so_far * d.pue / kJoulesPerKwh});
     }
     d.epochs.push_back(std::move(re));
   }
+  d.prediction_series = prediction_series(d.epochs, d.epochs_planned, d.pue);
 
   // Components in the devices' order (the tracker lists gpu first), not the JSON object's.
   auto rank = [&](const std::string& comp) {
@@ -552,7 +561,7 @@ std::string render_html(const ReportData& d) {
   h += std::string("<style>") + kStyle + "</style>\n</head>\n<body>\n";
 
   h += "<header>\n<h1>Energy and carbon report</h1>\n";
-  h += "<p class=\"meta\">" + html_escape(d.tool + " " + d.version) + " on " + html_escape(d.host.empty() ? "?" : d.host) +
+  h += "<p class=\"meta\">" + html_escape(d.tool + " " + d.version) + (d.host.empty() ? "" : " on " + html_escape(d.host)) +
        ", " + html_escape(d.started_utc) + " to " + html_escape(d.finished_utc) + "</p>\n";
   if (!d.source.empty()) h += "<p class=\"meta\">From " + html_escape(d.source) + "</p>\n";
   h += "</header>\n";
@@ -588,8 +597,11 @@ std::string render_html(const ReportData& d) {
     h += "<p class=\"caption\">Intensity: " + html_escape(d.intensity_description) + "</p>\n";
 
   h += "<section id=\"power\">\n<h2>Power over time</h2>\n" + power_chart(d);
-  h += "<p class=\"caption\">Mean power of each component (its devices summed) over consecutive intervals, "
-       "from the meters' energy readings; without PUE.</p>\n</section>\n";
+  h += "<p class=\"caption\">" +
+       (d.power_caption.empty() ? std::string("Mean power of each component (its devices summed) over consecutive "
+                                              "intervals, from the meters' energy readings; without PUE.")
+                                : html_escape(d.power_caption)) +
+       "</p>\n</section>\n";
 
   h += "<section id=\"epochs\">\n<h2>Energy per epoch</h2>\n" + epoch_energy_chart(d);
   h += "<p class=\"caption\">Energy the devices drew in each epoch, stacked by component, without PUE";

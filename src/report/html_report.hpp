@@ -72,6 +72,7 @@ struct ReportData {
   std::vector<ReportEpoch> epochs;   // interrupted one (if any) last
   std::vector<ReportPredictionPoint> prediction_series;  // one per counted epoch
   std::vector<ReportPowerSeries> power;                  // one per component with samples
+  std::string power_caption;  // what the power chart shows; empty: the meters' own readings
   std::vector<ReportDevice> devices;
   std::vector<std::string> warnings;
   std::string aggregate_sentence;  // spec §8.5's sentence for this run
@@ -81,6 +82,11 @@ struct ReportData {
 // mistyped field takes its default. Throws std::invalid_argument (one line) when `summary` is not
 // an object with a "context" object.
 ReportData report_data_from_json_summary(const nlohmann::json& summary);
+
+// After each counted (not interrupted) epoch k of `epochs`: the total predicted for `planned`
+// epochs (the counted ones if planned <= 0) from the mean of epochs 1..k, and the energy so far,
+// both x `pue`, in kWh.
+std::vector<ReportPredictionPoint> prediction_series(const std::vector<ReportEpoch>& epochs, int planned, double pue);
 
 // The sentence of spec §8.5 for given totals (16 decimals, CO2 in kg), naming epochwatt.
 std::string aggregate_sentence(double kwh, double co2_g, double km_by_car);

@@ -150,6 +150,7 @@ std::size_t timestamp_prefix(std::string_view line) {
 
 // One log record: the message of a time-stamped line and the continuation lines after it.
 struct Record {
+  std::string_view stamp;                    // `YYYY-MM-DD HH:MM:SS` of its time stamp
   std::string_view message;                  // the first line without `<ts> - `
   std::vector<std::string_view> continuation;  // following lines without a time stamp
 };
@@ -163,7 +164,7 @@ std::vector<Record> split_records(std::string_view text) {
     std::string_view line = text.substr(pos, end - pos);
     pos = end + 1;
     if (std::size_t n = timestamp_prefix(line)) {
-      records.push_back({line.substr(n), {}});
+      records.push_back({line.substr(0, 19), line.substr(n), {}});
     } else if (!records.empty()) {
       records.back().continuation.push_back(line);
     }
@@ -427,6 +428,10 @@ StdLog parse_std_log(const std::string& path, std::string_view text) {
       has_extensions = true;
     }
   }
+  if (!records.empty()) {
+    run.started = std::string(records.front().stamp);
+    run.finished = std::string(records.back().stamp);
+  }
   // The original's early-stop test: the phrase anywhere in the text, any case.
   run.early_stop = ifind(text, "Training was interrupted") != std::string_view::npos;
 
@@ -654,6 +659,16 @@ ParsedRun parse_log_pair(const std::string& std_path, const std::string& output_
     else
       run.actual->epochs = *run.actual->title_epochs;
   }
+  return run;
+}
+
+ParsedRun parse_standard_log(const std::string& std_path) {
+  StdLog s = parse_std_log(std_path, read_log_text(std_path));
+  ParsedRun run = std::move(s.run);
+  run.std_log = std_path;
+  std::string name = fs::path(std_path).filename().string();
+  auto key = run_key(name, kStdSuffix);
+  run.id = key ? *key : fs::path(std_path).stem().string();
   return run;
 }
 

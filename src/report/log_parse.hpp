@@ -84,6 +84,8 @@ struct ParsedRun {
   std::string intensity_source_line;   // epochwatt's `Intensity source: ...` text, or the
                                        // original's `Carbon intensity[ fetched]: ...` text
   std::string address;                 // the detected location, as logged
+  std::string started, finished;       // the standard log's first and last time stamps,
+                                       // `YYYY-MM-DD HH:MM:SS` (local time, as logged)
   std::vector<std::string> notes;      // non-fatal oddities (an unreadable equivalent ...)
 
   int epochs_done() const;  // completed (not interrupted) epochs in the standard log
@@ -109,6 +111,10 @@ class LogParseError : public std::exception {
 // Reads one pair. Throws LogParseError for an unreadable, empty, binary, truncated or
 // inconsistent file, or two files that describe different runs.
 ParsedRun parse_log_pair(const std::string& std_path, const std::string& output_path);
+
+// Reads a standard log alone, as carbontracker's `--report` does: the run has no predicted or
+// actual block (output_log empty). Throws LogParseError as parse_log_pair does.
+ParsedRun parse_standard_log(const std::string& std_path);
 
 // Every run in `dirs` (not recursive). Standard logs end in `_carbontracker.log`, output logs in
 // `_carbontracker_output.log` (whole names, D25; err logs and rotated `.log.1` files are not

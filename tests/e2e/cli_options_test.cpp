@@ -66,8 +66,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"UnknownComponent", {"--components", "tpu"},
                 "epochwatt: No component found with name 'tpu'.\n"},
         BadCase{"FlagGivenAValue", {"--quiet=yes"}, "epochwatt: --quiet takes no value\n"},
-        BadCase{"ReportNotAvailable", {"--report", "x_carbontracker.log"},
-                "epochwatt: --report is not available in this version of epochwatt\n"}),
+        BadCase{"ReportTakesNoCommand", {"--report", "x_carbontracker.log", "--", "sh", "-c", "echo started"},
+                "epochwatt: --report takes no command ('sh')\n"}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(CliOptions, MissingValueIsStatus2) {

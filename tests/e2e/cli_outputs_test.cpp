@@ -74,8 +74,8 @@ INSTANTIATE_TEST_SUITE_P(
     Values, CliBadOutput,
     ::testing::Values(
         BadOutput{"CarbontrackersPdf", "report.pdf",
-                  "epochwatt: --output report.pdf: carbontracker's PDF report is not available here; use "
-                  "`epochwatt report LOG --pdf report.pdf`\n"},
+                  "epochwatt: --output report.pdf: a PDF is written only with --report STD_LOG (or `epochwatt "
+                  "report LOG --pdf report.pdf`); --output otherwise takes FORMAT:PATH\n"},
         BadOutput{"UnknownFormat", "xml:out.xml",
                   "epochwatt: --output: 'xml:out.xml' is not FORMAT:PATH with FORMAT csv, jsonl or prometheus "
                   "(e.g. csv:emissions.csv)\n"},

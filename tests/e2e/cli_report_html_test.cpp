@@ -1,6 +1,7 @@
-// `epochwatt report`: a tracked run's JSON summary becomes an HTML page that headless Chromium
-// (Debian's chromium package) loads without a console message, whose charts hold one point per
-// epoch and per power bucket, and which prints to PDF. The Chromium tests skip only when no
+// `epochwatt report`: a tracked run's JSON summary, or carbontracker-format logs (carbontracker's
+// own or ours), become an HTML page that headless Chromium (Debian's chromium package) loads
+// without a console message, whose charts hold one point per epoch and per power bucket, and
+// which prints to PDF, also through carbontracker's `--report STD_LOG --output X.pdf`. The Chromium tests skip only when no
 // Chromium is installed; every Chromium run is bounded by timeout(1), which kills its whole
 // process group, and gets a temporary HOME and profile.
 #include <gtest/gtest.h>
@@ -247,7 +248,8 @@ TEST_F(CliReportHtml, DefaultOutputNewestSummaryAndClearErrors) {
   std::filesystem::create_directories(empty_dir);
   auto none = e2e::run(cli({"report", empty_dir}), tmp.path());
   EXPECT_EQ(none.exit_status, 1);
-  EXPECT_EQ(none.err, "epochwatt report: no JSON summary (*_epochwatt.json) in " + empty_dir + "\n");
+  EXPECT_EQ(none.err, "epochwatt report: no JSON summary (*_epochwatt.json) and no standard log (*_carbontracker.log) in " +
+                          empty_dir + "\n");
   e2e::write_file(tmp / "broken.json", "{\"context\": ");
   auto broken = e2e::run(cli({"report", tmp / "broken.json", "--html", tmp / "b.html"}), tmp.path());
   EXPECT_EQ(broken.exit_status, 1);
@@ -256,6 +258,113 @@ TEST_F(CliReportHtml, DefaultOutputNewestSummaryAndClearErrors) {
   auto bad = e2e::run(cli({"report", summary_path_, "--bogus"}), tmp.path());
   EXPECT_EQ(bad.exit_status, 2);
   EXPECT_EQ(bad.err, "epochwatt report: unexpected or incomplete argument '--bogus' (see epochwatt report --help)\n");
+}
+
+// ---- carbontracker-format logs
+
+const std::string kCt24 = std::string(EPOCHWATT_TEST_DATA_DIR) + "/ct_logs/v2.4/48213.70211_2025-03-04T101500Z";
+
+// Copies the hand-made carbontracker 2.4 run (both files) into `dir`; returns the standard log.
+std::string copy_ct_run(const std::string& dir) {
+  std::filesystem::create_directories(dir);
+  for (const char* suffix : {"_carbontracker.log", "_carbontracker_output.log"})
+    std::filesystem::copy_file(kCt24 + suffix, dir + "/48213.70211_2025-03-04T101500Z" + suffix);
+  return dir + "/48213.70211_2025-03-04T101500Z_carbontracker.log";
+}
+
+TEST_F(CliReportHtml, ReportsCarbontrackerLogsAndRendersThemInChromium) {
+  TempDir tmp;
+  std::string std_log = copy_ct_run(tmp / "ct");
+  std::string out_log = tmp / "ct/48213.70211_2025-03-04T101500Z_carbontracker_output.log";
+
+  // From the output log: its standard log beside it is read too.
+  auto r = e2e::run(cli({"report", out_log, "--html", tmp / "ct.html"}), tmp.path());
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  std::string page = e2e::read_file(tmp / "ct.html");
+  EXPECT_NE(page.find("carbontracker 2.4.3"), std::string::npos);
+  EXPECT_NE(page.find("Measured by carbontracker"), std::string::npos);
+  EXPECT_NE(page.find("not their sum"), std::string::npos) << "the D1 warning for two GPUs logged as one mean";
+
+  // Our own standard log: its devices and methods come from the extension lines.
+  auto own = e2e::run(cli({"report", e2e::file_ending_with(logs(), "_carbontracker.log"), "--html", tmp / "own.html"}),
+                      tmp.path());
+  ASSERT_EQ(own.exit_status, 0) << own.err;
+  std::string own_page = e2e::read_file(tmp / "own.html");
+  EXPECT_NE(own_page.find("Sim GPU &lt;0&gt;"), std::string::npos);
+  EXPECT_NE(own_page.find("Measured by epochwatt"), std::string::npos);
+
+  std::string exe = find_chromium();
+  if (exe.empty()) GTEST_SKIP() << "Chromium is not installed (apt-get install chromium)";
+  auto dom = chromium(exe, tmp, tmp / "ct.html", {"--dump-dom"});
+  ASSERT_FALSE(dom.timed_out);
+  EXPECT_FALSE(has_page_messages(dom.err)) << dom.err;
+  auto power = series_in(dom.out, "chart-power", "polyline");
+  ASSERT_EQ(power.size(), 2u) << dom.out;
+  for (const auto& s : power) {
+    EXPECT_EQ(s.declared, 3) << "one point per epoch: " << s.series;
+    EXPECT_EQ(s.drawn, 3) << s.series;
+  }
+  for (const auto& s : series_in(dom.out, "chart-epochs", "bars")) EXPECT_EQ(s.drawn, 3) << s.series;
+}
+
+TEST_F(CliReportHtml, LogInputsThatCannotBeReportedGiveOneLine) {
+  TempDir tmp;
+  // A folder of logs only: its newest standard log, and a line when there are several.
+  std::string dir = tmp / "ct";
+  copy_ct_run(dir);
+  std::string other = dir + "/1.2_2025-01-01T000000Z_carbontracker.log";
+  std::filesystem::copy_file(kCt24 + "_carbontracker.log", other);
+  std::filesystem::last_write_time(other, std::filesystem::last_write_time(dir + "/48213.70211_2025-03-04T101500Z_carbontracker.log") -
+                                              std::chrono::hours(1));
+  auto two = e2e::run(cli({"report", dir, "--html", tmp / "two.html"}), tmp.path());
+  EXPECT_EQ(two.exit_status, 0) << two.err;
+  EXPECT_EQ(two.err, "epochwatt report: 2 standard logs in " + dir + "; reporting the newest, " + dir +
+                         "/48213.70211_2025-03-04T101500Z_carbontracker.log\n");
+
+  // An output log whose standard log is not beside it.
+  std::string lone = tmp / "9.9_x_carbontracker_output.log";
+  std::filesystem::copy_file(kCt24 + "_carbontracker_output.log", lone);
+  auto r = e2e::run(cli({"report", lone}), tmp.path());
+  EXPECT_EQ(r.exit_status, 1);
+  EXPECT_EQ(r.err, "epochwatt report: " + lone + " is an output log, and its standard log " + (tmp / "9.9_x_carbontracker.log") +
+                       " is not beside it\n");
+
+  // A standard log cut in the middle of a line.
+  std::string text = e2e::read_file(kCt24 + "_carbontracker.log");
+  std::string cut = tmp / "7.7_y_carbontracker.log";
+  e2e::write_file(cut, text.substr(0, text.find("Average power usage (W) for cpu") + 20));
+  auto c = e2e::run(cli({"report", cut, "--html", tmp / "cut.html"}), tmp.path());
+  EXPECT_EQ(c.exit_status, 1);
+  EXPECT_EQ(e2e::lines(c.err).size(), 1u) << c.err;
+  EXPECT_NE(c.err.find(cut), std::string::npos) << c.err;
+  EXPECT_NE(c.err.find("truncated"), std::string::npos) << c.err;
+  EXPECT_FALSE(std::filesystem::exists(tmp / "cut.html"));
+}
+
+// carbontracker's `--report STD_LOG [--output X.pdf]`: its flags in any order, its default PDF
+// name, its message for a missing log.
+TEST_F(CliReportHtml, CarbontrackersReportFlag) {
+  TempDir tmp;
+  std::string std_log = copy_ct_run(tmp / "ct");
+  auto missing = e2e::run(cli({"--report", tmp / "none_carbontracker.log"}), tmp.path());
+  EXPECT_EQ(missing.exit_status, 1);
+  EXPECT_EQ(missing.err, "Error: Log file " + (tmp / "none_carbontracker.log") + " does not exist\n");
+
+  std::string pdf = tmp / "x.pdf";
+  auto no_chromium = e2e::run({"env", "EPOCHWATT_CHROMIUM=/nonexistent", EPOCHWATT_CLI, "--output", pdf, "--report", std_log},
+                              tmp.path());
+  EXPECT_EQ(no_chromium.exit_status, 1);
+  EXPECT_EQ(no_chromium.err, "epochwatt: --pdf needs Chromium (apt-get install chromium); the HTML report was written to " +
+                                 (tmp / "x.html") + "\n");
+  EXPECT_NE(e2e::read_file(tmp / "x.html").find("carbontracker 2.4.3"), std::string::npos);
+
+  if (find_chromium().empty()) GTEST_SKIP() << "Chromium is not installed (apt-get install chromium)";
+  auto r = e2e::run({"sh", "-c", "cd \"$0\" && exec \"$1\" --report \"$2\"", tmp.path(), EPOCHWATT_CLI, std_log}, tmp.path(),
+                    std::chrono::seconds(150));
+  ASSERT_FALSE(r.timed_out);
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  EXPECT_EQ(e2e::read_file(tmp / "carbon_report.pdf").substr(0, 5), "%PDF-") << "the original's default name";
+  EXPECT_NE(r.out.find("Report generated: carbon_report.pdf"), std::string::npos) << r.out;
 }
 
 }  // namespace
