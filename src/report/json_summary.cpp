@@ -50,6 +50,7 @@ std::string to_json(const RunRecord& r) {
   j["context"] = {{"tool", r.tool_name},
                   {"version", kVersion},
                   {"json_schema_version", kJsonSchemaVersion},
+                  {"run_id", r.run_id},
                   {"host", hostname()},
                   {"os", std::string(u.sysname) + " " + u.release},
                   {"pid", static_cast<long>(::getpid())},

@@ -43,11 +43,11 @@ void write_fake_proc(const fs::path& dir) {
 
 struct OutputRun {
   ewtest::TempDir dir;
-  std::string csv_path, jsonl_path, prom_path;
+  std::string csv_path, jsonl_path, prom_path, json_path;
   std::string console;
   // What the files held after each ended epoch (before the run's end), and at the end.
   std::vector<std::string> jsonl_after_epoch, prom_after_epoch;
-  std::string csv, jsonl, prom;
+  std::string csv, jsonl, prom, json_summary;
   Consumption totals;
   std::optional<Consumption> prediction;
 };
@@ -65,6 +65,7 @@ OutputRun run_with_outputs(Ending ending, const std::string& csv_path = "",
   run.csv_path = csv_path.empty() ? (run.dir.path() / "emissions.csv").string() : csv_path;
   run.jsonl_path = (run.dir.path() / "run.jsonl").string();
   run.prom_path = (run.dir.path() / "epochwatt.prom").string();
+  run.json_path = (run.dir.path() / "summary.json").string();
   std::ostringstream console;
   auto clock = std::make_shared<ManualClock>();
   Options o = ewtest::deterministic_options(clock, &console, 3);
@@ -74,6 +75,7 @@ OutputRun run_with_outputs(Ending ending, const std::string& csv_path = "",
                {OutputSpec::Format::jsonl, run.jsonl_path},
                {OutputSpec::Format::prometheus, run.prom_path}};
   for (auto& e : extra) o.outputs.push_back(e);
+  o.json_path = run.json_path;
   {
     Tracker t(o);
     for (int i = 0; i < 2; ++i) {
@@ -96,6 +98,7 @@ OutputRun run_with_outputs(Ending ending, const std::string& csv_path = "",
   run.csv = ewtest::read_file(run.csv_path);
   run.jsonl = ewtest::read_file(run.jsonl_path);
   run.prom = ewtest::read_file(run.prom_path);
+  run.json_summary = ewtest::read_file(run.json_path);
   return run;
 }
 
@@ -332,6 +335,8 @@ TEST(OutputsJsonl, OneLinePerEpochAsItEndsThenOneForTheRun) {
     EXPECT_EQ(ctx.at("run_id"), run_id);
     EXPECT_EQ(j.at("type"), i + 1 < lines.size() ? "epoch" : "run");
   }
+  EXPECT_TRUE(std::regex_match(run_id, kUuid)) << run_id;
+  EXPECT_EQ(json::parse(r.json_summary)["context"]["run_id"], run_id) << "the JSON summary joins the outputs by run_id";
   json e1 = json::parse(lines[0]);
   EXPECT_EQ(e1["epoch"], 1);
   EXPECT_DOUBLE_EQ(e1["joules"].get<double>(), 3500.0);
