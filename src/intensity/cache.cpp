@@ -12,6 +12,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "core/bounded_file.hpp"
 #include "core/format.hpp"
 
 namespace epochwatt::detail {
@@ -168,33 +169,21 @@ std::vector<std::string> IntensityCache::take_warnings() {
 
 std::optional<std::string> IntensityCache::read_entry(const std::string& path) const {
   if (dir_.empty()) return std::nullopt;
-  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) {
-    // Absent is the normal miss; a folder that is not one (ENOTDIR) is a miss too, told by put.
-    if (errno != ENOENT && errno != ENOTDIR)
-      warn(path, "intensity cache: cannot read " + path + ": " + errno_text(errno) + "; ignored");
-    return std::nullopt;
+  BoundedFile f = read_bounded_file(path, kMaxEntryBytes, /*no_follow=*/true);
+  switch (f.status) {
+    case BoundedFile::Status::ok:
+      return std::move(f.text);
+    case BoundedFile::Status::absent:  // the normal miss; a folder that is not one is told by put
+      return std::nullopt;
+    case BoundedFile::Status::open_failed:
+    case BoundedFile::Status::read_failed:
+      warn(path, "intensity cache: cannot read " + path + ": " + errno_text(f.error) + "; ignored");
+      return std::nullopt;
+    case BoundedFile::Status::not_regular:
+      break;
   }
-  struct stat st {};
-  std::string text;
-  bool ok = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size <= kMaxEntryBytes;
-  if (ok) {
-    text.resize(static_cast<std::size_t>(st.st_size));
-    std::size_t got = 0;
-    while (got < text.size()) {
-      ssize_t n = ::read(fd, text.data() + got, text.size() - got);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) break;
-      got += static_cast<std::size_t>(n);
-    }
-    text.resize(got);
-  }
-  ::close(fd);
-  if (!ok) {
-    warn(path, "intensity cache: " + path + " is not a regular file of at most 4 MiB; ignored");
-    return std::nullopt;
-  }
-  return text;
+  warn(path, "intensity cache: " + path + " is not a regular file of at most 4 MiB; ignored");
+  return std::nullopt;
 }
 
 void IntensityCache::write_entry(const std::string& path, const std::string& content) {

@@ -13,6 +13,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "core/bounded_file.hpp"
+
 namespace epochwatt::detail {
 namespace {
 
@@ -278,32 +280,22 @@ ConfigFile load_config_file(const std::string& path_in) {
   ConfigFile c;
   c.path = path_in.empty() ? default_config_path() : path_in;
   if (c.path.empty()) return c;
-  int fd = ::open(c.path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno != ENOENT && errno != ENOTDIR)
-      c.warnings.push_back("cannot read the configuration file " + c.path + ": " + std::strerror(errno) + "; ignored");
-    return c;
+  BoundedFile f = read_bounded_file(c.path, kMaxConfigBytes, /*no_follow=*/false);
+  switch (f.status) {
+    case BoundedFile::Status::ok:
+      break;
+    case BoundedFile::Status::absent:
+      return c;
+    case BoundedFile::Status::open_failed:
+      c.warnings.push_back("cannot read the configuration file " + c.path + ": " + std::strerror(f.error) + "; ignored");
+      return c;
+    case BoundedFile::Status::not_regular:
+    case BoundedFile::Status::read_failed:
+      c.warnings.push_back("the configuration file " + c.path + " is not a readable regular file of at most 1 MiB; ignored");
+      return c;
   }
-  struct stat st {};
-  std::string text;
-  bool ok = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size <= kMaxConfigBytes;
-  if (ok) {
-    text.resize(static_cast<std::size_t>(st.st_size));
-    std::size_t got = 0;
-    while (got < text.size()) {
-      ssize_t n = ::read(fd, text.data() + got, text.size() - got);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) ok = false;
-      if (n <= 0) break;
-      got += static_cast<std::size_t>(n);
-    }
-    text.resize(got);
-  }
-  ::close(fd);
-  if (!ok) {
-    c.warnings.push_back("the configuration file " + c.path + " is not a readable regular file of at most 1 MiB; ignored");
-    return c;
-  }
+  std::string& text = f.text;
+  const struct stat& st = f.st;
   c.found = true;
   if (text.rfind("\xEF\xBB\xBF", 0) == 0) text.erase(0, 3);  // a UTF-8 byte order mark from an editor
   parse_config_text(text, c);
