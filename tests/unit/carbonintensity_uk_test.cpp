@@ -15,6 +15,8 @@ using namespace epochwatt::detail;
 
 namespace {
 
+using testing_support::BadAnswer;
+using testing_support::expect_each_refused;
 using testing_support::LocalServer;
 
 CarbonIntensityUkConfig config_for(const LocalServer& s) {
@@ -153,13 +155,7 @@ TEST(CarbonIntensityUk, Honours429RetryAfterWithinItsBound) {
 }
 
 TEST(CarbonIntensityUk, EveryBadAnswerGivesAOneLineReason) {
-  struct Case {
-    const char* name;
-    int status;
-    std::string body;
-    const char* expected;
-  };
-  std::vector<Case> cases = {
+  std::vector<BadAnswer> answers = {
       {"http 404", 404, "{}", "HTTP 404 after 1 attempt(s)"},
       {"http 500 every time", 500, "", "HTTP 500 after 3 attempt(s)"},
       {"not json", 200, "<html>maintenance</html>", "answer is not a JSON object"},
@@ -170,18 +166,9 @@ TEST(CarbonIntensityUk, EveryBadAnswerGivesAOneLineReason) {
       {"absurd", 200, R"({"data":[{"intensity":{"forecast":99999}}]})", "implausible value 99999.00"},
       {"wrong type", 200, R"({"data":[{"intensity":{"forecast":"high"}}]})", "no intensity.forecast value"},
   };
-  for (const auto& c : cases) {
-    LocalServer s;
-    s.server().Get("/intensity", [&](const httplib::Request&, httplib::Response& res) {
-      res.status = c.status;
-      res.set_content(c.body, "application/json");
-    });
-    std::string why;
-    auto v = make_carbonintensity_uk_provider(config_for(s))->current(gb(), &why);
-    EXPECT_FALSE(v) << c.name;
-    EXPECT_NE(why.find(c.expected), std::string::npos) << c.name << ": " << why;
-    EXPECT_EQ(why.find('\n'), std::string::npos) << c.name;
-  }
+  expect_each_refused("/intensity", answers, [](LocalServer& s, std::string* why) {
+    return make_carbonintensity_uk_provider(config_for(s))->current(gb(), why).has_value();
+  });
 }
 
 TEST(CarbonIntensityUk, TimeoutAndRefusedConnectionAreReasonsNotHangs) {

@@ -14,6 +14,8 @@
 
 using namespace epochwatt;
 using namespace epochwatt::detail;
+using testing_support::BadAnswer;
+using testing_support::expect_each_refused;
 using testing_support::LocalServer;
 
 namespace {
@@ -210,13 +212,7 @@ TEST(ElectricityMaps, ForecastRefusedForTheAccountIsOneLine) {
 }
 
 TEST(ElectricityMaps, EveryBadAnswerGivesAOneLineReason) {
-  struct Case {
-    const char* name;
-    int status;
-    std::string body;
-    const char* expected;
-  };
-  std::vector<Case> cases = {
+  std::vector<BadAnswer> answers = {
       {"http 400", 400, R"({"message":"Bad zone key"})", "HTTP 400 after 1 attempt(s): Bad zone key"},
       {"http 500 every time", 500, "", "HTTP 500 after 2 attempt(s)"},
       {"not json", 200, "<html>maintenance</html>", "answer is not a JSON object (24 bytes)"},
@@ -231,18 +227,10 @@ TEST(ElectricityMaps, EveryBadAnswerGivesAOneLineReason) {
       {"negative", 200, R"({"zone":"DE","carbonIntensity":-1})", "negative value -1.00"},
       {"absurd", 200, R"({"zone":"DE","carbonIntensity":302000})", "implausible value 302000.00"},
   };
-  for (const auto& c : cases) {
-    LocalServer s;
-    s.server().Get("/v3/carbon-intensity/latest", [&](const httplib::Request&, httplib::Response& res) {
-      res.status = c.status;
-      res.set_content(c.body, "application/json");
-    });
-    std::string why;
-    EXPECT_FALSE(make_electricitymaps_provider(config_for(s))->current(zone("DE"), &why)) << c.name;
-    EXPECT_NE(why.find(c.expected), std::string::npos) << c.name << ": " << why;
-    EXPECT_EQ(why.rfind("zone DE: ", 0), 0u) << c.name << ": " << why;
-    EXPECT_EQ(why.find('\n'), std::string::npos) << c.name;
-  }
+  auto reasons = expect_each_refused("/v3/carbon-intensity/latest", answers, [](LocalServer& s, std::string* why) {
+    return make_electricitymaps_provider(config_for(s))->current(zone("DE"), why).has_value();
+  });
+  for (const auto& why : reasons) EXPECT_EQ(why.rfind("zone DE: ", 0), 0u) << why;
   // A unit in gCO2eq/kWh is accepted.
   LocalServer s;
   s.server().Get("/v3/carbon-intensity/latest", [&](const httplib::Request&, httplib::Response& res) {
@@ -253,29 +241,19 @@ TEST(ElectricityMaps, EveryBadAnswerGivesAOneLineReason) {
 }
 
 TEST(ElectricityMaps, BadForecastAnswers) {
-  struct Case {
-    const char* name;
-    std::string body;
-    const char* expected;
+  std::vector<BadAnswer> answers = {
+      {"no list", 200, R"({"zone":"DE"})", "answer has no forecast list"},
+      {"empty list", 200, R"({"zone":"DE","forecast":[]})", "no forecast entry with a datetime and a numeric carbonIntensity"},
+      {"nulls", 200, R"({"forecast":[{"carbonIntensity":null,"datetime":"2026-11-26T12:00:00.000Z"}]})", "no forecast entry"},
+      {"no times", 200, R"({"forecast":[{"carbonIntensity":100}]})", "no forecast entry"},
+      {"absurd", 200, R"({"forecast":[{"carbonIntensity":2500,"datetime":"2026-11-26T12:00:00.000Z"}]})", "implausible value 2500.00"},
+      {"wrong unit", 200, R"({"unit":"gCO2eq/MWh","forecast":[]})", "unexpected unit 'gCO2eq/MWh'"},
   };
-  std::vector<Case> cases = {
-      {"no list", R"({"zone":"DE"})", "answer has no forecast list"},
-      {"empty list", R"({"zone":"DE","forecast":[]})", "no forecast entry with a datetime and a numeric carbonIntensity"},
-      {"nulls", R"({"forecast":[{"carbonIntensity":null,"datetime":"2026-11-26T12:00:00.000Z"}]})", "no forecast entry"},
-      {"no times", R"({"forecast":[{"carbonIntensity":100}]})", "no forecast entry"},
-      {"absurd", R"({"forecast":[{"carbonIntensity":2500,"datetime":"2026-11-26T12:00:00.000Z"}]})", "implausible value 2500.00"},
-      {"wrong unit", R"({"unit":"gCO2eq/MWh","forecast":[]})", "unexpected unit 'gCO2eq/MWh'"},
-  };
-  for (const auto& c : cases) {
-    LocalServer s;
-    s.server().Get("/v3/carbon-intensity/forecast", [&](const httplib::Request&, httplib::Response& res) {
-      res.set_content(c.body, "application/json");
-    });
-    std::string why;
-    EXPECT_FALSE(make_electricitymaps_provider(config_for(s))->forecast_series(zone("DE"), kNoon, kNoon + std::chrono::hours(2), &why))
-        << c.name;
-    EXPECT_NE(why.find(c.expected), std::string::npos) << c.name << ": " << why;
-  }
+  expect_each_refused("/v3/carbon-intensity/forecast", answers, [](LocalServer& s, std::string* why) {
+    return make_electricitymaps_provider(config_for(s))
+        ->forecast_series(zone("DE"), kNoon, kNoon + std::chrono::hours(2), why)
+        .has_value();
+  });
 }
 
 TEST(ElectricityMaps, Honours429RetryAfterThenSucceeds) {

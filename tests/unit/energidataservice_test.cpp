@@ -11,6 +11,8 @@
 
 using namespace epochwatt;
 using namespace epochwatt::detail;
+using testing_support::BadAnswer;
+using testing_support::expect_each_refused;
 using testing_support::LocalServer;
 
 namespace {
@@ -90,13 +92,7 @@ TEST(EnergiDataService, ForecastReadsThePrognosisOfTheWindowInUtc) {
 }
 
 TEST(EnergiDataService, BadAnswersAndOtherCountries) {
-  struct Case {
-    const char* name;
-    int status;
-    std::string body;
-    const char* expected;
-  };
-  std::vector<Case> cases = {
+  std::vector<BadAnswer> answers = {
       {"empty records", 200, R"({"total":0,"records":[]})", "no CO2 emission records returned for area DK1"},
       {"no records field", 200, R"({"total":0})", "answer has no records list"},
       {"null value", 200, R"({"records":[{"PriceArea":"DK1","CO2Emission":null}]})", "no CO2 emission records"},
@@ -104,16 +100,9 @@ TEST(EnergiDataService, BadAnswersAndOtherCountries) {
       {"http 503", 503, "", "HTTP 503 after 2 attempt(s)"},
       {"truncated", 200, R"({"records":[{"PriceArea":"DK1","CO2Em)", "answer is not a JSON object"},
   };
-  for (const auto& c : cases) {
-    LocalServer s;
-    s.server().Get("/dataset/CO2Emis", [&](const httplib::Request&, httplib::Response& res) {
-      res.status = c.status;
-      res.set_content(c.body, "application/json");
-    });
-    std::string why;
-    EXPECT_FALSE(make_energidataservice_provider(config_for(s, "DK1"))->current(dk(), &why)) << c.name;
-    EXPECT_NE(why.find(c.expected), std::string::npos) << c.name << ": " << why;
-  }
+  expect_each_refused("/dataset/CO2Emis", answers, [](LocalServer& s, std::string* why) {
+    return make_energidataservice_provider(config_for(s, "DK1"))->current(dk(), why).has_value();
+  });
   LocalServer s;
   std::string why;
   EXPECT_FALSE(make_energidataservice_provider(config_for(s))->current(Location::of_country("GB", "option"), &why));
@@ -187,31 +176,19 @@ TEST(EnergiDataService, TheLocationsZoneChoosesThePriceArea) {
 }
 
 TEST(EnergiDataService, TransportFailuresAndMoreBadAnswers) {
-  struct Case {
-    const char* name;
-    int status;
-    std::string body;
-    const char* expected;
-  };
-  std::vector<Case> cases = {
+  std::vector<BadAnswer> answers = {
       {"http 400", 400, R"({"error":"bad filter"})", "HTTP 400 after 1 attempt(s)"},
       {"not json", 200, "<html></html>", "answer is not a JSON object"},
       {"negative", 200, R"({"records":[{"Minutes5UTC":"2026-11-26T12:00:00","CO2Emission":-3}]})", "negative value -3.00"},
       {"no times", 200, R"({"records":[{"CO2Emission":100}]})", "no CO2 emission prognosis returned for area DK1"},
       {"empty", 200, R"({"records":[]})", "no CO2 emission prognosis returned for area DK1"},
   };
-  for (const auto& c : cases) {
-    LocalServer s;
-    s.server().Get("/dataset/CO2EmisProg", [&](const httplib::Request&, httplib::Response& res) {
-      res.status = c.status;
-      res.set_content(c.body, "application/json");
-    });
-    std::string why;
-    EXPECT_FALSE(make_energidataservice_provider(config_for(s, "DK1"))->forecast_series(dk(), kNoon, kNoon + std::chrono::hours(1), &why))
-        << c.name;
-    EXPECT_NE(why.find(c.expected), std::string::npos) << c.name << ": " << why;
-    EXPECT_EQ(why.find('\n'), std::string::npos) << c.name;
-  }
+  expect_each_refused("/dataset/CO2EmisProg", answers, [](LocalServer& s, std::string* why) {
+    return make_energidataservice_provider(config_for(s, "DK1"))
+        ->forecast_series(dk(), kNoon, kNoon + std::chrono::hours(1), why)
+        .has_value();
+  });
+
 
   LocalServer s;
   std::atomic<int> calls{0};

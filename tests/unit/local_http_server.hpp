@@ -2,11 +2,13 @@
 // lifetime; the providers' tests answer with bodies shaped like each API's documented ones.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <httplib.h>
 
 #include <chrono>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace testing_support {
 
@@ -31,5 +33,34 @@ class LocalServer {
   int port_ = 0;
   std::thread thread_;
 };
+
+// An answer a provider must refuse: its HTTP status and body, and a part of the reason expected.
+struct BadAnswer {
+  const char* name;
+  int status;
+  std::string body;
+  const char* expected;
+};
+
+// For each answer: a fresh server that gives it to GET `path`; `ask(server, &why)` must return
+// false and leave in `why` one line that contains the expected text. Returns the reasons, in
+// order, for checks of a caller's own.
+template <class Ask>
+std::vector<std::string> expect_each_refused(const std::string& path, const std::vector<BadAnswer>& answers, Ask ask) {
+  std::vector<std::string> reasons;
+  for (const auto& a : answers) {
+    LocalServer s;
+    s.server().Get(path, [&](const httplib::Request&, httplib::Response& res) {
+      res.status = a.status;
+      res.set_content(a.body, "application/json");
+    });
+    std::string why;
+    EXPECT_FALSE(ask(s, &why)) << a.name;
+    EXPECT_NE(why.find(a.expected), std::string::npos) << a.name << ": " << why;
+    EXPECT_EQ(why.find('\n'), std::string::npos) << a.name << ": " << why;
+    reasons.push_back(why);
+  }
+  return reasons;
+}
 
 }  // namespace testing_support
