@@ -86,6 +86,31 @@ bool starts_with_pdf_signature(const std::string& path) {
   return f.read(head, 5) && std::string(head, 5) == "%PDF-";
 }
 
+// The newest regular file directly in `dir` whose name ends with `suffix` (modification time,
+// then name); *count: how many there are. nullopt when none, with *error set when `dir` could not
+// be listed.
+std::optional<fs::path> newest_with_suffix(const std::string& dir, std::string_view suffix, int* count, std::string* error) {
+  std::error_code ec;
+  std::optional<fs::path> best;
+  fs::file_time_type best_time{};
+  *count = 0;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (!ends_with(it->path().filename().string(), suffix) || !it->is_regular_file(ec)) continue;
+    fs::file_time_type t = it->last_write_time(ec);
+    if (ec) continue;
+    ++*count;
+    if (!best || t > best_time || (t == best_time && it->path() > *best)) {
+      best = it->path();
+      best_time = t;
+    }
+  }
+  if (ec) {
+    *error = "cannot list " + dir + ": " + ec.message();
+    return std::nullopt;
+  }
+  return best;
+}
+
 }  // namespace
 
 std::optional<std::string> find_json_summary(const std::string& path, std::string* why, int* candidates) {
@@ -100,27 +125,12 @@ std::optional<std::string> find_json_summary(const std::string& path, std::strin
     if (candidates) *candidates = 1;
     return path;
   }
-  std::optional<fs::path> best;
-  fs::file_time_type best_time{};
-  for (fs::directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
-    const std::string name = it->path().filename().string();
-    const std::string suffix = "_epochwatt.json";
-    if (name.size() < suffix.size() || name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0) continue;
-    if (!it->is_regular_file(ec)) continue;
-    fs::file_time_type t = it->last_write_time(ec);
-    if (ec) continue;
-    if (candidates) ++*candidates;
-    if (!best || t > best_time || (t == best_time && it->path() > *best)) {
-      best = it->path();
-      best_time = t;
-    }
-  }
-  if (ec) {
-    *why = "cannot list " + path + ": " + ec.message();
-    return std::nullopt;
-  }
+  int n = 0;
+  std::string list_error;
+  auto best = newest_with_suffix(path, "_epochwatt.json", &n, &list_error);
+  if (candidates) *candidates = n;
   if (!best) {
-    *why = "no JSON summary (*_epochwatt.json) in " + path;
+    *why = !list_error.empty() ? list_error : "no JSON summary (*_epochwatt.json) in " + path;
     return std::nullopt;
   }
   return best->string();
@@ -137,25 +147,12 @@ std::optional<ReportInput> find_report_input(const std::string& path, std::strin
       return ReportInput{ReportInput::Kind::json_summary, *summary, ""};
     }
     // No summary: the newest standard log (modification time, then name).
-    std::optional<fs::path> best;
-    fs::file_time_type best_time{};
-    for (fs::directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
-      std::string name = it->path().filename().string();
-      if (!ends_with(name, kStdSuffix) || !it->is_regular_file(ec)) continue;
-      fs::file_time_type t = it->last_write_time(ec);
-      if (ec) continue;
-      if (candidates) ++*candidates;
-      if (!best || t > best_time || (t == best_time && it->path() > *best)) {
-        best = it->path();
-        best_time = t;
-      }
-    }
-    if (ec) {
-      *why = "cannot list " + path + ": " + ec.message();
-      return std::nullopt;
-    }
+    std::string list_error;
+    auto best = newest_with_suffix(path, kStdSuffix, &n, &list_error);
+    if (candidates) *candidates = n;
     if (!best) {
-      *why = "no JSON summary (*_epochwatt.json) and no standard log (*_carbontracker.log) in " + path;
+      *why = !list_error.empty() ? list_error
+                                 : "no JSON summary (*_epochwatt.json) and no standard log (*_carbontracker.log) in " + path;
       return std::nullopt;
     }
     std::string std_path = best->string();
