@@ -237,6 +237,7 @@ LocaleProbe run_locale_probe() {
   p.err_log = ewtest::read_file(err_path);
   p.summary = json::parse(ewtest::read_file(json_path));
   p.summary["context"].erase("log_files");
+  p.summary["context"].erase("run_id");  // a fresh UUID per run
   return p;
 }
 
