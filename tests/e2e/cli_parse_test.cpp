@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "e2e/cli_harness.hpp"
+#include "golden_check.hpp"
 
 namespace {
 
@@ -137,6 +138,24 @@ TEST(CliParse, ExitCodes) {
   EXPECT_EQ(bogus.exit_status, 2);
   EXPECT_EQ(bogus.err, "epochwatt parse: unknown option '--bogus' (see epochwatt parse --help)\n");
   EXPECT_EQ(e2e::run(cli({"--parse", tmp.path()}), tmp.path()).exit_status, 1);
+}
+
+// The three outputs for the hand-made carbontracker 2.3/2.4 logs and the edge cases, byte for byte
+// (paths relative to the source folder, so the files hold no machine's path).
+TEST(CliParse, GoldenOutputsOfTheHandMadeLogs) {
+  const std::vector<std::string> dirs = {"tests/data/ct_logs/v2.4", "tests/data/ct_logs/v2.3", "tests/data/ct_logs/edge"};
+  const std::vector<std::pair<std::string, std::string>> modes = {
+      {"", "parse/handmade_sentence.txt"}, {"--table", "parse/handmade_table.txt"}, {"--json", "parse/handmade.json"}};
+  for (const auto& [mode, file] : modes) {
+    // Run from the source folder (relative paths); the harness's own files go to a temporary one.
+    TempDir tmp;
+    std::vector<std::string> args = {"sh", "-c", "cd \"$0\" && exec \"$@\"", EPOCHWATT_SOURCE_DIR, EPOCHWATT_CLI, "parse"};
+    args.insert(args.end(), dirs.begin(), dirs.end());
+    if (!mode.empty()) args.push_back(mode);
+    auto r = e2e::run(args, tmp.path());
+    EXPECT_EQ(r.exit_status, 0) << r.err;
+    golden::expect_matches(file, r.out);
+  }
 }
 
 }  // namespace

@@ -13,17 +13,13 @@
 #include <regex>
 
 #include "epochwatt/version.hpp"
+#include "golden_check.hpp"
 #include "unit/support.hpp"
 
 namespace {
 
 using ewtest::Scenario;
 using ewtest::ScenarioRun;
-
-bool updating_golden() {
-  const char* v = std::getenv("EPOCHWATT_UPDATE_GOLDEN");
-  return v && std::string(v) == "1";
-}
 
 // The version changes with every release; the golden files should not.
 std::string mask_version(std::string text) {
@@ -35,29 +31,7 @@ std::string mask_version(std::string text) {
 }
 
 void expect_golden(Scenario s, const std::string& file, const std::string& actual_text) {
-  std::filesystem::path path = std::filesystem::path(EPOCHWATT_GOLDEN_DIR) / ewtest::scenario_name(s) / file;
-  std::string actual = mask_version(actual_text);
-  if (updating_golden()) {
-    std::filesystem::create_directories(path.parent_path());
-    ewtest::write_file(path.string(), actual);
-    std::cout << "[golden] wrote " << path.string() << "\n";
-    return;
-  }
-  ASSERT_TRUE(std::filesystem::exists(path))
-      << path.string() << " is missing; run with EPOCHWATT_UPDATE_GOLDEN=1 to create it";
-  std::string expected = ewtest::read_file(path.string());
-  if (expected == actual) return;
-  auto e = ewtest::split_lines(expected), a = ewtest::split_lines(actual);
-  for (std::size_t i = 0; i < std::max(e.size(), a.size()); ++i) {
-    std::string el = i < e.size() ? e[i] : "<end of file>";
-    std::string al = i < a.size() ? a[i] : "<end of file>";
-    if (el != al) {
-      ADD_FAILURE() << path.string() << " line " << i + 1 << " differs\n  expected: " << el
-                    << "\n  actual:   " << al;
-      return;
-    }
-  }
-  ADD_FAILURE() << path.string() << " differs (line ends or final newline)";
+  golden::expect_matches(ewtest::scenario_name(s) + "/" + file, mask_version(actual_text));
 }
 
 class Golden : public ::testing::TestWithParam<Scenario> {

@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "report/html_report.hpp"
+#include "golden_check.hpp"
 #include "unit/support.hpp"
 
 namespace {
@@ -108,6 +109,9 @@ TEST(HtmlReport, ModelSumsTheDevicesOfAComponentAndPredictsAfterEachEpoch) {
   ASSERT_EQ(d.epochs[0].by_component.size(), 2u);
   EXPECT_EQ(d.epochs[0].by_component[0].component, "gpu") << "the devices' order, not the JSON object's";
 }
+
+// The whole page for the sample summary, byte for byte.
+TEST(HtmlReport, GoldenPage) { golden::expect_matches("report/sample_summary.html", render_html(report_data_from_json_summary(sample_summary()))); }
 
 TEST(HtmlReport, ChartsHoldOnePointPerEpochAndPerPowerBucket) {
   std::string html = render_html(report_data_from_json_summary(sample_summary()));

@@ -21,6 +21,7 @@
 #include "report/codecarbon_csv.hpp"
 #include "report/output_sink.hpp"
 #include "report/prometheus_output.hpp"
+#include "golden_check.hpp"
 #include "unit/support.hpp"
 
 namespace {
@@ -163,32 +164,8 @@ std::string mask_csv(const std::string& csv) {
   return out;
 }
 
-bool updating_golden() {
-  const char* v = std::getenv("EPOCHWATT_UPDATE_GOLDEN");
-  return v && std::string(v) == "1";
-}
-
 void expect_golden(const std::string& relative, const std::string& actual) {
-  fs::path path = fs::path(EPOCHWATT_GOLDEN_DIR) / "outputs" / relative;
-  if (updating_golden()) {
-    fs::create_directories(path.parent_path());
-    ewtest::write_file(path.string(), actual);
-    std::cout << "[golden] wrote " << path.string() << "\n";
-    return;
-  }
-  ASSERT_TRUE(fs::exists(path)) << path.string() << " is missing; run with EPOCHWATT_UPDATE_GOLDEN=1 to create it";
-  std::string expected = ewtest::read_file(path.string());
-  if (expected == actual) return;
-  auto e = ewtest::split_lines(expected), a = ewtest::split_lines(actual);
-  for (std::size_t i = 0; i < std::max(e.size(), a.size()); ++i) {
-    std::string el = i < e.size() ? e[i] : "<end of file>";
-    std::string al = i < a.size() ? a[i] : "<end of file>";
-    if (el != al) {
-      ADD_FAILURE() << path.string() << " line " << i + 1 << " differs\n  expected: " << el << "\n  actual:   " << al;
-      return;
-    }
-  }
-  ADD_FAILURE() << path.string() << " differs (line ends or final newline)";
+  golden::expect_matches("outputs/" + relative, actual);
 }
 
 // ------------------------------------------------------------------ golden files

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
+#include "golden_check.hpp"
 #include "unit/support.hpp"
 
 namespace {
@@ -89,6 +90,14 @@ TEST(ReportFromLog, Carbontracker24PairGivesTheBlocksEpochsAndDevices) {
   EXPECT_EQ(data_points(html, "chart-power", "gpu"), 3);
   EXPECT_EQ(data_points(html, "chart-prediction", "measured so far"), 3);
   EXPECT_NE(html.find("one point per epoch"), std::string::npos) << "the caption says what the chart holds";
+}
+
+// The whole page for the carbontracker 2.4 pair, byte for byte (the data folder masked).
+TEST(ReportFromLog, GoldenPage) {
+  std::string html = render_html(report_data_from_parsed_run(parse_log_pair(kRun24 + kStd, kRun24 + kOut)));
+  for (auto pos = html.find(kData); pos != std::string::npos; pos = html.find(kData, pos))
+    html.replace(pos, kData.size(), "&lt;data&gt;");
+  golden::expect_matches("report/ct24_pair.html", html);
 }
 
 TEST(ReportFromLog, StandardLogAloneGivesTheSameFiguresFromItsEpochs) {
