@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make demo`: trains the example MLP for 4 epochs on this machine's meters, offline, and shows
 # what epochwatt printed and wrote: the prediction after epoch 1, the actual consumption at the
-# end, the carbontracker-format log files and the JSON summary.
+# end, the carbontracker-format log files and the JSON summary, then the run read back by
+# `epochwatt parse` and drawn by `epochwatt report` (build/demo-report.html).
 #
 # usage: scripts/demo.sh BUILD_DIR        (DEMO_LOG_DIR overrides the log folder)
 set -euo pipefail
@@ -25,7 +26,9 @@ echo
 # Offline, on the defaults: the meters are whatever this machine offers (RAPL, NVML, hwmon, else
 # the CPU/DRAM estimate, each named in the logs) and the intensity comes from the embedded tables
 # (EPOCHWATT_COUNTRY if set, else the 2024 world average).
-"$BIN" --epochs 4 --log-dir "$LOG_DIR" --seed 42
+# EPOCHWATT_OFFLINE=1: no live provider and no IP geolocation, so the demo never touches the network
+# (set EPOCHWATT_OFFLINE=0 to let it look the intensity up).
+EPOCHWATT_OFFLINE="${EPOCHWATT_OFFLINE:-1}" "$BIN" --epochs 4 --log-dir "$LOG_DIR" --seed 42
 
 shopt -s nullglob
 outputs=("$LOG_DIR"/*_carbontracker_output.log)
@@ -52,3 +55,15 @@ for f in "${jsons[@]}"; do
   cat "$f"
   echo
 done
+
+# The tools that read a run back: the aggregate of the folder, and the HTML report.
+CLI="$BUILD/src/cli/epochwatt"
+if [ -x "$CLI" ]; then
+  echo
+  echo "== $CLI parse $LOG_DIR --table"
+  "$CLI" parse "$LOG_DIR" --table
+  echo
+  echo "== $CLI report $LOG_DIR --html $BUILD/demo-report.html"
+  "$CLI" report "$LOG_DIR" --html "$BUILD/demo-report.html"
+  echo "   (open it in a browser; docs/report.md)"
+fi
