@@ -179,6 +179,10 @@ std::vector<OptionSpec> make_table() {
        "Where the CPU is estimated (no RAPL), use the CPU time of the command's process tree "
        "instead of the whole machine's utilisation.",
        [](ParsedArgs& o, F, V) { o.run.options.estimate_process_tree = true; }},
+      {{"--devices-by-pid"}, "", "Measuring",
+       "NVIDIA GPUs count only while a process of COMMAND's process tree runs on them (checked every "
+       "second; carbontracker's devices_by_pid, refreshed while running).",
+       [](ParsedArgs& o, F, V) { o.run.options.devices_by_pid = true; }},
       {{"--nvml-library"}, "PATH", "Measuring",
        "NVML library to load (default: EPOCHWATT_NVML_LIBRARY, else libnvidia-ml.so.1).",
        [](ParsedArgs& o, F, V v) { o.run.options.nvml_library = v; }},

@@ -115,3 +115,31 @@ TEST(CliHardware, RunUsesTheRaplCounterAndNamesIt) {
   EXPECT_NE(std_log.find("Power by device (W) for cpu [counter]: cpu:0=0.0"), std::string::npos) << std_log;
   EXPECT_NE(std_log.find("RAPL energy counter " + (m.dir / "powercap") + "/intel-rapl:0/energy_uj"), std::string::npos) << std_log;
 }
+
+// --devices-by-pid: the root of the tree is epochwatt itself, so COMMAND and its children are in
+// it. A GPU on which only another process (PID 1) runs counts 0 J with the flag and its energy
+// without it (the fake NVML library, 250 W).
+TEST(CliDevicesByPid, AGpuTheCommandNeverUsesCountsNothing) {
+  e2e::TempDir tmp;
+  write(tmp / "scenario.txt", "[gpu]\nname = Busy elsewhere\nwatts = 250\ncompute_pids = 1\n");
+  auto run = [&](bool by_pid) {
+    std::string json = tmp / (by_pid ? "by_pid.json" : "all.json");
+    std::vector<std::string> args = {"env", "FAKE_NVML_SCENARIO=" + (tmp / "scenario.txt"), EPOCHWATT_CLI,
+                                     "--nvml-library", FAKE_NVML_LIBRARY, "--components", "gpu", "--log-dir=",
+                                     "--json", json, "--quiet"};
+    if (by_pid) args.push_back("--devices-by-pid");
+    for (const char* a : {"--", "sleep", "1.2"}) args.push_back(a);
+    e2e::Outcome o = e2e::run(args, tmp.path());
+    EXPECT_EQ(o.exit_status, 0) << o.err;
+    std::ifstream f(json);
+    return nlohmann::json::parse(f);
+  };
+  auto gated = run(true);
+  ASSERT_EQ(gated["context"]["devices"].size(), 1u);
+  EXPECT_NE(gated["context"]["devices"][0]["detail"].get<std::string>().find("counted only while a process of PID "),
+            std::string::npos)
+      << gated["context"]["devices"][0];
+  EXPECT_DOUBLE_EQ(gated["actual"]["energy_kwh"].get<double>(), 0.0);
+  auto all = run(false);
+  EXPECT_GT(all["actual"]["energy_kwh"].get<double>(), 250.0 * 1.0 * 1.58 / 3.6e6) << "at least 1 s at 250 W";
+}

@@ -57,6 +57,8 @@ struct FakeGpu {
   long long power_delay_us = 0;
   std::vector<unsigned int> compute_pids;
   std::vector<unsigned int> graphics_pids;
+  double pids_from_s = -1;   // the process lists are reported only from this clock time; <0: always
+  double pids_until_s = -1;  // ... and only before this one; <0: no end
   nvmlReturn_t handle_error = NVML_SUCCESS;
   // state
   long long read_calls = 0;
@@ -223,6 +225,8 @@ bool load_scenario(State& s, const std::string& path, std::string* err) {
       else if (key == "energy_delay_us") g.energy_delay_us = std::stoll(v);
       else if (key == "power_delay_us") g.power_delay_us = std::stoll(v);
       else if (key == "compute_pids") { for (auto& p : split_list(v)) g.compute_pids.push_back(static_cast<unsigned int>(std::stoul(p))); }
+      else if (key == "pids_from_s") g.pids_from_s = std::stod(v);
+      else if (key == "pids_until_s") g.pids_until_s = std::stod(v);
       else if (key == "graphics_pids") { for (auto& p : split_list(v)) g.graphics_pids.push_back(static_cast<unsigned int>(std::stoul(p))); }
       else if (key == "handle_error") { auto rc = parse_error(v); if (!rc) return bad(); g.handle_error = *rc; }
       else return *err = where + "unknown gpu key " + key, false;
@@ -280,7 +284,10 @@ void copy_string(const std::string& v, char* buf, unsigned int length, nvmlRetur
   FakeGpu* g = gpu_of(s, device);
   if (!g || !count) return NVML_ERROR_INVALID_ARGUMENT;
   if (g->lost_after >= 0 && g->read_calls > g->lost_after) return g->lost_error;
-  const auto& pids = compute ? g->compute_pids : g->graphics_pids;
+  static const std::vector<unsigned int> kNone;
+  double t = now_s(s);
+  bool window = (g->pids_from_s < 0 || t >= g->pids_from_s) && (g->pids_until_s < 0 || t < g->pids_until_s);
+  const auto& pids = !window ? kNone : compute ? g->compute_pids : g->graphics_pids;
   unsigned int n = static_cast<unsigned int>(pids.size());
   if (*count < n || (!infos && n > 0)) {
     *count = n;

@@ -410,15 +410,65 @@ name = GPU three
   c.root_pid = 100;
   c.proc_root = proc.root();
   NvmlDiscovery d = find_nvml(c);
-  EXPECT_EQ(ids(d), (std::vector<std::string>{"nvml:1", "nvml:2"})) << d.reason;
+  // Every GPU is opened (a process may start on any of them later); the statuses say which the
+  // tree uses now, and every meter says that it is gated.
+  EXPECT_EQ(ids(d), (std::vector<std::string>{"nvml:0", "nvml:1", "nvml:2", "nvml:3"})) << d.reason;
   EXPECT_NE(d.devices[1].status.find("runs process 102 of PID 100 and its 2 descendant(s)"), std::string::npos)
       << d.devices[1].status;
+  EXPECT_NE(d.devices[2].status.find("runs process 100 of PID 100"), std::string::npos) << d.devices[2].status;
+  EXPECT_NE(d.devices[0].status.find("no process of PID 100 and its 2 descendant(s) on it at start"), std::string::npos)
+      << d.devices[0].status;
+  EXPECT_TRUE(any_contains(d.notes, "4 GPU(s) opened, 2 running a process of PID 100")) << joined(d.notes);
+  for (const auto& m : d.meters)
+    EXPECT_NE(m->info().detail.find("counted only while a process of PID 100's tree runs on it"), std::string::npos)
+        << m->info().detail;
+}
 
-  c.root_pid = 999;
-  Discovery none = discover_nvml(c);
-  EXPECT_TRUE(none.meters.empty());
-  EXPECT_NE(none.reason.find("no GPU runs a process of PID 999"), std::string::npos) << none.reason;
-  EXPECT_NE(none.reason.find("host PID namespace"), std::string::npos) << none.reason;
+// Spec D9: the GPUs' use is re-checked while running (every 1 s here, reads every 0.5 s). The
+// energy between two checks counts if a process of the tree was on the GPU at either: one the tree
+// never uses draws nothing, one used from 2 s to 4 s counts from the check at 1 s to the one at
+// 4 s, one whose process joins the tree at 3 s counts from the check at 2 s.
+TEST(nvmlSelect, DevicesByPidFollowsTheTreeWhileRunning) {
+  Scenario s(R"(
+clock = manual
+[gpu]
+name = someone else's
+watts = 100
+compute_pids = 200
+[gpu]
+name = used from 2 s to 4 s
+watts = 200
+compute_pids = 102
+pids_from_s = 2
+pids_until_s = 4
+[gpu]
+name = used by a worker started at 3 s
+watts = 300
+compute_pids = 103
+)");
+  TempDir proc;
+  proc.write("100/stat", "100 (python) S 1 100 100 0 -1\n");
+  proc.write("102/stat", "102 (worker) S 100 100 100 0 -1\n");
+  proc.write("200/stat", "200 (other) S 1 200 200 0 -1\n");
+  NvmlConfig c = config();
+  c.devices_by_pid = true;
+  c.root_pid = 100;
+  c.proc_root = proc.root();
+  c.pid_refresh_s = 1.0;
+  NvmlDiscovery d = find_nvml(c);
+  ASSERT_EQ(d.meters.size(), 3u) << d.reason;
+  fake().set_time(0.0);
+  for (auto& m : d.meters) m->open(0.0);
+  std::vector<double> joules(3, 0.0);
+  for (int step = 1; step <= 12; ++step) {  // reads every 0.5 s up to 6 s
+    double t = step * 0.5;
+    if (step == 6) proc.write("103/stat", "103 (loader) S 100 100 100 0 -1\n");  // before the read at 3 s
+    fake().set_time(t);
+    for (std::size_t i = 0; i < 3; ++i) joules[i] = d.meters[i]->read(t).joules;
+  }
+  EXPECT_DOUBLE_EQ(joules[0], 0.0) << "no process of the tree ever ran on it";
+  EXPECT_NEAR(joules[1], 200.0 * (4.0 - 1.0), 25.0) << "the periods (1 s, 2 s] to (3 s, 4 s]";
+  EXPECT_NEAR(joules[2], 300.0 * (6.0 - 2.0), 35.0) << "from the period that ends at the check at 3 s";
 }
 
 // ---------------------------------------------------------------- readings

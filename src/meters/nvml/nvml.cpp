@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <functional>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -13,6 +14,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "core/format.hpp"
 #include "meters/nvml/nvml_api.hpp"
 
 namespace epochwatt::meters {
@@ -188,11 +190,18 @@ bool is_lost_error(nvmlReturn_t rc) {
 constexpr double kCounterPollS = 0.1;
 constexpr double kPowerPollS = 0.05;
 
+// devices_by_pid while running (spec D9): whether a process of the tracked tree runs on a GPU,
+// asked at most every `period_s`; nullopt when NVML cannot say (the last answer stands).
+struct UseGate {
+  std::function<std::optional<bool>(double t)> probe;
+  double period_s = 1.0;
+};
+
 class NvmlMeter final : public Meter {
  public:
   NvmlMeter(std::shared_ptr<NvmlLibrary> lib, nvmlDevice_t device, unsigned int index,
-            std::string name, Method method, std::string detail)
-      : lib_(std::move(lib)), device_(device), counter_(1e-3, 0) {
+            std::string name, Method method, std::string detail, std::optional<UseGate> gate = std::nullopt)
+      : lib_(std::move(lib)), device_(device), counter_(1e-3, 0), gate_(std::move(gate)) {
     info_.id = "nvml:" + std::to_string(index);
     info_.component = Component::gpu;
     info_.device_name = std::move(name);
@@ -202,7 +211,34 @@ class NvmlMeter final : public Meter {
   }
   const MeterInfo& info() const override { return info_; }
   void open(double t) override { (void)read(t); }
-  MeterReading read(double t) override {
+  MeterReading read(double t) override { return gate_ ? gated(read_device(t), t) : read_device(t); }
+
+ private:
+  // With a gate, the energy between two consecutive checks (at most one every period) counts if
+  // a process of the tree was on the GPU at either of them: from the last check before the job
+  // was first seen there to the first check that no longer sees it. NVML failing to say keeps the
+  // last answer.
+  MeterReading gated(MeterReading r, double t) {
+    const double raw = r.joules;
+    if (!checked_ || t - last_check_ >= gate_->period_s) {
+      bool was = in_use_;
+      if (auto now = gate_->probe(t)) in_use_ = *now;
+      if (checked_) {
+        if (was) counted_ += raw - raw_prev_;                  // the period's last interval
+        else if (in_use_) counted_ += raw - raw_at_check_;     // the whole period since the last check
+      }
+      raw_at_check_ = raw;
+      last_check_ = t;
+      checked_ = true;
+    } else if (in_use_) {
+      counted_ += raw - raw_prev_;
+    }
+    raw_prev_ = raw;
+    r.joules = counted_;
+    return r;
+  }
+
+  MeterReading read_device(double t) {
     MeterReading r;
     if (lost_) return lost_reading();
     nvmlReturn_t rc;
@@ -236,7 +272,6 @@ class NvmlMeter final : public Meter {
     return r;
   }
 
- private:
   double joules() const {
     return info_.method == Method::counter ? counter_.joules() : integrator_.joules();
   }
@@ -256,6 +291,9 @@ class NvmlMeter final : public Meter {
   PowerIntegrator integrator_;
   bool lost_ = false;
   std::string lost_error_;
+  std::optional<UseGate> gate_;
+  bool checked_ = false, in_use_ = false;
+  double last_check_ = 0.0, raw_prev_ = 0.0, raw_at_check_ = 0.0, counted_ = 0.0;
 };
 
 // ---------------------------------------------------------------- discovery helpers
@@ -309,6 +347,7 @@ struct Gpu {
 struct Pick {
   unsigned int index;
   std::string how;
+  bool gated = false;  // devices_by_pid: counted only while a process of the tree runs on it
 };
 
 struct Selection {
@@ -483,6 +522,37 @@ bool append_processes(ProcessQuery query, nvmlDevice_t h, std::vector<unsigned i
   return false;
 }
 
+// The tracked process tree, shared by the gated meters of one discovery and re-read from procfs
+// at most every `period_s` (on the meters' clock). Reads come from the sampler thread; the mutex
+// keeps it safe whoever calls.
+class TreeWatch {
+ public:
+  TreeWatch(const NvmlConfig& cfg) : root_(cfg.root_pid), proc_root_(cfg.proc_root), reader_(cfg.reader), period_s_(cfg.pid_refresh_s) {}
+  std::set<unsigned int> pids(double t) {
+    std::lock_guard lk(mu_);
+    if (!read_ || t - read_at_ >= period_s_ || t < read_at_) {
+      pids_.clear();
+      for (pid_t p : process_tree(root_, proc_root_, *reader_)) pids_.insert(static_cast<unsigned int>(p));
+      read_at_ = t;
+      read_ = true;
+    }
+    return pids_;
+  }
+
+ private:
+  pid_t root_;
+  std::string proc_root_;
+  std::shared_ptr<FileReader> reader_;
+  double period_s_;
+  std::mutex mu_;
+  bool read_ = false;
+  double read_at_ = 0.0;
+  std::set<unsigned int> pids_;
+};
+
+// devices_by_pid (spec D9): every usable GPU whose processes NVML can list is opened and gated:
+// its energy counts only while a process of the tree runs on it, re-checked while running, so
+// that workers and ranks started later count too. `how` says which GPUs the tree uses now.
 Selection select_by_pid(const NvmlConfig& cfg, const std::vector<Gpu>& gpus, const NvmlLibrary& lib) {
   Selection sel;
   std::vector<pid_t> tree = process_tree(cfg.root_pid, cfg.proc_root, *cfg.reader);
@@ -491,6 +561,7 @@ Selection select_by_pid(const NvmlConfig& cfg, const std::vector<Gpu>& gpus, con
   std::string who = "PID " + std::to_string(cfg.root_pid) + " and its " +
                     std::to_string(tree.empty() ? 0 : tree.size() - 1) + " descendant(s)";
   std::set<unsigned int> seen;
+  int in_use = 0;
   for (const auto& g : gpus) {
     if (!g.usable) continue;
     std::vector<unsigned int> pids;
@@ -502,19 +573,25 @@ Selection select_by_pid(const NvmlConfig& cfg, const std::vector<Gpu>& gpus, con
                           " (" + g.name + "): " + why + "; it is not measured");
       continue;
     }
+    std::string how = "devices_by_pid: no process of " + who + " on it at start";
     for (unsigned int p : pids)
       if (mine.count(p)) {
-        add_pick(sel, seen, g.index, "devices_by_pid: runs process " + std::to_string(p) + " of " + who);
+        how = "devices_by_pid: runs process " + std::to_string(p) + " of " + who;
+        ++in_use;
         break;
       }
+    add_pick(sel, seen, g.index, how);
+    sel.picks.back().gated = true;
   }
-  if (sel.picks.empty())
-    sel.empty_reason = "devices_by_pid: no GPU runs a process of " + who +
-                       " (yet); in a container NVML reports host PIDs, so share the host PID namespace "
-                       "(e.g. docker --pid=host) or turn devices_by_pid off";
-  else
-    sel.notes.push_back("devices_by_pid: GPUs chosen by the processes of " + who +
-                        " at start; CUDA_VISIBLE_DEVICES is not used for the choice");
+  if (sel.picks.empty()) {
+    sel.empty_reason = "devices_by_pid: NVML cannot list the processes of any GPU";
+    return sel;
+  }
+  sel.notes.push_back("devices_by_pid: " + std::to_string(sel.picks.size()) + " GPU(s) opened, " +
+                      std::to_string(in_use) + " running a process of " + who +
+                      " now; each counts only while a process of the tree runs on it (checked every " +
+                      detail::shortest_fixed(cfg.pid_refresh_s) + " s); CUDA_VISIBLE_DEVICES is not used for the choice; "
+                      "in a container NVML reports host PIDs, so share the host PID namespace (e.g. docker --pid=host)");
   return sel;
 }
 
@@ -608,8 +685,27 @@ NvmlDiscovery find_nvml(const NvmlConfig& cfg) {
 
   // How each selected GPU is measured: its energy counter, else integrated power, else skipped.
   std::vector<std::string> skipped;
+  std::shared_ptr<TreeWatch> watch;
   for (const auto& pick : sel.picks) {
     const Gpu& g = gpus[pick.index];
+    std::optional<UseGate> gate;
+    std::string gate_detail;
+    if (pick.gated) {
+      if (!watch) watch = std::make_shared<TreeWatch>(cfg);
+      nvmlDevice_t handle = g.handle;
+      gate = UseGate{[lib, handle, watch](double t) -> std::optional<bool> {
+                       std::vector<unsigned int> pids;
+                       std::string why;
+                       if (!append_processes(lib->fn().compute_processes, handle, pids, *lib, &why) ||
+                           !append_processes(lib->fn().graphics_processes, handle, pids, *lib, &why))
+                         return std::nullopt;
+                       std::set<unsigned int> mine = watch->pids(t);
+                       return std::any_of(pids.begin(), pids.end(), [&](unsigned int p) { return mine.count(p) > 0; });
+                     },
+                     cfg.pid_refresh_s};
+      gate_detail = "; counted only while a process of PID " + std::to_string(cfg.root_pid) +
+                    "'s tree runs on it (devices_by_pid, checked every " + detail::shortest_fixed(cfg.pid_refresh_s) + " s)";
+    }
     NvmlDeviceDescription& d = out.devices[pick.index];
     std::string label = "GPU " + std::to_string(g.index) + " (" + g.name + ")";
     std::string identity = g.uuid.empty() ? "NVML index " + std::to_string(g.index)
@@ -629,7 +725,8 @@ NvmlDiscovery find_nvml(const NvmlConfig& cfg) {
         out.meters.push_back(std::make_shared<NvmlMeter>(
             lib, g.handle, g.index, g.name, Method::counter,
             "nvmlDeviceGetTotalEnergyConsumption energy counter (mJ), read every 0.1 s; " + identity +
-                "; selected by " + pick.how));
+                "; selected by " + pick.how + gate_detail,
+            gate));
         d.selected = true;
         d.method = std::string(to_string(Method::counter));
         d.status = "selected by " + pick.how;
@@ -643,7 +740,8 @@ NvmlDiscovery find_nvml(const NvmlConfig& cfg) {
       out.meters.push_back(std::make_shared<NvmlMeter>(
           lib, g.handle, g.index, g.name, Method::integrated_power,
           "nvmlDeviceGetPowerUsage (mW) integrated every 0.05 s, no energy counter (" + energy_err + "); " +
-              identity + "; selected by " + pick.how));
+              identity + "; selected by " + pick.how + gate_detail,
+          gate));
       d.selected = true;
       d.method = std::string(to_string(Method::integrated_power));
       d.status = "selected by " + pick.how + "; no energy counter (" + energy_err + "), power integrated";

@@ -28,10 +28,12 @@ struct NvmlConfig {
   // is the default, the environment variable EPOCHWATT_NVML_LIBRARY (when set and not empty)
   // replaces it; a library chosen explicitly (Options::nvml_library, --nvml-library) wins.
   std::string library = kNvmlDefaultLibrary;
-  // carbontracker's devices_by_pid: measure only the GPUs on which root_pid or one of its
-  // descendants runs a compute or graphics process (at discovery time; see docs/nvml.md).
+  // carbontracker's devices_by_pid, refreshed while running (spec D9): every GPU is opened, and
+  // each counts only while root_pid or one of its descendants runs a compute or graphics process
+  // on it, checked every pid_refresh_s (see docs/nvml.md).
   bool devices_by_pid = false;
   pid_t root_pid = ::getpid();
+  double pid_refresh_s = 1.0;
   // Where the process tree is read (<proc_root>/<pid>/stat), through reader; injectable so that
   // tests use a fake tree.
   std::string proc_root = "/proc";
