@@ -8,7 +8,9 @@
 #      CUDA in 5 epochs of varying load, about 30 s), which reads NVML's energy counter itself at
 #      each epoch boundary;
 #   5. compares each epoch's GPU energy in epochwatt's JSON summary with the job's counter
-#      differences (scripts/gpu_compare.py).
+#      differences (scripts/gpu_compare.py);
+#   6. runs and compares the same job again with --devices-by-pid (the GPU gated by the job's
+#      process tree, spec D9).
 #
 #   bash scripts/gpu_check.sh [OUT_DIR]          (default build-gpu-check/out)
 #
@@ -18,6 +20,7 @@
 #                            the build dependencies of scripts/setup.sh). DIR/lib is put on
 #                            LD_LIBRARY_PATH for epochwatt's own binaries only, never for the job.
 #   GPU_CHECK_EPOCHS=N       epochs of the job (default 5)
+#   GPU_CHECK_SKIP_HW=1      skip step 3 (hardware tests and NVML call costs)
 #   PYTHON=python3           the Python that has torch (with CUDA) and nvidia-ml-py
 #
 # Without a GPU, torch or pynvml the GPU steps are skipped with a one-line reason; the script still
@@ -84,13 +87,17 @@ if "${ew_env[@]}" "$cli" devices --json >"$out/devices.json"; then cat "$out/dev
 
 # --- 3. hardware tests, NVML call costs ----------------------------------------------------------
 step "hardware tests (tests/hw)"
-if [ -x "$hw" ]; then
+if [ -n "${GPU_CHECK_SKIP_HW:-}" ]; then
+  echo "skipped: GPU_CHECK_SKIP_HW is set"
+elif [ -x "$hw" ]; then
   "${ew_env[@]}" "$hw" || fail "hardware tests"
 else
   echo "skipped: no $hw"
 fi
 step "bench_nvml_calls (real NVML: cost per call, update periods; GPU idle)"
-if [ -x "$calls" ]; then
+if [ -n "${GPU_CHECK_SKIP_HW:-}" ]; then
+  echo "skipped: GPU_CHECK_SKIP_HW is set"
+elif [ -x "$calls" ]; then
   "${ew_env[@]}" "$calls" 300 3 || fail "bench_nvml_calls"
 else
   echo "skipped: no $calls"
@@ -117,6 +124,24 @@ else
   # --- 5. comparison -----------------------------------------------------------------------------
   step "epochwatt against the job's own NVML counter reads"
   "$python" "$here/gpu_compare.py" "$out/job_stdout.txt" "$out/run.json" || fail "comparison"
+
+  # --- 6. the same job with --devices-by-pid (spec D9) -------------------------------------------
+  # The GPU counts only while a process of epochwatt's tree runs on it: the job's process appears
+  # in NVML's list once CUDA is initialised. Where NVML reports PIDs of another namespace (a
+  # container without the host's PID namespace) the GPU counts 0 J, and this step says so.
+  step "tracked GPU job with --devices-by-pid"
+  rm -rf "$out/logs_by_pid"
+  cmd=("${ew_env[@]}" "$cli" --devices-by-pid --epochs "$epochs" --epoch-regex '^gpu_job epoch [0-9]+ end'
+       --components gpu --log-dir "$out/logs_by_pid" --json "$out/run_by_pid.json"
+       -- "${job_env[@]}" "$python" -u "$here/gpu_job.py" --epochs "$epochs")
+  printf '%q ' "${cmd[@]}"; echo
+  timeout 300 "${cmd[@]}" > >(tee "$out/job_stdout_by_pid.txt") 2> >(tee "$out/epochwatt_stderr_by_pid.txt" >&2)
+  rc=$?
+  sleep 0.2
+  echo "exit status: $rc"
+  [ "$rc" -eq 0 ] || fail "tracked job with --devices-by-pid (exit status $rc)"
+  "$python" "$here/gpu_compare.py" "$out/job_stdout_by_pid.txt" "$out/run_by_pid.json" ||
+    fail "comparison with --devices-by-pid"
 fi
 
 step "summary"
