@@ -74,7 +74,8 @@ class Tracker {
   void stop();
 
   // RAII epoch: epoch_start() on construction, epoch_end() on destruction (errors logged, never
-  // thrown from the destructor). Not copyable; movable.
+  // thrown from the destructor). Not copyable; movable. end() ends it early and returns
+  // epoch_end()'s answer (false: training should stop), which the destructor cannot return.
   class EpochScope {
    public:
     explicit EpochScope(Tracker& t);
@@ -83,6 +84,9 @@ class Tracker {
     EpochScope& operator=(const EpochScope&) = delete;
     EpochScope& operator=(EpochScope&&) = delete;
     ~EpochScope();
+    // epoch_end() now (it may throw, as epoch_end() does); later calls and the destructor do
+    // nothing and return true.
+    bool end();
 
    private:
     Tracker* tracker_;

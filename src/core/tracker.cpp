@@ -811,6 +811,12 @@ void Tracker::stop() {
 
 Tracker::EpochScope::EpochScope(Tracker& t) : tracker_(&t) { t.epoch_start(); }
 Tracker::EpochScope::EpochScope(EpochScope&& other) noexcept : tracker_(other.tracker_) { other.tracker_ = nullptr; }
+bool Tracker::EpochScope::end() {
+  if (!tracker_) return true;
+  Tracker* t = tracker_;
+  tracker_ = nullptr;
+  return t->epoch_end();
+}
 Tracker::EpochScope::~EpochScope() {
   if (!tracker_) return;
   try {

@@ -261,6 +261,26 @@ TEST(Lifecycle, EpochScopeNeverThrowsFromItsDestructor) {
             std::string::npos);
 }
 
+// EpochScope::end() hands back epoch_end()'s answer, which a destructor cannot: "n" to
+// stop_and_confirm after the first epoch gives false; the destructor then ends nothing more.
+TEST(StopAndConfirm, EpochScopeEndReturnsTheAnswer) {
+  TrackedRun r(3);
+  std::istringstream answers("n\n");
+  r.options.stop_and_confirm = true;
+  r.options.confirm_input = &answers;
+  Tracker t(r.options);
+  {
+    auto scope = t.epoch();
+    t.flush();
+    r.clock->advance(10.0);
+    EXPECT_FALSE(scope.end());
+    EXPECT_TRUE(scope.end()) << "a second end() does nothing";
+  }
+  t.flush();
+  EXPECT_EQ(t.epochs().size(), 1u);
+  EXPECT_EQ(r.console.str().find("Ignored error at the end of an epoch scope"), std::string::npos);
+}
+
 TEST(StopAndConfirm, UnrecognisedAnswerThenYesContinues) {
   TrackedRun r(3);
   std::istringstream answers("maybe\ny\n");
