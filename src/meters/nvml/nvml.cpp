@@ -527,7 +527,8 @@ bool append_processes(ProcessQuery query, nvmlDevice_t h, std::vector<unsigned i
 // keeps it safe whoever calls.
 class TreeWatch {
  public:
-  explicit TreeWatch(const NvmlConfig& cfg) : root_(cfg.root_pid), proc_root_(cfg.proc_root), reader_(cfg.reader), period_s_(cfg.pid_refresh_s) {}
+  explicit TreeWatch(const NvmlConfig& cfg)
+      : root_(cfg.root_pid), proc_root_(cfg.proc_root), reader_(cfg.reader), period_s_(cfg.pid_refresh_s) {}
   std::set<unsigned int> pids(double t) {
     std::lock_guard lk(mu_);
     if (!read_ || t - read_at_ >= period_s_ || t < read_at_) {
