@@ -45,42 +45,19 @@ class ElectricityMaps final : public IntensityProvider {
   std::string name() const override { return "electricitymaps"; }
 
   std::optional<IntensityValue> current(const Location& where, std::string* why) override {
-    auto queries = usable(where, why);
-    if (queries.empty()) return std::nullopt;
-    std::string tried;
-    for (const auto& q : queries) {
-      Failure f;
-      auto body = fetch("/v3/carbon-intensity/latest?" + q.params, f);
-      if (body) {
-        auto v = read_latest(*body, q, f);
-        if (v) return v;
-      }
-      tried += (tried.empty() ? "" : "; ") + q.label + ": " + f.why;
-      if (!f.next) break;
-    }
-    set(why, tried);
-    return std::nullopt;
+    return ask(where, "/v3/carbon-intensity/latest", why,
+               [&](const json& body, const Query& q, Failure& f) { return read_latest(body, q, f); });
   }
 
   std::optional<IntensityForecast> forecast_series(const Location& where, Clock::time_point from, Clock::time_point to,
                                                    std::string* why) override {
-    auto queries = usable(where, why);
-    if (queries.empty()) return std::nullopt;
-    std::string tried;
-    for (const auto& q : queries) {
-      Failure f;
-      auto body = fetch("/v3/carbon-intensity/forecast?" + q.params, f);
-      if (body) {
-        auto series = read_forecast(*body, q, from, to, f);
-        if (series) return series;
-      } else if (f.status == 401 || f.status == 403 || f.status == 404) {
-        f.why = "forecast not available for this account/zone (" + f.why + ")";
-      }
-      tried += (tried.empty() ? "" : "; ") + q.label + ": " + f.why;
-      if (!f.next) break;
-    }
-    set(why, tried);
-    return std::nullopt;
+    return ask(
+        where, "/v3/carbon-intensity/forecast", why,
+        [&](const json& body, const Query& q, Failure& f) { return read_forecast(body, q, from, to, f); },
+        [](Failure& f) {
+          if (f.status == 401 || f.status == 403 || f.status == 404)
+            f.why = "forecast not available for this account/zone (" + f.why + ")";
+        });
   }
 
   std::optional<IntensityValue> forecast(const Location& where, Clock::time_point from, double duration_s,
@@ -107,6 +84,30 @@ class ElectricityMaps final : public IntensityProvider {
       if (static_cast<unsigned char>(c) < 0x20) c = ' ';
     if (text.size() > max) text = text.substr(0, max - 3) + "...";
     return text;
+  }
+
+  // Asks `endpoint` with each usable query, most precise first, until `read` accepts an answer.
+  // `on_fetch_failure` may reword the reason of a failed request. Otherwise nullopt, with the
+  // reason of every try in *why.
+  template <class Read>
+  auto ask(const Location& where, const char* endpoint, std::string* why, Read read,
+           void (*on_fetch_failure)(Failure&) = nullptr)
+      -> decltype(read(std::declval<const json&>(), std::declval<const Query&>(), std::declval<Failure&>())) {
+    auto queries = usable(where, why);
+    if (queries.empty()) return std::nullopt;
+    std::string tried;
+    for (const auto& q : queries) {
+      Failure f;
+      if (auto body = fetch(std::string(endpoint) + "?" + q.params, f)) {
+        if (auto v = read(*body, q, f)) return v;
+      } else if (on_fetch_failure) {
+        on_fetch_failure(f);
+      }
+      tried += (tried.empty() ? "" : "; ") + q.label + ": " + f.why;
+      if (!f.next) break;
+    }
+    set(why, tried);
+    return std::nullopt;
   }
 
   // The queries to try, most precise first; empty (with *why) when the provider cannot be used.
