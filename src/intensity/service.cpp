@@ -188,28 +188,23 @@ struct IntensityService::Shared {
 };
 
 std::shared_ptr<IntensityProvider> IntensityService::Shared::make_live(const std::string& name) const {
-  if (name == "electricitymaps") {
-    ElectricityMapsConfig c;
-    if (auto u = url(name, "EPOCHWATT_ELECTRICITYMAPS_URL"); !u.empty()) c.base_url = u;
-    if (auto it = keys.find(name); it != keys.end()) c.token = it->second;
+  // Every provider's config: its base URL (option, else environment), the shared request
+  // settings and HTTP client.
+  auto configured = [&](auto c, const char* env_url) {
+    if (auto u = url(name, env_url); !u.empty()) c.base_url = u;
     c.request_template = request;
     c.http = http;
+    return c;
+  };
+  if (name == "electricitymaps") {
+    auto c = configured(ElectricityMapsConfig{}, "EPOCHWATT_ELECTRICITYMAPS_URL");
+    if (auto it = keys.find(name); it != keys.end()) c.token = it->second;
     return make_electricitymaps_provider(c);
   }
-  if (name == "carbonintensity.org.uk") {
-    CarbonIntensityUkConfig c;
-    if (auto u = url(name, "EPOCHWATT_CARBONINTENSITY_UK_URL"); !u.empty()) c.base_url = u;
-    c.request_template = request;
-    c.http = http;
-    return make_carbonintensity_uk_provider(c);
-  }
-  if (name == "energidataservice") {
-    EnergiDataServiceConfig c;
-    if (auto u = url(name, "EPOCHWATT_ENERGIDATASERVICE_URL"); !u.empty()) c.base_url = u;
-    c.request_template = request;
-    c.http = http;
-    return make_energidataservice_provider(c);
-  }
+  if (name == "carbonintensity.org.uk")
+    return make_carbonintensity_uk_provider(configured(CarbonIntensityUkConfig{}, "EPOCHWATT_CARBONINTENSITY_UK_URL"));
+  if (name == "energidataservice")
+    return make_energidataservice_provider(configured(EnergiDataServiceConfig{}, "EPOCHWATT_ENERGIDATASERVICE_URL"));
   return nullptr;
 }
 
