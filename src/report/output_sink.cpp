@@ -68,11 +68,11 @@ void OutputSink::write(Target& t, const RunRecord& r, bool finished) {
   }
 }
 
-void OutputSink::epoch_ended(const RunRecord& snapshot) noexcept {
-  if (finished_) return;
+// Every target; a target that fails is warned about once, and the others are still written.
+void OutputSink::write_all(const RunRecord& r, bool finished) noexcept {
   for (auto& t : targets_) {
     try {
-      write(t, snapshot, false);
+      write(t, r, finished);
     } catch (const std::exception& e) {
       fail(t, e.what());
     } catch (...) {
@@ -81,18 +81,15 @@ void OutputSink::epoch_ended(const RunRecord& snapshot) noexcept {
   }
 }
 
+void OutputSink::epoch_ended(const RunRecord& snapshot) noexcept {
+  if (finished_) return;
+  write_all(snapshot, false);
+}
+
 void OutputSink::run_finished(const RunRecord& record) noexcept {
   if (finished_) return;
   finished_ = true;
-  for (auto& t : targets_) {
-    try {
-      write(t, record, true);
-    } catch (const std::exception& e) {
-      fail(t, e.what());
-    } catch (...) {
-      fail(t, "unknown error");
-    }
-  }
+  write_all(record, true);
 }
 
 }  // namespace epochwatt::detail

@@ -36,6 +36,7 @@ class OutputSink {
     std::size_t epochs_written = 0;  // JSON Lines: epochs of the record already appended
     bool warned = false;             // one warning per output, however often it fails
   };
+  void write_all(const RunRecord& r, bool finished) noexcept;
   void write(Target& t, const RunRecord& r, bool finished);
   void fail(Target& t, const std::string& what);
 
