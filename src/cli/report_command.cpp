@@ -38,12 +38,8 @@ constexpr const char* kUsage =
     "newest standard log. Without --html or --pdf the report goes to report.html. --pdf prints it\n"
     "with headless Chromium (the HTML is written beside the PDF unless --html names it).\n";
 
-constexpr std::string_view kStdSuffix = "_carbontracker.log";
-constexpr std::string_view kOutputSuffix = "_carbontracker_output.log";
-
-bool ends_with(const std::string& s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
+using detail::kOutputLogSuffix;
+using detail::kStandardLogSuffix;
 
 bool is_regular_file(const fs::path& p) {
   std::error_code ec;
@@ -95,7 +91,7 @@ std::optional<fs::path> newest_with_suffix(const std::string& dir, std::string_v
   fs::file_time_type best_time{};
   *count = 0;
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    if (!ends_with(it->path().filename().string(), suffix) || !it->is_regular_file(ec)) continue;
+    if (!it->path().filename().string().ends_with(suffix) || !it->is_regular_file(ec)) continue;
     fs::file_time_type t = it->last_write_time(ec);
     if (ec) continue;
     ++*count;
@@ -148,7 +144,7 @@ std::optional<ReportInput> find_report_input(const std::string& path, std::strin
     }
     // No summary: the newest standard log (modification time, then name).
     std::string list_error;
-    auto best = newest_with_suffix(path, kStdSuffix, &n, &list_error);
+    auto best = newest_with_suffix(path, kStandardLogSuffix, &n, &list_error);
     if (candidates) *candidates = n;
     if (!best) {
       *why = !list_error.empty() ? list_error
@@ -156,7 +152,7 @@ std::optional<ReportInput> find_report_input(const std::string& path, std::strin
       return std::nullopt;
     }
     std::string std_path = best->string();
-    std::string out_path = std_path.substr(0, std_path.size() - kStdSuffix.size()) + std::string(kOutputSuffix);
+    std::string out_path = std_path.substr(0, std_path.size() - kStandardLogSuffix.size()) + std::string(kOutputLogSuffix);
     return ReportInput{ReportInput::Kind::logs, std_path, is_regular_file(out_path) ? out_path : ""};
   }
   if (!fs::exists(path, ec)) {
@@ -165,16 +161,16 @@ std::optional<ReportInput> find_report_input(const std::string& path, std::strin
   }
   if (candidates) *candidates = 1;
   std::string name = fs::path(path).filename().string();
-  if (ends_with(name, kOutputSuffix)) {
-    std::string std_path = path.substr(0, path.size() - kOutputSuffix.size()) + std::string(kStdSuffix);
+  if (name.ends_with(kOutputLogSuffix)) {
+    std::string std_path = path.substr(0, path.size() - kOutputLogSuffix.size()) + std::string(kStandardLogSuffix);
     if (!is_regular_file(std_path)) {
       *why = path + " is an output log, and its standard log " + std_path + " is not beside it";
       return std::nullopt;
     }
     return ReportInput{ReportInput::Kind::logs, std_path, path};
   }
-  if (ends_with(name, kStdSuffix)) {
-    std::string out_path = path.substr(0, path.size() - kStdSuffix.size()) + std::string(kOutputSuffix);
+  if (name.ends_with(kStandardLogSuffix)) {
+    std::string out_path = path.substr(0, path.size() - kStandardLogSuffix.size()) + std::string(kOutputLogSuffix);
     return ReportInput{ReportInput::Kind::logs, path, is_regular_file(out_path) ? out_path : ""};
   }
   // Any other name: a JSON summary if it reads like one, else a standard log (carbontracker's

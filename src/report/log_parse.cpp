@@ -18,8 +18,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr std::string_view kStdSuffix = "_carbontracker.log";
-constexpr std::string_view kOutputSuffix = "_carbontracker_output.log";
 constexpr std::string_view kComponentsPhrase = "The following components were found:";
 // A carbontracker log of a long run is a few MB; anything far larger is not one of ours.
 constexpr std::uintmax_t kMaxLogBytes = 256ull << 20;
@@ -32,15 +30,11 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
 // Removes `prefix` from the front of `s` if it is there.
 bool consume(std::string_view& s, std::string_view prefix) {
-  if (!starts_with(s, prefix)) return false;
+  if (!s.starts_with(prefix)) return false;
   s.remove_prefix(prefix.size());
   return true;
-}
-bool ends_with(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
 char lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
@@ -145,7 +139,7 @@ std::size_t timestamp_prefix(std::string_view line) {
   std::size_t n = shape.size();
   if (line.size() >= n + 4 && line[n] == ',' && is_digit(line[n + 1]) && is_digit(line[n + 2]) && is_digit(line[n + 3]))
     n += 4;
-  return starts_with(line.substr(n), " - ") ? n + 3 : 0;
+  return line.substr(n).starts_with(" - ") ? n + 3 : 0;
 }
 
 // One log record: the message of a time-stamped line and the continuation lines after it.
@@ -195,7 +189,7 @@ std::vector<ParsedComponent> parse_components(std::string_view rest) {
   for (std::size_t i = 0; i < segs.size(); ++i) {
     std::size_t end = i + 1 < segs.size() ? segs[i + 1].start : rest.size();
     std::string_view list = trim(rest.substr(segs[i].list_begin, end - std::min(end, segs[i].list_begin)));
-    if (ends_with(list, ".")) list.remove_suffix(1);
+    if (list.ends_with(".")) list.remove_suffix(1);
     ParsedComponent c{segs[i].name, {}};
     for (std::size_t from = 0; from <= list.size();) {
       std::size_t comma = list.find(", ", from);
@@ -223,7 +217,7 @@ bool parse_power_value(std::string_view value, const std::vector<std::string_vie
   std::string lowered(value);
   std::transform(lowered.begin(), lowered.end(), lowered.begin(), lower);
   if (lowered == "none" || lowered == "[none]" || lowered == "nan" || lowered == "[nan]") return true;
-  if (!starts_with(value, "[")) {
+  if (!value.starts_with("[")) {
     auto v = parse_float(value);
     if (!v) return false;
     if (!std::isnan(*v)) p.watts = *v;
@@ -273,7 +267,7 @@ bool parse_device_line(std::string_view rest, std::string& component, ParsedPowe
   for (std::size_t from = 0; from <= items.size();) {
     std::size_t sep = items.find("; ", from);
     std::string_view item = items.substr(from, sep == std::string_view::npos ? std::string_view::npos : sep - from);
-    if (ends_with(item, " (incomplete)")) item.remove_suffix(std::string_view(" (incomplete)").size());
+    if (item.ends_with(" (incomplete)")) item.remove_suffix(std::string_view(" (incomplete)").size());
     std::size_t eq = item.rfind('=');
     if (eq == std::string_view::npos) return false;
     auto w = parse_float(item.substr(eq + 1));
@@ -338,7 +332,7 @@ StdLog parse_std_log(const std::string& path, std::string_view text) {
       tool_version = std::string(trim(msg.substr(msg.find(" version ") + 9)));
     } else if (auto pue = msg.find("PUE coefficient of "); pue != std::string_view::npos) {
       run.pue = leading_number(msg.substr(pue + 19));
-    } else if (starts_with(msg, "Epoch ") && ends_with(msg, ":")) {
+    } else if (msg.starts_with("Epoch ") && msg.ends_with(":")) {
       auto n = parse_int(msg.substr(6, msg.size() - 7));
       if (!n) continue;  // not an epoch line after all
       new_epoch(*n);
@@ -388,7 +382,7 @@ StdLog parse_std_log(const std::string& path, std::string_view text) {
       e.interrupted = true;
       e.duration_s = parse_hms(rest.substr(ran + 5, drew - ran - 5));
       std::string_view j = rest.substr(drew + 10);
-      if (ends_with(j, " J.")) j.remove_suffix(3);
+      if (j.ends_with(" J.")) j.remove_suffix(3);
       e.interrupted_joules = parse_float(j);
     } else if (istarts_with(msg, "Training was interrupted")) {
       std::size_t all = msg.find("before all ");
@@ -397,13 +391,13 @@ StdLog parse_std_log(const std::string& path, std::string_view text) {
         auto m = parse_int(n.substr(0, n.find(' ')));
         if (m && *m > 0) run.monitor_epochs = m;
       }
-    } else if (starts_with(msg, "Carbon intensities ")) {
+    } else if (msg.starts_with("Carbon intensities ")) {
       // 2.4: `... at detected location: {address}: [a, b]`; 2.3: `... location {address}: [a]`.
       std::size_t at = msg.find("at detected location");
       std::size_t open = msg.rfind(": [");
-      if (at != std::string_view::npos && open != std::string_view::npos && open > at && ends_with(msg, "]")) {
+      if (at != std::string_view::npos && open != std::string_view::npos && open > at && msg.ends_with("]")) {
         std::string_view addr = msg.substr(at + 20, open - at - 20);
-        if (starts_with(addr, ":")) addr.remove_prefix(1);
+        if (addr.starts_with(":")) addr.remove_prefix(1);
         run.address = std::string(trim(addr));
         run.intensities.clear();
         std::string_view list = msg.substr(open + 3, msg.size() - open - 4);
@@ -417,14 +411,14 @@ StdLog parse_std_log(const std::string& path, std::string_view text) {
       }
     } else if (consume(rest, "Average carbon intensity during training was ")) {
       run.average_intensity = leading_number(rest);
-    } else if (starts_with(msg, "Intensity source: ")) {
+    } else if (msg.starts_with("Intensity source: ")) {
       has_extensions = true;
       run.intensity_source_line = std::string(msg);
-    } else if (starts_with(msg, "Carbon intensity fetched: ") || starts_with(msg, "Carbon intensity: ")) {
+    } else if (msg.starts_with("Carbon intensity fetched: ") || msg.starts_with("Carbon intensity: ")) {
       if (run.intensity_source_line.empty()) run.intensity_source_line = std::string(msg);
       std::size_t at = msg.find(" at ");
       if (run.address.empty() && at != std::string_view::npos) run.address = std::string(trim(msg.substr(at + 4)));
-    } else if (starts_with(msg, "Measuring ") && msg.find(" through meter ") != std::string_view::npos) {
+    } else if (msg.starts_with("Measuring ") && msg.find(" through meter ") != std::string_view::npos) {
       has_extensions = true;
     }
   }
@@ -505,18 +499,18 @@ ParsedConsumption parse_block(const std::string& path, std::string_view title,
       if (it != c.equivalents.end()) it->second = *v;
       else c.equivalents.emplace_back(unit, *v);
       if (unit == "km travelled by car") c.km = *v;
-    } else if (starts_with(t, "Time:")) {
+    } else if (t.starts_with("Time:")) {
       c.duration_s = parse_hms(t.substr(5));
       time = c.duration_s.has_value();
-    } else if (starts_with(t, "Energy:") && ends_with(t, "kWh")) {
+    } else if (t.starts_with("Energy:") && t.ends_with("kWh")) {
       auto v = parse_float(t.substr(7, t.size() - 10));
       if (v) c.energy_kwh = *v;
       energy = v.has_value();
-    } else if (starts_with(t, "CO2eq:") && ends_with(t, "g")) {
+    } else if (t.starts_with("CO2eq:") && t.ends_with("g")) {
       auto v = parse_float(t.substr(6, t.size() - 7));
       if (v) c.co2_g = *v;
       co2 = v.has_value();
-    } else if (starts_with(t, "This is equivalent to:")) {
+    } else if (t.starts_with("This is equivalent to:")) {
       equivalents = true;
     }
   }
@@ -538,7 +532,7 @@ OutputLog parse_output_log(const std::string& path, std::string_view text) {
   for (const Record& rec : split_records(text)) {
     std::vector<std::string_view> lines;
     std::string_view first = rec.message;
-    if (starts_with(first, "CarbonTracker: ")) first.remove_prefix(15);
+    if (first.starts_with("CarbonTracker: ")) first.remove_prefix(15);
     lines.push_back(first);
     lines.insert(lines.end(), rec.continuation.begin(), rec.continuation.end());
     std::string_view components = trim(first);
@@ -552,7 +546,7 @@ OutputLog parse_output_log(const std::string& path, std::string_view text) {
       if (!out.predicted && istarts_with(t, "Predicted consumption for ")) {
         std::string_view n = t.substr(26);
         auto count = parse_int(n.substr(0, n.find(' ')));
-        if (!count || !ends_with(t, ":")) throw LogParseError(path, "unreadable title '" + std::string(t) + "'");
+        if (!count || !t.ends_with(":")) throw LogParseError(path, "unreadable title '" + std::string(t) + "'");
         out.predicted = parse_block(path, t, lines, i + 1, out.notes);
         out.predicted->epochs = *count;
         out.predicted->title_epochs = count;
@@ -571,7 +565,7 @@ OutputLog parse_output_log(const std::string& path, std::string_view text) {
 
 // The common part of a log's name, or nullopt for a name that is not a log's.
 std::optional<std::string> run_key(const std::string& file_name, std::string_view suffix) {
-  if (!ends_with(file_name, suffix)) return std::nullopt;
+  if (!file_name.ends_with(suffix)) return std::nullopt;
   return file_name.substr(0, file_name.size() - suffix.size());
 }
 
@@ -612,7 +606,7 @@ std::optional<double> parse_float(std::string_view text) {
 
 std::optional<double> parse_hms(std::string_view text) {
   text = trim(text);
-  bool negative = starts_with(text, "-");
+  bool negative = text.starts_with("-");
   if (negative) text.remove_prefix(1);
   std::size_t c1 = text.find(':');
   if (c1 == std::string_view::npos || c1 == 0 || text.size() < c1 + 6 || text[c1 + 3] != ':') return std::nullopt;
@@ -631,8 +625,8 @@ std::optional<double> parse_hms(std::string_view text) {
 ParsedRun parse_log_pair(const std::string& std_path, const std::string& output_path) {
   std::string std_name = fs::path(std_path).filename().string();
   std::string out_name = fs::path(output_path).filename().string();
-  auto std_key = run_key(std_name, kStdSuffix);
-  auto out_key = run_key(out_name, kOutputSuffix);
+  auto std_key = run_key(std_name, kStandardLogSuffix);
+  auto out_key = run_key(out_name, kOutputLogSuffix);
   if (std_key && out_key && *std_key != *out_key)
     throw LogParseError(output_path, "belongs to run '" + *out_key + "', not to the standard log's run '" + *std_key + "'");
 
@@ -667,7 +661,7 @@ ParsedRun parse_standard_log(const std::string& std_path) {
   ParsedRun run = std::move(s.run);
   run.std_log = std_path;
   std::string name = fs::path(std_path).filename().string();
-  auto key = run_key(name, kStdSuffix);
+  auto key = run_key(name, kStandardLogSuffix);
   run.id = key ? *key : fs::path(std_path).stem().string();
   return run;
 }
@@ -699,17 +693,17 @@ std::vector<ParsedRun> parse_log_dirs(const std::vector<std::string>& dirs, std:
       std::error_code type_ec;
       if (!it->is_regular_file(type_ec)) continue;
       std::string name = it->path().filename().string();
-      if (auto k = run_key(name, kOutputSuffix)) pairs[*k].output_path = it->path().string();
-      else if (auto k2 = run_key(name, kStdSuffix)) pairs[*k2].std_path = it->path().string();
+      if (auto k = run_key(name, kOutputLogSuffix)) pairs[*k].output_path = it->path().string();
+      else if (auto k2 = run_key(name, kStandardLogSuffix)) pairs[*k2].std_path = it->path().string();
     }
     if (ec) warn(dir, "listing stopped early: " + ec.message());
     for (const auto& [key, pair] : pairs) {
       if (pair.output_path.empty()) {
-        warn(pair.std_path, "no output log " + key + std::string(kOutputSuffix) + " beside it: run skipped");
+        warn(pair.std_path, "no output log " + key + std::string(kOutputLogSuffix) + " beside it: run skipped");
         continue;
       }
       if (pair.std_path.empty()) {
-        warn(pair.output_path, "no standard log " + key + std::string(kStdSuffix) + " beside it: run skipped");
+        warn(pair.output_path, "no standard log " + key + std::string(kStandardLogSuffix) + " beside it: run skipped");
         continue;
       }
       try {

@@ -19,6 +19,10 @@
 
 namespace epochwatt::detail {
 
+// The endings of a run's two log file names (`{prefix_}{pid}.{id}_{stamp}` + suffix, spec §5).
+inline constexpr std::string_view kStandardLogSuffix = "_carbontracker.log";
+inline constexpr std::string_view kOutputLogSuffix = "_carbontracker_output.log";
+
 // One component of the components line ("The following components were found: GPU with
 // device(s) a, b. CPU with device(s) cpu:0, dram:0.").
 struct ParsedComponent {
