@@ -152,4 +152,13 @@ std::string utc_file_stamp(std::chrono::system_clock::time_point t) {
   return strf(to_tm(t, true), "%Y-%m-%dT%H%M%SZ");
 }
 
+std::string join(const std::vector<std::string>& items, std::string_view sep) {
+  std::string s;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i) s += sep;
+    s += items[i];
+  }
+  return s;
+}
+
 }  // namespace epochwatt::detail

@@ -3,9 +3,16 @@
 
 #include <chrono>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace epochwatt::detail {
+
+// Joules in a kilowatt-hour, for every figure converted between the two.
+inline constexpr double kJoulesPerKwh = 3.6e6;
+
+// The items with `sep` between them ("a, b, c").
+std::string join(const std::vector<std::string>& items, std::string_view sep);
 
 // Fixed notation with `decimals` digits after the point, correctly rounded from the binary value
 // (Python's "{:.Nf}"). NaN prints "nan", infinities "inf"/"-inf".

@@ -30,11 +30,11 @@
 
 namespace epochwatt {
 
+using detail::kJoulesPerKwh;
 using detail::Level;
 
 namespace {
 
-constexpr double kJoulesPerKwh = 3.6e6;
 constexpr const char* kSamplerThread = "CarbonTrackerThread";
 constexpr double kStartWakeSlack = 0.01;  // seconds; see Tracker::epoch_start
 

@@ -16,7 +16,6 @@
 namespace epochwatt::detail {
 namespace {
 
-constexpr double kJoulesPerKwh = 3.6e6;
 
 // Numbers as CodeCarbon's pandas writes them (Python repr), never through the locale.
 std::string num(double v) { return python_float_repr(v); }

@@ -13,7 +13,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr double kJoulesPerKwh = 3.6e6;
 constexpr double kJoulesPerWh = 3600.0;
 
 // ---------------------------------------------------------------- reading the JSON, tolerantly
@@ -372,11 +371,6 @@ std::string card(const std::string& label, const std::string& value, const std::
          html_escape(value) + "</div><div class=\"note\">" + html_escape(note) + "</div></div>\n";
 }
 
-std::string join(const std::vector<std::string>& parts, const std::string& sep) {
-  std::string s;
-  for (std::size_t i = 0; i < parts.size(); ++i) s += (i ? sep : "") + parts[i];
-  return s;
-}
 
 constexpr const char* kStyle = R"CSS(
 :root { --ink:#1d2430; --muted:#5b6575; --line:#d5dae2; --panel:#f5f7fa; }

@@ -203,11 +203,6 @@ std::vector<ParsedComponent> parse_components(std::string_view rest) {
   return out;
 }
 
-std::string join(const std::vector<std::string>& items, std::string_view sep) {
-  std::string s;
-  for (std::size_t i = 0; i < items.size(); ++i) s += (i ? std::string(sep) : "") + items[i];
-  return s;
-}
 
 // The power value of `Average power usage (W) for c: {value}` (spec §8.7): a plain or scientific
 // number, a numpy array `[a b ...]` (whose continuation lines are in `more`), or None / [None] /

@@ -10,7 +10,6 @@
 namespace epochwatt::detail {
 namespace {
 
-constexpr double kJoulesPerKwh = 3.6e6;
 
 struct Label {
   std::string_view name;

@@ -4,14 +4,12 @@
 #include <numeric>
 
 #include "core/format.hpp"
+#include "epochwatt/options.hpp"
 #include "report/ct_report.hpp"
 
 namespace epochwatt::detail {
 namespace {
 
-constexpr double kJoulesPerKwh = 3.6e6;
-// carbontracker's default PUE (spec §2.1), used only when a log has no PUE line.
-constexpr double kDefaultPue = 1.58;
 constexpr const char* kTotalOnly = "the log gives only the component's total";
 
 ReportFigures figures_of(const ParsedConsumption& c) {
@@ -24,12 +22,6 @@ ReportFigures figures_of(const ParsedConsumption& c) {
   f.km_by_car = c.km.value_or(0.0);
   f.intensity_g_per_kwh = c.energy_kwh > 0 ? c.co2_g / c.energy_kwh : 0.0;
   return f;
-}
-
-std::string join(const std::vector<std::string>& parts, const std::string& sep) {
-  std::string out;
-  for (std::size_t i = 0; i < parts.size(); ++i) out += (i ? sep : "") + parts[i];
-  return out;
 }
 
 // One row per device when every counted epoch gives that component's per-device values in the
@@ -77,8 +69,10 @@ ReportData report_data_from_parsed_run(const ParsedRun& run) {
   d.source = run.output_log.empty() ? run.std_log : run.std_log + " and " + run.output_log;
   d.started_utc = run.started;  // the log's own time stamps (local time of the machine that wrote it)
   d.finished_utc = run.finished;
-  d.pue = run.pue.value_or(kDefaultPue);
-  if (!run.pue) d.warnings.push_back("The log has no PUE line; carbontracker's default " + fixed(kDefaultPue, 2) + " is assumed.");
+  // Without a PUE line: the default of Options, which is carbontracker's (spec §2.1).
+  const double default_pue = Options{}.pue;
+  d.pue = run.pue.value_or(default_pue);
+  if (!run.pue) d.warnings.push_back("The log has no PUE line; carbontracker's default " + fixed(default_pue, 2) + " is assumed.");
   d.early_stop = run.early_stop;
 
   // Epochs, their energy by component (watts x duration, as the original computes it).
