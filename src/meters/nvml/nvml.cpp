@@ -501,7 +501,8 @@ Selection select_by_slurm(const char* var, const std::string& value, const std::
   return sel;
 }
 
-// Process IDs running on a GPU (compute and graphics); nullopt with *why when NVML cannot say.
+// Appends the process IDs one query lists (compute or graphics); false with *why when NVML
+// cannot say.
 using ProcessQuery = nvmlReturn_t (*)(nvmlDevice_t, unsigned int*, nvmlProcessInfo_t*);
 bool append_processes(ProcessQuery query, nvmlDevice_t h, std::vector<unsigned int>& pids,
                       const NvmlLibrary& lib, std::string* why) {
@@ -520,6 +521,22 @@ bool append_processes(ProcessQuery query, nvmlDevice_t h, std::vector<unsigned i
   }
   *why = lib.error_string(rc);
   return false;
+}
+
+// Process IDs running on a GPU, compute and graphics; nullopt with *why when NVML cannot say.
+std::optional<std::vector<unsigned int>> gpu_processes(const NvmlLibrary& lib, nvmlDevice_t h, std::string* why) {
+  std::vector<unsigned int> pids;
+  if (!append_processes(lib.fn().compute_processes, h, pids, lib, why) ||
+      !append_processes(lib.fn().graphics_processes, h, pids, lib, why))
+    return std::nullopt;
+  return pids;
+}
+
+// The first of `pids` that belongs to `tree`, if any.
+std::optional<unsigned int> first_of_tree(const std::vector<unsigned int>& pids, const std::set<unsigned int>& tree) {
+  for (unsigned int p : pids)
+    if (tree.count(p)) return p;
+  return std::nullopt;
 }
 
 // The tracked process tree, shared by the gated meters of one discovery and re-read from procfs
@@ -565,22 +582,18 @@ Selection select_by_pid(const NvmlConfig& cfg, const std::vector<Gpu>& gpus, con
   int in_use = 0;
   for (const auto& g : gpus) {
     if (!g.usable) continue;
-    std::vector<unsigned int> pids;
     std::string why;
-    bool ok = append_processes(lib.fn().compute_processes, g.handle, pids, lib, &why) &&
-              append_processes(lib.fn().graphics_processes, g.handle, pids, lib, &why);
-    if (!ok) {
+    auto pids = gpu_processes(lib, g.handle, &why);
+    if (!pids) {
       sel.notes.push_back("devices_by_pid: cannot list the processes on GPU " + std::to_string(g.index) +
                           " (" + g.name + "): " + why + "; it is not measured");
       continue;
     }
     std::string how = "devices_by_pid: no process of " + who + " on it at start";
-    for (unsigned int p : pids)
-      if (mine.count(p)) {
-        how = "devices_by_pid: runs process " + std::to_string(p) + " of " + who;
-        ++in_use;
-        break;
-      }
+    if (auto p = first_of_tree(*pids, mine)) {
+      how = "devices_by_pid: runs process " + std::to_string(*p) + " of " + who;
+      ++in_use;
+    }
     add_pick(sel, seen, g.index, how);
     sel.picks.back().gated = true;
   }
@@ -695,13 +708,10 @@ NvmlDiscovery find_nvml(const NvmlConfig& cfg) {
       if (!watch) watch = std::make_shared<TreeWatch>(cfg);
       nvmlDevice_t handle = g.handle;
       gate = UseGate{[lib, handle, watch](double t) -> std::optional<bool> {
-                       std::vector<unsigned int> pids;
                        std::string why;
-                       if (!append_processes(lib->fn().compute_processes, handle, pids, *lib, &why) ||
-                           !append_processes(lib->fn().graphics_processes, handle, pids, *lib, &why))
-                         return std::nullopt;
-                       std::set<unsigned int> mine = watch->pids(t);
-                       return std::any_of(pids.begin(), pids.end(), [&](unsigned int p) { return mine.count(p) > 0; });
+                       auto pids = gpu_processes(*lib, handle, &why);
+                       if (!pids) return std::nullopt;
+                       return first_of_tree(*pids, watch->pids(t)).has_value();
                      },
                      cfg.pid_refresh_s};
       gate_detail = "; counted only while a process of PID " + std::to_string(cfg.root_pid) +
