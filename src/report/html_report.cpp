@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "core/format.hpp"
+#include "report/log_parse.hpp"
 
 namespace epochwatt::detail {
 namespace {
@@ -433,11 +434,11 @@ std::string html_escape(const std::string& text) {
 }
 
 std::string aggregate_sentence(double kwh, double co2_g, double km_by_car) {
-  return "The training of models in this work is estimated to use " + fixed(kwh, 16) +
-         " kWh of electricity contributing to " + fixed(co2_g / 1000.0, 16) +
-         " kg of CO2eq. This is equivalent to " + fixed(km_by_car, 16) +
-         " km travelled by car. Measured by epochwatt, an implementation of carbontracker "
-         "(https://github.com/lfwa/carbontracker).";
+  Aggregate a;
+  a.energy_kwh = kwh;
+  a.co2_g = co2_g;
+  a.equivalents = {{"km travelled by car", km_by_car}};
+  return aggregate_sentence(a, "epochwatt, an implementation of carbontracker (https://github.com/lfwa/carbontracker)");
 }
 
 std::string carbontracker_bibtex() {

@@ -751,7 +751,7 @@ Aggregate aggregate(const std::vector<ParsedRun>& runs) {
   return a;
 }
 
-std::string aggregate_sentence(const Aggregate& a) {
+std::string aggregate_sentence(const Aggregate& a, std::string_view measured_by) {
   std::string s = "The training of models in this work is estimated to use " + fixed(a.energy_kwh, 16) +
                   " kWh of electricity contributing to " + fixed(a.co2_g / 1000, 16) + " kg of CO2eq. ";
   if (!a.equivalents.empty()) {
@@ -760,7 +760,7 @@ std::string aggregate_sentence(const Aggregate& a) {
       s += (i ? " or " : "") + fixed(a.equivalents[i].second, 16) + " " + a.equivalents[i].first;
     s += ". ";
   }
-  return s + "Measured by carbontracker (https://github.com/lfwa/carbontracker).";
+  return s + "Measured by " + std::string(measured_by) + ".";
 }
 
 }  // namespace epochwatt::detail

@@ -149,8 +149,10 @@ struct Aggregate {
 // Sums the runs by the rule of summed_block(). NaN energy or CO2 is left out and counted.
 Aggregate aggregate(const std::vector<ParsedRun>& runs);
 
-// The original's print_aggregate sentence (spec §8.5), 16 decimals, CO2 in kg, no newline.
-std::string aggregate_sentence(const Aggregate& a);
+// The original's print_aggregate sentence (spec §8.5), 16 decimals, CO2 in kg, no newline, ending
+// "Measured by {measured_by}.".
+inline constexpr std::string_view kMeasuredByCarbontracker = "carbontracker (https://github.com/lfwa/carbontracker)";
+std::string aggregate_sentence(const Aggregate& a, std::string_view measured_by = kMeasuredByCarbontracker);
 
 // Helpers, exposed for tests: a float as Python's float() reads it (scientific, nan, inf;
 // surrounding blanks allowed); and `[-]H:MM:SS[.ss]` to seconds.
