@@ -1,19 +1,23 @@
 #!/usr/bin/env bash
-# `make demo`: trains the example MLP for 4 epochs on this machine's meters, offline, and shows
-# what epochwatt printed and wrote: the prediction after epoch 1, the actual consumption at the
-# end, the carbontracker-format log files and the JSON summary, then the run read back by
-# `epochwatt parse` and drawn by `epochwatt report` (build/demo-report.html).
+# `make demo`: a real PyTorch run, tracked by epochwatt. A small CNN learns scikit-learn's
+# handwritten digits (1797 8x8 images, shipped with python3-sklearn) for 10 epochs on the CPU,
+# tracked by epochwatt's drop-in for carbontracker's class, offline, on this machine's meters and
+# the embedded defaults. It shows the accuracy per epoch, the prediction after epoch 1 and the
+# actual consumption at the end; then the run read back by `epochwatt parse` and drawn by
+# `epochwatt report` (build/demo-report.html).
 #
-# usage: scripts/demo.sh BUILD_DIR        (DEMO_LOG_DIR overrides the log folder)
+# usage: scripts/demo.sh BUILD_DIR        (DEMO_LOG_DIR overrides the log folder, DEMO_EPOCHS the epochs)
 set -euo pipefail
 
 BUILD="${1:-build}"
-BIN="$BUILD/examples/mlp_train"
-# Inside the build folder: git ignores it and `make clean` removes it.
-LOG_DIR="${DEMO_LOG_DIR:-$BUILD/demo-logs}"
+PKG="$BUILD/python"
+# Debian's interpreter, where python3-torch and python3-sklearn live (a pyenv python3 on PATH has neither).
+PYTHON="${PYTHON:-/usr/bin/python3}"
+LOG_DIR="${DEMO_LOG_DIR:-$BUILD/demo-logs}"   # inside the build folder: ignored by git, removed by make clean
+EPOCHS="${DEMO_EPOCHS:-10}"
 
-if [ ! -x "$BIN" ]; then
-  echo "demo: $BIN not found; build first (make build, or cmake --build $BUILD)" >&2
+if [ ! -f "$PKG/epochwatt/__init__.py" ] || ! ls "$PKG"/epochwatt/_epochwatt*.so >/dev/null 2>&1; then
+  echo "demo: the Python package is not built in $PKG; build first (make build)" >&2
   exit 1
 fi
 
@@ -21,49 +25,37 @@ fi
 mkdir -p "$LOG_DIR"
 rm -f "$LOG_DIR"/*_carbontracker*.log "$LOG_DIR"/*_epochwatt.json
 
-echo "== $BIN --epochs 4 --log-dir $LOG_DIR (this machine's meters, embedded defaults)"
+echo "== $PYTHON examples/python/train_digits.py --epochs $EPOCHS --log-dir $LOG_DIR"
+echo "   (PyTorch CNN on scikit-learn's digits; this machine's meters; embedded intensity tables)"
 echo
-# Offline, on the defaults: the meters are whatever this machine offers (RAPL, NVML, hwmon, else
-# the CPU/DRAM estimate, each named in the logs) and the intensity comes from the embedded tables
-# (EPOCHWATT_COUNTRY if set, else the 2024 world average).
-# EPOCHWATT_OFFLINE=1: no live provider and no IP geolocation, so the demo never touches the network
-# (set EPOCHWATT_OFFLINE=0 to let it look the intensity up).
-EPOCHWATT_OFFLINE="${EPOCHWATT_OFFLINE:-1}" "$BIN" --epochs 4 --log-dir "$LOG_DIR" --seed 42
+# EPOCHWATT_OFFLINE=1: no live provider and no IP geolocation, so the demo never touches the
+# network (EPOCHWATT_OFFLINE=0 lets it look the intensity up).
+EPOCHWATT_OFFLINE="${EPOCHWATT_OFFLINE:-1}" PYTHONPATH="$PKG${PYTHONPATH:+:$PYTHONPATH}" \
+  "$PYTHON" examples/python/train_digits.py --epochs "$EPOCHS" --log-dir "$LOG_DIR"
 
 shopt -s nullglob
 outputs=("$LOG_DIR"/*_carbontracker_output.log)
-jsons=("$LOG_DIR"/*_epochwatt.json)
-
+if [ ${#outputs[@]} -eq 0 ]; then
+  echo "demo: expected an output log in $LOG_DIR" >&2
+  exit 1
+fi
 echo
 echo "== Files in $LOG_DIR"
 for f in "$LOG_DIR"/*_carbontracker*.log "$LOG_DIR"/*_epochwatt.json; do
   echo "  $f"
 done
-if [ ${#outputs[@]} -eq 0 ] || [ ${#jsons[@]} -eq 0 ]; then
-  echo "demo: expected an output log and a JSON summary in $LOG_DIR" >&2
-  exit 1
-fi
 
-for f in "${outputs[@]}"; do
-  echo
-  echo "== $f"
-  cat "$f"
-done
-for f in "${jsons[@]}"; do
-  echo
-  echo "== $f"
-  cat "$f"
-  echo
-done
-
-# The tools that read a run back: the aggregate of the folder, and the HTML report.
-CLI="$BUILD/src/cli/epochwatt"
-if [ -x "$CLI" ]; then
-  echo
-  echo "== $CLI parse $LOG_DIR --table"
-  "$CLI" parse "$LOG_DIR" --table
-  echo
-  echo "== $CLI report $LOG_DIR --html $BUILD/demo-report.html"
-  "$CLI" report "$LOG_DIR" --html "$BUILD/demo-report.html"
-  echo "   (open it in a browser; docs/report.md)"
-fi
+# The tools that read a run back, through `python3 -m epochwatt` (the same CLI as `epochwatt`).
+CLI=(env PYTHONPATH="$PKG" "$PYTHON" -m epochwatt)
+echo
+echo "== python3 -m epochwatt parse $LOG_DIR --table"
+"${CLI[@]}" parse "$LOG_DIR" --table
+echo
+echo "== python3 -m epochwatt parse $LOG_DIR"
+"${CLI[@]}" parse "$LOG_DIR"
+echo
+echo "== python3 -m epochwatt report $LOG_DIR --html $BUILD/demo-report.html"
+"${CLI[@]}" report "$LOG_DIR" --html "$BUILD/demo-report.html"
+echo "   (open it in a browser; docs/report.md)"
+echo
+echo "The C++ example (examples/mlp_train.cpp) runs as: $BUILD/examples/mlp_train --epochs 4 --log-dir DIR"

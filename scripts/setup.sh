@@ -10,7 +10,10 @@ PACKAGES=(
   nlohmann-json3-dev                 # JSON
   libcurl4-openssl-dev               # HTTP for the live intensity providers
   libcpp-httplib-dev                 # local HTTP servers in the tests
-  python3                            # tests/compat: the original parser's rules
+  python3 python3-dev pybind11-dev   # the Python package (_epochwatt extension); tests/compat
+  python3-setuptools python3-wheel python3-pip  # pip install --no-build-isolation . (setuptools backend)
+  python3-pytest                     # the Python test suite (tests/python)
+  python3-torch python3-sklearn      # the demo (a PyTorch CNN on scikit-learn's digits) and the DataLoader tests
   locales                            # a de_DE.UTF-8 locale for the locale-independence test
   prometheus                         # promtool, which checks the Prometheus textfile output in the tests
   chromium                           # epochwatt report --pdf, and the report's rendering test

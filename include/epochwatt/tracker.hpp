@@ -9,6 +9,7 @@
 //   tracker.stop();
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -48,6 +49,19 @@ struct EpochSummary {
   bool interrupted = false; // still open at stop(); not counted in totals
 };
 
+// The energy of a measurement window (Tracker::window_start/window_end): any stretch of code, in
+// or between epochs, measured from the tracker's own meters and sampler.
+struct WindowMeasurement {
+  std::string name;
+  double duration_s = 0.0;
+  double joules = 0.0;                // IT energy: sum over devices, without PUE
+  std::vector<DeviceEnergy> devices;  // one per meter, in the order of meters()
+  double energy_kwh = 0.0;            // facility energy: joules x PUE / 3.6e6
+  double co2_g = 0.0;                 // each intensity value weighted by the energy drawn while it held
+  double intensity_g_per_kwh = 0.0;   // co2_g / energy_kwh (the current value when no energy was drawn)
+  bool cut_by_stop = false;           // the tracker stopped first: measured until stop()
+};
+
 // One tracked training run.
 //
 // Thread-safety: epoch_start(), epoch_end(), stop() and epoch() are meant for one thread, the
@@ -61,7 +75,9 @@ class Tracker {
   // Validates the options (OptionsError), discovers meters, opens the logs and starts the
   // sampler. Throws Error when no component can be measured.
   explicit Tracker(Options options);
-  // Stops the run if stop() was not called, so nothing measured is lost. Never throws.
+  // Stops the run if stop() was not called, so nothing measured is lost. Never throws. In a child
+  // made by fork() (a DataLoader worker), where the sampler thread does not exist, the destructor
+  // and every method do nothing: only the process that built the tracker reports.
   ~Tracker();
   Tracker(const Tracker&) = delete;
   Tracker& operator=(const Tracker&) = delete;
@@ -92,6 +108,15 @@ class Tracker {
     Tracker* tracker_;
   };
   [[nodiscard]] EpochScope epoch() { return EpochScope(*this); }
+
+  // Measurement windows: any number may be open at once, nested or overlapping, from any thread.
+  // window_start() only stamps the time (like epoch_start); window_end() waits for the sampler's
+  // reading at its end (about one meter read) and returns the window's figures. A window still
+  // open at stop() is measured until stop(), and window_end() then returns that. Throws
+  // UsageError for an id that is not open, and for window_start() after stop().
+  using WindowId = std::uint64_t;
+  WindowId window_start(std::string name = "");
+  WindowMeasurement window_end(WindowId id);
 
   // Wait until every epoch boundary so far has been measured and reported.
   void flush() const;

@@ -4,6 +4,7 @@
 
 #include <pthread.h>
 #include <sched.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -13,6 +14,7 @@
 #include <deque>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -57,11 +59,17 @@ std::shared_ptr<Clock> the_system_clock() {
 std::shared_ptr<Clock> system_clock() { return the_system_clock(); }
 
 struct Tracker::Impl {
-  enum class EventKind { start, end, stop };
+  enum class EventKind { start, end, stop, window_start, window_end };
   struct Event {
     EventKind kind;
     double t;
     int epoch;
+    WindowId window = 0;
+  };
+  struct OpenWindow {  // under mu
+    std::string name;
+    double t0;
+    bool ending = false;  // its end is queued: stop() must not end it again
   };
   struct Slot {
     std::shared_ptr<Meter> meter;
@@ -81,6 +89,10 @@ struct Tracker::Impl {
   };
 
   Options opt;
+  // The process that built the tracker. After fork() the child has no sampler thread and may
+  // inherit locked mutexes: there every call returns at once and the destructor leaks the Impl.
+  const pid_t owner_pid = ::getpid();
+  bool foreign() const { return ::getpid() != owner_pid; }
   std::shared_ptr<Clock> clock;
   std::vector<std::string> components;
   int pred_after = 0;     // resolved epochs_before_pred; 0 = never
@@ -97,6 +109,7 @@ struct Tracker::Impl {
   // --- owned by the sampler thread (and by stop() after the join) ---
   std::vector<Slot> slots;
   std::vector<IntensityEpoch> intensity_history;
+  std::map<WindowId, double> window_starts;  // open windows as the sampler saw them: id -> start
   // Time at which the sampler last started a reading of every meter (a boundary round). An
   // epoch_start() within kStartWakeSlack after it need not wake the sampler (see epoch_start).
   std::atomic<double> last_full_read{-1e300};
@@ -122,6 +135,9 @@ struct Tracker::Impl {
   std::optional<Consumption> prediction;
   std::optional<Consumption> actual;
   std::vector<std::string> warnings;
+  WindowId next_window = 0;
+  std::map<WindowId, OpenWindow> open_windows;
+  std::map<WindowId, WindowMeasurement> window_results;  // measured, not yet collected
   std::thread sampler;
   std::atomic<bool> intensity_ready{false};  // the intensity worker posted a value
   long intensity_applied = 0;                // rounds of the worker applied by the sampler
@@ -135,6 +151,7 @@ struct Tracker::Impl {
   void apply_intensity(double t, const IntensityValue& v);
   void log_intensity_notes();
   double grams_between(double t0, double t1, double* joules_out) const;
+  WindowMeasurement measure_window(double t0, double t1) const;
   Consumption make_prediction();
   void report_actual(bool early_stop);
   void write_json_summary(bool early_stop);
@@ -351,6 +368,23 @@ double Tracker::Impl::grams_between(double t0, double t1, double* joules_out) co
   return grams;
 }
 
+WindowMeasurement Tracker::Impl::measure_window(double t0, double t1) const {
+  WindowMeasurement w;
+  w.duration_s = t1 - t0;
+  for (const auto& s : slots) {
+    double j = s.timeline.energy_between(t0, t1);
+    w.joules += j;
+    w.devices.push_back({s.info.id, s.info.device_name, s.info.component, s.info.method, j, s.last_good >= t1});
+  }
+  w.energy_kwh = w.joules * opt.pue / kJoulesPerKwh;
+  w.co2_g = grams_between(t0, t1, nullptr);
+  if (w.energy_kwh > 0)
+    w.intensity_g_per_kwh = w.co2_g / w.energy_kwh;
+  else
+    w.intensity_g_per_kwh = intensity_history.empty() ? kWorldAverageGPerKwh : intensity_history.back().value.g_per_kwh;
+  return w;
+}
+
 void Tracker::Impl::run_sampler() {
   // SCHED_BATCH: ordinary time-sharing without wakeup preemption. Woken at a boundary, the sampler
   // then waits for a free CPU instead of taking the training thread's, which cut the caller's
@@ -390,8 +424,11 @@ void Tracker::Impl::run_sampler() {
         next_intensity_refresh = t + opt.intensity_refresh_s;
       }
       for (const auto& e : batch) handle(e);
-      // Points before the current epoch's start (or the last boundary) are no longer needed.
-      for (auto& s : slots) s.timeline.forget_before(std::min(open_epoch_start, t));
+      // Points before the current epoch's start (or the last boundary) and before the oldest open
+      // window are no longer needed.
+      double keep_from = std::min(open_epoch_start, t);
+      for (const auto& [id, t0] : window_starts) keep_from = std::min(keep_from, t0);
+      for (auto& s : slots) s.timeline.forget_before(keep_from);
     } catch (const std::exception& e) {
       // Never let an error escape the sampler: record it and keep measuring.
       log->err(Level::critical, std::string("Internal error in the sampler: ") + e.what(), kSamplerThread);
@@ -414,6 +451,29 @@ void Tracker::Impl::handle(const Event& e) {
     case EventKind::end:
       end_epoch(e);
       break;
+    case EventKind::window_start:
+      window_starts[e.window] = e.t;
+      break;
+    case EventKind::window_end: {
+      auto it = window_starts.find(e.window);
+      if (it == window_starts.end()) break;  // already ended (stop() and window_end() both asked)
+      WindowMeasurement w;
+      try {
+        w = measure_window(it->second, e.t);
+      } catch (const std::exception& ex) {
+        log->err(Level::warning, std::string("Measurement window not measured: ") + ex.what(), kSamplerThread);
+      }
+      window_starts.erase(it);
+      std::lock_guard lk(mu);
+      auto open = open_windows.find(e.window);
+      if (open != open_windows.end()) {
+        w.name = open->second.name;
+        w.cut_by_stop = stopped && !open->second.ending;
+        open_windows.erase(open);
+      }
+      window_results[e.window] = std::move(w);
+      break;
+    }
     case EventKind::stop: {
       bool open;
       int open_index;
@@ -728,6 +788,12 @@ Tracker::Tracker(Options options) : impl_(std::make_unique<Impl>(std::move(optio
 }
 
 Tracker::~Tracker() {
+  if (impl_ && impl_->foreign()) {
+    // A forked child: the sampler thread is not there to join, and a mutex may have been held by
+    // it at the fork. Touch nothing; the parent reports.
+    (void)impl_.release();
+    return;
+  }
   try {
     stop();
   } catch (...) {
@@ -737,6 +803,7 @@ Tracker::~Tracker() {
 
 void Tracker::epoch_start() {
   Impl& d = *impl_;
+  if (d.foreign()) return;
   double t = d.clock->now();
   bool started = false;
   {
@@ -765,6 +832,7 @@ void Tracker::epoch_start() {
 
 bool Tracker::epoch_end() {
   Impl& d = *impl_;
+  if (d.foreign()) return true;
   double t = d.clock->now();
   bool predicted_now = false;
   int open_epochs;
@@ -794,12 +862,16 @@ bool Tracker::epoch_end() {
 
 void Tracker::stop() {
   Impl& d = *impl_;
+  if (d.foreign()) return;
   double t = d.clock->now();
   {
     std::lock_guard lk(d.mu);
     if (d.stopped) return;
     d.stopped = true;
     if (!d.shut_down) d.push({Impl::EventKind::stop, t, d.started_epochs});
+    // Windows still open are measured until now; window_end() collects them later.
+    for (auto& [id, w] : d.open_windows)
+      if (!w.ending) d.push({Impl::EventKind::window_end, t, 0, id});
     d.shut_down = true;
     d.quit = true;
   }
@@ -826,21 +898,69 @@ Tracker::EpochScope::~EpochScope() {
   }
 }
 
+Tracker::WindowId Tracker::window_start(std::string name) {
+  Impl& d = *impl_;
+  double t = d.clock->now();
+  WindowId id;
+  {
+    std::lock_guard lk(d.mu);
+    if (d.stopped && !d.inert) throw UsageError("window_start() called after stop(); measurement windows need a running tracker.");
+    if (d.foreign()) throw UsageError("window_start() called in a forked child; only the process that built the tracker measures.");
+    id = ++d.next_window;
+    d.open_windows[id] = {std::move(name), t};
+    if (!d.inert) d.push({Impl::EventKind::window_start, t, 0, id});
+  }
+  if (!d.inert) d.wake.notify_one();
+  return id;
+}
+
+WindowMeasurement Tracker::window_end(WindowId id) {
+  Impl& d = *impl_;
+  double t = d.clock->now();
+  std::unique_lock lk(d.mu);
+  if (d.foreign()) throw UsageError("window_end() called in a forked child; only the process that built the tracker measures.");
+  auto open = d.open_windows.find(id);
+  if (d.window_results.find(id) == d.window_results.end()) {
+    if (open == d.open_windows.end() || open->second.ending)
+      throw UsageError("window_end(): no open measurement window with id " + std::to_string(id) + ".");
+    if (d.inert) {  // nothing to measure with: the time only
+      WindowMeasurement w;
+      w.name = open->second.name;
+      w.duration_s = t - open->second.t0;
+      d.open_windows.erase(open);
+      return w;
+    }
+    open->second.ending = true;
+    d.push({Impl::EventKind::window_end, t, 0, id});
+    d.wake.notify_one();
+    d.done.wait(lk, [&] { return d.window_results.count(id) > 0; });
+  }
+  auto it = d.window_results.find(id);
+  WindowMeasurement w = std::move(it->second);
+  d.window_results.erase(it);
+  return w;
+}
+
 void Tracker::flush() const {
   Impl& d = *impl_;
+  if (d.foreign()) return;
   d.wake.notify_one();  // a start boundary may be queued without a wake-up (epoch_start)
   std::unique_lock lk(d.mu);
   // Every event so far processed, and every intensity round asked for so far applied.
   d.done.wait(lk, [&] { return d.processed == d.pushed && d.intensity_applied >= d.intensity->requested_rounds(); });
 }
 
+// In a forked child the accessors answer without the mutex, which the parent's sampler may have
+// held at the fork: nothing measured, nothing predicted, finished.
 std::optional<Consumption> Tracker::prediction() const {
+  if (impl_->foreign()) return std::nullopt;
   std::lock_guard lk(impl_->mu);
   return impl_->prediction;
 }
 
 Consumption Tracker::totals() const {
   const Impl& d = *impl_;
+  if (d.foreign()) return {};
   std::lock_guard lk(d.mu);
   if (d.actual) return *d.actual;
   Consumption c;
@@ -856,6 +976,7 @@ Consumption Tracker::totals() const {
 }
 
 std::vector<EpochSummary> Tracker::epochs() const {
+  if (impl_->foreign()) return {};
   std::lock_guard lk(impl_->mu);
   return impl_->epochs;
 }
@@ -867,6 +988,7 @@ std::vector<MeterInfo> Tracker::meters() const {
 }
 
 bool Tracker::finished() const {
+  if (impl_->foreign()) return true;
   std::lock_guard lk(impl_->mu);
   return impl_->shut_down;
 }

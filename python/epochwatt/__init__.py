@@ -1,0 +1,397 @@
+"""epochwatt: measure and predict the energy and carbon footprint of training deep-learning models.
+
+A Python package around epochwatt's C++ library (the ``_epochwatt`` extension). Three ways in:
+
+- :class:`Tracker`, the C++ ``epochwatt::Tracker`` with its options as keyword arguments::
+
+      tracker = epochwatt.Tracker(epochs=10, log_dir="logs")
+      for epoch in range(10):
+          with tracker.epoch():
+              train_one_epoch()
+      tracker.stop()
+
+- :class:`epochwatt.carbontracker.CarbonTracker`, a drop-in for carbontracker 2.4's class: change
+  ``from carbontracker.tracker import CarbonTracker`` to
+  ``from epochwatt.carbontracker import CarbonTracker``.
+- :func:`track`, for code without epochs (inference, evaluation, a whole script), as a context
+  manager or a decorator.
+
+Units: seconds, joules, kWh and gCO2e (grams of CO2-equivalent), named in every field. Energy in
+kWh includes the PUE (facility energy); joules are IT energy, without it. See docs/python.md.
+"""
+from __future__ import annotations
+
+import atexit as _atexit
+import os as _os
+import sys as _sys
+import threading as _threading
+import weakref as _weakref
+from collections import namedtuple as _namedtuple
+
+from . import _epochwatt
+from ._epochwatt import Error, OptionsError, UsageError, ManualClock, Meter, constant_power_meter
+
+__version__ = _epochwatt.__version__
+
+__all__ = [
+    "Tracker", "track", "Window", "Error", "OptionsError", "UsageError", "Consumption", "EpochSummary",
+    "DeviceEnergy", "MeterInfo", "WindowMeasurement", "ManualClock", "Meter", "constant_power_meter",
+    "default_options",
+]
+
+# ---------------------------------------------------------------- plain result types
+
+Consumption = _namedtuple("Consumption", [
+    "epochs", "duration_s", "energy_kwh", "co2_g", "intensity_g_per_kwh", "intensity_source",
+    "intensity_forecast", "km_by_car"])
+Consumption.__doc__ = (
+    "A prediction or a measured total. energy_kwh includes the PUE; co2_g = energy_kwh x "
+    "intensity_g_per_kwh; km_by_car = co2_g / 106.8 g/km (EEA 2024, average new car). Mid-run totals "
+    "carry the intensity that holds so far.")
+
+DeviceEnergy = _namedtuple("DeviceEnergy", ["meter_id", "device_name", "component", "method", "joules", "complete"])
+DeviceEnergy.__doc__ = (
+    "IT energy of one device in one epoch or window, in joules (no PUE). component: 'gpu', 'cpu' or "
+    "'dram'; method: 'counter', 'integrated-power', 'estimate', 'simulated' or 'replay'; complete is "
+    "False when the meter failed or vanished inside the interval.")
+
+EpochSummary = _namedtuple("EpochSummary", ["index", "duration_s", "joules", "devices", "interrupted"])
+EpochSummary.__doc__ = (
+    "One epoch: 1-based index, duration in seconds, IT energy in joules (sum over devices, no PUE), "
+    "devices as a tuple of DeviceEnergy; interrupted: still open at stop() and not counted.")
+
+MeterInfo = _namedtuple("MeterInfo", ["id", "component", "device_name", "method", "poll_period_s", "detail"])
+MeterInfo.__doc__ = "A meter in use: id, component, device name, method, poll period in seconds (0: update_interval), how."
+
+WindowMeasurement = _namedtuple("WindowMeasurement", [
+    "name", "duration_s", "joules", "joules_by_component", "devices", "energy_kwh", "co2_g",
+    "intensity_g_per_kwh", "cut_by_stop"])
+WindowMeasurement.__doc__ = (
+    "What track() measured: duration in seconds; joules: IT energy (sum over devices, no PUE); "
+    "joules_by_component: {'gpu': J, 'cpu': J, 'dram': J} for the components present; devices: tuple "
+    "of DeviceEnergy; energy_kwh: joules x PUE / 3.6e6; co2_g: gCO2e, each intensity value weighted "
+    "by the energy drawn while it held; cut_by_stop: the tracker stopped before the window ended.")
+
+
+def _consumption(t):
+    return None if t is None else Consumption(*t)
+
+
+def _devices(ds):
+    return tuple(DeviceEnergy(*d) for d in ds)
+
+
+def default_options():
+    """The C++ library's option defaults, as a dict by option name (the source of Tracker's defaults)."""
+    return _epochwatt.default_options()
+
+
+# ---------------------------------------------------------------- processes
+
+# Trackers of this process, stopped at interpreter exit (each reports once). A forked child
+# (DataLoader worker, multiprocessing with fork, os.fork) starts with none: it must not report the
+# parent's run, and the C++ tracker does nothing there anyway.
+_live = _weakref.WeakSet()
+_owner_pid = _os.getpid()
+
+
+def _forget_in_child():
+    global _owner_pid, _shared_sessions
+    _live.clear()
+    _owner_pid = _os.getpid()
+    _shared_sessions = {}
+
+
+if hasattr(_os, "register_at_fork"):
+    _os.register_at_fork(after_in_child=_forget_in_child)
+
+
+@_atexit.register
+def _stop_all_at_exit():
+    if _os.getpid() != _owner_pid:
+        return
+    for t in list(_live):
+        try:
+            t.stop()
+        except Exception:  # a report that cannot be written must not turn the exit into a traceback
+            pass
+
+
+# ---------------------------------------------------------------- CUDA synchronisation
+
+def _cuda_sync_function(sync_cuda):
+    """The callable to run before each boundary, or None.
+
+    sync_cuda None (default): torch.cuda.synchronize when torch is already imported and CUDA is
+    available (never imports torch itself); True: torch.cuda.synchronize, looked up at each call;
+    False: none; a callable: that callable.
+    """
+    if callable(sync_cuda):
+        return sync_cuda
+    if sync_cuda is None:
+        torch = _sys.modules.get("torch")
+        try:
+            sync_cuda = bool(torch is not None and torch.cuda.is_available())
+        except Exception:
+            sync_cuda = False
+    if not sync_cuda:
+        return None
+
+    def synchronize():
+        _sys.modules["torch"].cuda.synchronize()
+    return synchronize
+
+
+# ---------------------------------------------------------------- Tracker
+
+class Tracker:
+    """One tracked training run: the C++ ``epochwatt::Tracker``.
+
+    Keyword arguments are the C++ Options with their C++ names and defaults (docs/options.md,
+    :func:`default_options`); ``epochs`` is required. Python adds:
+
+    - ``sync_cuda``: None (default: on when torch is imported and CUDA is available), True, False
+      or a callable. When on, every boundary first runs ``torch.cuda.synchronize()``, so that the
+      energy of kernels still queued is credited to the epoch that launched them.
+    - ``console``: True (default) writes carbontracker's console lines to file descriptor 1;
+      False writes none (log files are still written).
+
+    Raises OptionsError (a ValueError) for invalid options, TypeError for unknown ones, and Error
+    when no component can be measured (unless ignore_errors).
+
+    Thread-safety: epoch_start/epoch_end/stop belong to the training loop's thread; the accessors
+    may be called from any thread. Calls that can wait release the GIL; the sampler thread never
+    takes it.
+    """
+
+    __slots__ = ("_t", "_sync", "__weakref__")
+
+    def __init__(self, epochs, *, sync_cuda=None, console=True, **options):
+        options["epochs"] = epochs
+        self._sync = _cuda_sync_function(sync_cuda)
+        self._t = _epochwatt.Tracker(options, 1 if console else -1)
+        _live.add(self)
+
+    def epoch_start(self):
+        """Start an epoch: stamps the time and wakes the sampler (no meter read, no I/O here).
+
+        Raises UsageError when an epoch is already open (unless ignore_errors)."""
+        if self._sync is not None:
+            self._sync()
+        self._t.epoch_start()
+
+    def epoch_end(self):
+        """End the epoch. Returns False when training should stop (the user answered "n" to
+        stop_and_confirm), else True. Raises UsageError without a matching epoch_start()."""
+        if self._sync is not None:
+            self._sync()
+        _flush_stdout()
+        return self._t.epoch_end()
+
+    def epoch(self):
+        """``with tracker.epoch(): ...``: epoch_start() on entry, epoch_end() on exit (also on an exception)."""
+        return _EpochScope(self)
+
+    def stop(self):
+        """End monitoring: counts the epochs that ended, writes the actual report. Idempotent; waits
+        (GIL released) for the sampler to finish."""
+        _flush_stdout()
+        self._t.stop()
+
+    def flush(self):
+        """Wait (GIL released) until every boundary so far has been measured and reported."""
+        self._t.flush()
+
+    def prediction(self):
+        """The Consumption predicted for all epochs, once epochs_before_pred epochs ended; else None."""
+        return _consumption(self._t.prediction())
+
+    def totals(self):
+        """Consumption measured over the epochs that ended so far (the actual one after the report)."""
+        return _consumption(self._t.totals())
+
+    def epochs(self):
+        """list[EpochSummary] of the epochs measured so far (an interrupted one last, if any)."""
+        return [EpochSummary(i, d, j, _devices(ds), x) for (i, d, j, ds, x) in self._t.epochs()]
+
+    def meters(self):
+        """list[MeterInfo] of the meters in use."""
+        return [MeterInfo(*m) for m in self._t.meters()]
+
+    def finished(self):
+        """True once the run has shut down (monitor_epochs reached, stop(), or the user quit)."""
+        return self._t.finished()
+
+    @property
+    def standard_log_path(self):
+        """Path of the carbontracker-format standard log ('' without log_dir)."""
+        return self._t.standard_log_path()
+
+    @property
+    def output_log_path(self):
+        return self._t.output_log_path()
+
+    @property
+    def error_log_path(self):
+        return self._t.error_log_path()
+
+    @property
+    def json_summary_path(self):
+        return self._t.json_summary_path()
+
+    def window(self, name=None):
+        """A measurement window on this tracker's meters: see :func:`track`."""
+        return Window(name, tracker=self)
+
+    def _window_start(self, name):
+        return self._t.window_start(name or "")
+
+    def _window_end(self, wid):
+        n, d, j, ds, kwh, g, ci, cut = self._t.window_end(wid)
+        devices = _devices(ds)
+        by_component = {}
+        for dev in devices:
+            by_component[dev.component] = by_component.get(dev.component, 0.0) + dev.joules
+        return WindowMeasurement(n or None, d, j, by_component, devices, kwh, g, ci, cut)
+
+
+def _flush_stdout():
+    # The sampler writes the console to fd 1 directly; what Python still buffers must go first,
+    # so that a user's "epoch 3: accuracy 0.97" comes before the block it precedes.
+    out = _sys.stdout
+    if out is not None:
+        try:
+            out.flush()
+        except Exception:
+            pass
+
+
+class _EpochScope:
+    __slots__ = ("_tracker",)
+
+    def __init__(self, tracker):
+        self._tracker = tracker
+
+    def __enter__(self):
+        self._tracker.epoch_start()
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        try:
+            self._tracker.epoch_end()
+        except UsageError:
+            if exc_type is None:
+                raise  # otherwise the user's own exception is the one to see
+        return False
+
+
+# ---------------------------------------------------------------- track()
+
+_shared_lock = _threading.Lock()
+_shared_sessions = {}
+
+
+def _session_key(options):
+    return tuple(sorted((k, repr(v)) for k, v in options.items()))
+
+
+def _shared_session(options):
+    """The process-wide tracker that measures track() windows with these options; one per distinct
+    set of options, so windows with the same options share one set of meters and one sampler."""
+    key = _session_key(options)
+    with _shared_lock:
+        session = _shared_sessions.get(key)
+        if session is None:
+            opts = dict(options)
+            epochs = opts.pop("epochs", 1)
+            opts.setdefault("epochs_before_pred", 0)
+            opts.setdefault("write_json_summary", False)
+            session = Tracker(epochs, console=opts.pop("console", False), sync_cuda=opts.pop("sync_cuda", None), **opts)
+            _shared_sessions[key] = session
+        return session
+
+
+class Window:
+    """A named measurement window: ``with track("eval") as w: ...`` or ``@track("infer")``.
+
+    As a context manager, ``w.result`` holds the WindowMeasurement once the block has ended. As a
+    decorator, every call is measured; ``results`` holds them in order (``result`` the last). Windows
+    may be open at once and nest; all windows of a tracker, or of one set of options, are measured by
+    the same meters and sampler.
+    """
+
+    def __init__(self, name=None, tracker=None, options=None):
+        self.name = name
+        self._tracker = tracker
+        self._options = options or {}
+        self._open = []  # window ids of the with-blocks open on this object (nesting)
+        self.results = []
+
+    @property
+    def result(self):
+        """The last WindowMeasurement, or None before the first window ended."""
+        return self.results[-1] if self.results else None
+
+    def _session(self):
+        if self._tracker is None:
+            self._tracker = _shared_session(self._options)
+        return self._tracker
+
+    def _begin(self):
+        session = self._session()
+        if session._sync is not None:
+            session._sync()
+        return session._window_start(self.name)
+
+    def _finish(self, wid):
+        session = self._session()
+        if session._sync is not None:
+            session._sync()
+        m = session._window_end(wid)
+        self.results.append(m)
+        return m
+
+    def __enter__(self):
+        self._open.append(self._begin())
+        return self
+
+    def __exit__(self, *exc):
+        self._finish(self._open.pop())
+        return False
+
+    def __call__(self, func):
+        import functools
+
+        @functools.wraps(func)
+        def measured(*args, **kwargs):
+            wid = self._begin()
+            try:
+                return func(*args, **kwargs)
+            finally:
+                self._finish(wid)
+        measured.window = self
+        return measured
+
+    # the figures of the last window, for `with track() as w: ...; w.energy_kwh`
+    def __getattr__(self, field):
+        if field in WindowMeasurement._fields:
+            r = self.result
+            if r is None:
+                raise AttributeError(f"no window measured yet: '{field}' is known once the block has ended")
+            return getattr(r, field)
+        raise AttributeError(field)
+
+
+def track(name=None, *, tracker=None, **options):
+    """Measure code without epochs, as a context manager or a decorator.
+
+    ``name``: an optional task name, kept in the result. ``tracker``: measure with this Tracker's
+    meters; otherwise a process-wide tracker is made on first use, with ``options`` (any Tracker
+    keyword, e.g. ``sim_gpu="A100", sim_gpu_watts=400, sim_gpu_util=1.0``), and shared by every
+    window with the same options. Returns a :class:`Window`; its ``result`` (a WindowMeasurement:
+    duration_s, joules, joules_by_component, energy_kwh with PUE, co2_g) is known when the block or
+    call ends. Raises OptionsError/TypeError for bad options, UsageError on a stopped tracker.
+    """
+    if tracker is not None and options:
+        raise TypeError("track(): give either a tracker or options, not both")
+    return Window(name, tracker=tracker, options=options)

@@ -1,0 +1,497 @@
+// epochwatt._epochwatt: the small native core of the Python package (python/epochwatt/).
+//
+// It binds the C++ Tracker as it is; everything Pythonic (keyword defaults, named tuples, the
+// carbontracker drop-in, track(), sync_cuda) lives in the pure-Python package around it.
+//
+// Two rules shape this file:
+// - The GIL is released around every call that can wait (stop, flush, window_end, an epoch_end
+//   that asks stop_and_confirm's question, the destructor), and the sampler thread never takes
+//   it: it writes the console through a file descriptor, not through sys.stdout.
+// - After fork() the child owns no sampler; the C++ Tracker then does nothing (tracker.hpp).
+#include <Python.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <functional>
+#include <istream>
+#include <limits>
+#include <map>
+#include <memory>
+#include <ostream>
+#include <streambuf>
+#include <string>
+#include <vector>
+
+#include "epochwatt/epochwatt.hpp"
+#include "meters/simulated/simulated.hpp"
+
+namespace py = pybind11;
+using namespace epochwatt;
+
+namespace {
+
+// ---------------------------------------------------------------- console and stdin on raw fds
+
+// Writes what it is given to a file descriptor at each flush, with write(2) and no buffer that
+// outlives a record: a forked child that exits through exit() has nothing of ours to repeat, and
+// the sampler never needs the GIL (sys.stdout would). EINTR and short writes are retried; other
+// errors (a closed stdout) drop the text, as a console must never stop a run.
+class FdWriteBuf final : public std::streambuf {
+ public:
+  explicit FdWriteBuf(int fd) : fd_(fd) {}
+
+ protected:
+  int_type overflow(int_type c) override {
+    if (c != traits_type::eof()) pending_.push_back(static_cast<char>(c));
+    return traits_type::not_eof(c);
+  }
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    pending_.append(s, static_cast<std::size_t>(n));
+    return n;
+  }
+  int sync() override {
+    const char* p = pending_.data();
+    std::size_t left = pending_.size();
+    while (left > 0) {
+      ssize_t w = ::write(fd_, p, left);
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) break;
+      p += w;
+      left -= static_cast<std::size_t>(w);
+    }
+    pending_.clear();
+    return 0;
+  }
+
+ private:
+  int fd_;
+  std::string pending_;
+};
+
+// Reads a file descriptor one byte at a time, so that stop_and_confirm's answer takes exactly its
+// line from stdin and leaves the rest to Python's sys.stdin.
+class FdReadBuf final : public std::streambuf {
+ public:
+  explicit FdReadBuf(int fd) : fd_(fd) {}
+
+ protected:
+  int_type underflow() override {
+    for (;;) {
+      ssize_t r = ::read(fd_, &ch_, 1);
+      if (r == 1) {
+        setg(&ch_, &ch_, &ch_ + 1);
+        return traits_type::to_int_type(ch_);
+      }
+      if (r < 0 && errno == EINTR) continue;
+      return traits_type::eof();
+    }
+  }
+
+ private:
+  int fd_;
+  char ch_ = 0;
+};
+
+// ---------------------------------------------------------------- options from keywords
+
+std::string to_str(py::handle h) {
+  // str, or os.PathLike (log_dir=pathlib.Path(...))
+  if (py::hasattr(h, "__fspath__")) return h.attr("__fspath__")().cast<std::string>();
+  return h.cast<std::string>();
+}
+
+Component component_from(const std::string& s) {
+  if (s == "gpu") return Component::gpu;
+  if (s == "cpu") return Component::cpu;
+  if (s == "dram") return Component::dram;
+  throw OptionsError("unknown component '" + s + "'; use gpu, cpu or dram.");
+}
+
+Method method_from(const std::string& s) {
+  for (Method m : {Method::counter, Method::integrated_power, Method::estimate, Method::simulated, Method::replay})
+    if (to_string(m) == s) return m;
+  throw OptionsError("unknown method '" + s + "'; use counter, integrated-power, estimate, simulated or replay.");
+}
+
+OutputSpec output_from(py::handle h) {
+  // "csv:PATH", or a (format, path) pair
+  std::string format, path;
+  if (py::isinstance<py::str>(h)) {
+    std::string s = h.cast<std::string>();
+    auto colon = s.find(':');
+    if (colon == std::string::npos) throw OptionsError("outputs: '" + s + "' is not FORMAT:PATH (csv, jsonl or prometheus).");
+    format = s.substr(0, colon);
+    path = s.substr(colon + 1);
+  } else {
+    auto pair = h.cast<py::sequence>();
+    if (pair.size() != 2) throw OptionsError("outputs: each output is 'FORMAT:PATH' or a (format, path) pair.");
+    format = pair[0].cast<std::string>();
+    path = to_str(pair[1]);
+  }
+  OutputSpec o;
+  o.path = path;
+  if (format == "csv") o.format = OutputSpec::Format::csv;
+  else if (format == "jsonl") o.format = OutputSpec::Format::jsonl;
+  else if (format == "prometheus") o.format = OutputSpec::Format::prometheus;
+  else throw OptionsError("outputs: unknown format '" + format + "'; use csv, jsonl or prometheus.");
+  return o;
+}
+
+// A number that is not one becomes NaN, and a name that is not a string becomes "", so that
+// validate() refuses it with carbontracker's own words ("CPU TDP must be a non-negative number.").
+double number_or_nan(py::handle h) {
+  if (py::isinstance<py::bool_>(h) || !(py::isinstance<py::int_>(h) || py::isinstance<py::float_>(h)))
+    return std::numeric_limits<double>::quiet_NaN();
+  return h.cast<double>();
+}
+std::optional<double> opt_number(py::handle h) {
+  if (h.is_none()) return std::nullopt;
+  return number_or_nan(h);
+}
+std::optional<std::string> opt_name(py::handle h) {
+  if (h.is_none()) return std::nullopt;
+  return py::isinstance<py::str>(h) ? h.cast<std::string>() : std::string();
+}
+
+template <class T>
+std::optional<T> opt_of(py::handle h) {
+  if (h.is_none()) return std::nullopt;
+  return h.cast<T>();
+}
+
+using Setter = std::function<void(Options&, py::handle)>;
+
+// One entry per Options field that Python may set, with the C++ name. console and confirm_input
+// are not here: a Python tracker writes to fd 1 and asks on fd 0.
+const std::map<std::string, Setter>& setters() {
+  static const std::map<std::string, Setter> table = {
+      {"epochs", [](Options& o, py::handle h) { o.epochs = h.cast<int>(); }},
+      {"epochs_before_pred", [](Options& o, py::handle h) { o.epochs_before_pred = h.cast<int>(); }},
+      {"monitor_epochs", [](Options& o, py::handle h) { o.monitor_epochs = h.cast<int>(); }},
+      {"update_interval", [](Options& o, py::handle h) { o.update_interval = h.cast<double>(); }},
+      {"interpretable", [](Options& o, py::handle h) { o.interpretable = h.cast<bool>(); }},
+      {"stop_and_confirm", [](Options& o, py::handle h) { o.stop_and_confirm = h.cast<bool>(); }},
+      {"ignore_errors", [](Options& o, py::handle h) { o.ignore_errors = h.cast<bool>(); }},
+      {"components", [](Options& o, py::handle h) { o.components = h.cast<std::string>(); }},
+      {"devices_by_pid", [](Options& o, py::handle h) { o.devices_by_pid = h.cast<bool>(); }},
+      {"log_dir", [](Options& o, py::handle h) { o.log_dir = h.is_none() ? std::nullopt : std::optional(to_str(h)); }},
+      {"log_file_prefix", [](Options& o, py::handle h) { o.log_file_prefix = h.cast<std::string>(); }},
+      {"verbose", [](Options& o, py::handle h) { o.verbose = h.cast<int>(); }},
+      {"decimal_precision", [](Options& o, py::handle h) { o.decimal_precision = h.cast<int>(); }},
+      {"sim_cpu", [](Options& o, py::handle h) { o.sim_cpu = opt_name(h); }},
+      {"sim_cpu_tdp", [](Options& o, py::handle h) { o.sim_cpu_tdp = opt_number(h); }},
+      {"sim_cpu_util", [](Options& o, py::handle h) { o.sim_cpu_util = number_or_nan(h); }},
+      {"sim_gpu", [](Options& o, py::handle h) { o.sim_gpu = opt_name(h); }},
+      {"sim_gpu_watts", [](Options& o, py::handle h) { o.sim_gpu_watts = opt_number(h); }},
+      {"sim_gpu_util", [](Options& o, py::handle h) { o.sim_gpu_util = number_or_nan(h); }},
+      {"pue", [](Options& o, py::handle h) { o.pue = h.cast<double>(); }},
+      {"prediction_skips_first_epoch", [](Options& o, py::handle h) { o.prediction_skips_first_epoch = h.cast<bool>(); }},
+      {"intensity_g_per_kwh", [](Options& o, py::handle h) { o.intensity_g_per_kwh = opt_of<double>(h); }},
+      {"country", [](Options& o, py::handle h) { o.country = h.cast<std::string>(); }},
+      {"zone", [](Options& o, py::handle h) { o.zone = h.cast<std::string>(); }},
+      {"postcode", [](Options& o, py::handle h) { o.postcode = h.cast<std::string>(); }},
+      {"latitude", [](Options& o, py::handle h) { o.latitude = opt_of<double>(h); }},
+      {"longitude", [](Options& o, py::handle h) { o.longitude = opt_of<double>(h); }},
+      {"cloud", [](Options& o, py::handle h) { o.cloud = h.cast<std::string>(); }},
+      {"offline", [](Options& o, py::handle h) { o.offline = h.cast<bool>(); }},
+      {"geolocate", [](Options& o, py::handle h) { o.geolocate = h.cast<bool>(); }},
+      {"live_providers", [](Options& o, py::handle h) { o.live_providers = h.cast<std::vector<std::string>>(); }},
+      {"api_keys", [](Options& o, py::handle h) {
+         o.api_keys = h.is_none() ? std::map<std::string, std::string>{} : h.cast<std::map<std::string, std::string>>();
+       }},
+      {"provider_urls", [](Options& o, py::handle h) { o.provider_urls = h.cast<std::map<std::string, std::string>>(); }},
+      {"config_file", [](Options& o, py::handle h) { o.config_file = to_str(h); }},
+      {"cache_dir", [](Options& o, py::handle h) { o.cache_dir = to_str(h); }},
+      {"intensity_refresh_s", [](Options& o, py::handle h) { o.intensity_refresh_s = h.cast<double>(); }},
+      {"replay_trace", [](Options& o, py::handle h) { o.replay_trace = h.is_none() ? std::nullopt : std::optional(to_str(h)); }},
+      {"replay_component", [](Options& o, py::handle h) { o.replay_component = component_from(h.cast<std::string>()); }},
+      {"replay_use_power", [](Options& o, py::handle h) { o.replay_use_power = h.cast<bool>(); }},
+      {"replay_offset_s", [](Options& o, py::handle h) { o.replay_offset_s = h.cast<double>(); }},
+      {"powercap_root", [](Options& o, py::handle h) { o.powercap_root = to_str(h); }},
+      {"drm_root", [](Options& o, py::handle h) { o.drm_root = to_str(h); }},
+      {"proc_root", [](Options& o, py::handle h) { o.proc_root = to_str(h); }},
+      {"rapl_domains", [](Options& o, py::handle h) { o.rapl_domains = h.cast<std::vector<std::string>>(); }},
+      {"estimate_process_tree", [](Options& o, py::handle h) { o.estimate_process_tree = h.cast<bool>(); }},
+      {"nvml_library", [](Options& o, py::handle h) { o.nvml_library = to_str(h); }},
+      {"write_json_summary", [](Options& o, py::handle h) { o.write_json_summary = h.cast<bool>(); }},
+      {"json_path", [](Options& o, py::handle h) { o.json_path = h.is_none() ? std::nullopt : std::optional(to_str(h)); }},
+      {"outputs", [](Options& o, py::handle h) {
+         o.outputs.clear();
+         if (py::isinstance<py::str>(h)) {  // one output given bare
+           o.outputs.push_back(output_from(h));
+           return;
+         }
+         for (auto item : h.cast<py::sequence>()) o.outputs.push_back(output_from(item));
+       }},
+      {"clock", [](Options& o, py::handle h) { o.clock = h.is_none() ? nullptr : h.cast<std::shared_ptr<ManualClock>>(); }},
+      {"meters", [](Options& o, py::handle h) { o.meters = h.cast<std::vector<std::shared_ptr<Meter>>>(); }},
+      {"discover_meters", [](Options& o, py::handle h) { o.discover_meters = h.cast<bool>(); }},
+      {"tool_name", [](Options& o, py::handle h) { o.tool_name = h.cast<std::string>(); }},
+  };
+  return table;
+}
+
+Options options_from(const py::dict& kwargs) {
+  Options o;
+  for (auto [key, value] : kwargs) {
+    std::string name = key.cast<std::string>();
+    auto it = setters().find(name);
+    if (it == setters().end()) throw py::type_error("Tracker() got an unexpected keyword argument '" + name + "'");
+    try {
+      it->second(o, value);
+    } catch (const py::cast_error&) {
+      throw py::type_error("option " + name + ": cannot use a value of type " +
+                           std::string(py::str(value.get_type().attr("__name__"))));
+    }
+  }
+  return o;
+}
+
+py::dict default_options() {
+  Options o;
+  py::dict d;
+  d["epochs"] = o.epochs;
+  d["epochs_before_pred"] = o.epochs_before_pred;
+  d["monitor_epochs"] = o.monitor_epochs;
+  d["update_interval"] = o.update_interval;
+  d["interpretable"] = o.interpretable;
+  d["stop_and_confirm"] = o.stop_and_confirm;
+  d["ignore_errors"] = o.ignore_errors;
+  d["components"] = o.components;
+  d["devices_by_pid"] = o.devices_by_pid;
+  d["log_dir"] = py::none();
+  d["log_file_prefix"] = o.log_file_prefix;
+  d["verbose"] = o.verbose;
+  d["decimal_precision"] = o.decimal_precision;
+  d["sim_cpu"] = py::none();
+  d["sim_cpu_tdp"] = py::none();
+  d["sim_cpu_util"] = o.sim_cpu_util;
+  d["sim_gpu"] = py::none();
+  d["sim_gpu_watts"] = py::none();
+  d["sim_gpu_util"] = o.sim_gpu_util;
+  d["pue"] = o.pue;
+  d["prediction_skips_first_epoch"] = o.prediction_skips_first_epoch;
+  d["intensity_g_per_kwh"] = py::none();
+  d["country"] = o.country;
+  d["zone"] = o.zone;
+  d["postcode"] = o.postcode;
+  d["latitude"] = py::none();
+  d["longitude"] = py::none();
+  d["cloud"] = o.cloud;
+  d["offline"] = o.offline;
+  d["geolocate"] = o.geolocate;
+  d["live_providers"] = py::list();
+  d["api_keys"] = py::dict();
+  d["provider_urls"] = py::dict();
+  d["config_file"] = o.config_file;
+  d["cache_dir"] = o.cache_dir;
+  d["intensity_refresh_s"] = o.intensity_refresh_s;
+  d["replay_trace"] = py::none();
+  d["replay_component"] = std::string(to_string(o.replay_component));
+  d["replay_use_power"] = o.replay_use_power;
+  d["replay_offset_s"] = o.replay_offset_s;
+  d["powercap_root"] = o.powercap_root;
+  d["drm_root"] = o.drm_root;
+  d["proc_root"] = o.proc_root;
+  d["rapl_domains"] = o.rapl_domains;
+  d["estimate_process_tree"] = o.estimate_process_tree;
+  d["nvml_library"] = o.nvml_library;
+  d["write_json_summary"] = o.write_json_summary;
+  d["json_path"] = py::none();
+  d["outputs"] = py::list();
+  d["clock"] = py::none();
+  d["meters"] = py::list();
+  d["discover_meters"] = o.discover_meters;
+  d["tool_name"] = o.tool_name;
+  return d;
+}
+
+// ---------------------------------------------------------------- results as plain tuples
+
+py::tuple consumption_tuple(const Consumption& c) {
+  return py::make_tuple(c.epochs, c.duration_s, c.energy_kwh, c.co2_g, c.intensity_g_per_kwh,
+                        c.intensity_source, c.intensity_forecast, c.km_by_car);
+}
+
+py::tuple device_tuple(const DeviceEnergy& d) {
+  return py::make_tuple(d.meter_id, d.device_name, std::string(to_string(d.component)),
+                        std::string(to_string(d.method)), d.joules, d.complete);
+}
+
+py::tuple devices_tuple(const std::vector<DeviceEnergy>& devices) {
+  py::tuple out(devices.size());
+  for (std::size_t i = 0; i < devices.size(); ++i) out[i] = device_tuple(devices[i]);
+  return out;
+}
+
+// ---------------------------------------------------------------- the tracker
+
+// A C++ Tracker with the streams it writes and reads; the streams outlive it (declared first).
+struct PyTracker {
+  std::unique_ptr<FdWriteBuf> out_buf;
+  std::unique_ptr<std::ostream> console;
+  FdReadBuf in_buf{0};
+  std::istream input{&in_buf};
+  bool asks = false;  // stop_and_confirm: epoch_end() may wait for the user
+  std::unique_ptr<Tracker> tracker;
+
+  PyTracker(const py::dict& kwargs, int console_fd) {
+    Options o = options_from(kwargs);
+    if (console_fd >= 0) {
+      out_buf = std::make_unique<FdWriteBuf>(console_fd);
+      console = std::make_unique<std::ostream>(out_buf.get());
+      o.console = console.get();
+    } else {
+      out_buf = std::make_unique<FdWriteBuf>(-1);
+      console = std::make_unique<std::ostream>(nullptr);  // badbit: writes vanish
+      o.console = console.get();
+    }
+    o.confirm_input = &input;
+    asks = o.stop_and_confirm;
+    py::gil_scoped_release unlocked;  // discovery reads sysfs and may dlopen NVML
+    tracker = std::make_unique<Tracker>(std::move(o));
+  }
+};
+
+// Destroys a tracker without the GIL: ~Tracker joins the sampler and writes the last report.
+struct ReleasingDelete {
+  void operator()(PyTracker* p) const {
+    if (Py_IsInitialized() && !_Py_IsFinalizing() && PyGILState_Check()) {
+      py::gil_scoped_release unlocked;
+      delete p;
+    } else {
+      delete p;
+    }
+  }
+};
+
+Tracker& the(PyTracker& p) { return *p.tracker; }
+
+py::object create_exception(py::module_& m, const char* name, PyObject* bases, const char* doc) {
+  std::string full = std::string("epochwatt._epochwatt.") + name;
+  PyObject* type = PyErr_NewExceptionWithDoc(full.c_str(), doc, bases, nullptr);
+  if (!type) throw py::error_already_set();
+  py::object t = py::reinterpret_steal<py::object>(type);
+  m.attr(name) = t;
+  return t;
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_epochwatt, m) {
+  m.doc() = "Native core of the epochwatt package; use the epochwatt package, not this module.";
+  m.attr("__version__") = kVersion;
+
+  py::object error = create_exception(m, "Error", PyExc_RuntimeError, "Base of every epochwatt error.");
+  py::object options_error = create_exception(
+      m, "OptionsError", py::make_tuple(error, py::handle(PyExc_ValueError)).ptr(),
+      "An invalid or inconsistent option; the message is the C++ library's (carbontracker's words where it has them).");
+  py::object usage_error = create_exception(
+      m, "UsageError", error.ptr(),
+      "An API call out of order, e.g. epoch_end() without epoch_start().");
+  // Kept alive by the module; the translator runs with the GIL held.
+  static PyObject* error_t = error.ptr();
+  static PyObject* options_error_t = options_error.ptr();
+  static PyObject* usage_error_t = usage_error.ptr();
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const OptionsError& e) {
+      PyErr_SetString(options_error_t, e.what());
+    } catch (const UsageError& e) {
+      PyErr_SetString(usage_error_t, e.what());
+    } catch (const Error& e) {
+      PyErr_SetString(error_t, e.what());
+    }
+  });
+
+  py::class_<ManualClock, std::shared_ptr<ManualClock>>(m, "ManualClock",
+      "A clock that moves only when told to (tests, replays). Seconds; wall_origin_s is the Unix time at 0.")
+      .def(py::init([](double start_s, double wall_origin_s) {
+             return std::make_shared<ManualClock>(
+                 start_s, std::chrono::system_clock::time_point{std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                              std::chrono::duration<double>(wall_origin_s))});
+           }),
+           py::arg("start_s") = 0.0, py::arg("wall_origin_s") = 1735689600.0)
+      .def("now", &ManualClock::now)
+      .def("set", &ManualClock::set, py::arg("t_s"))
+      .def("advance", &ManualClock::advance, py::arg("dt_s"));
+
+  py::class_<Meter, std::shared_ptr<Meter>>(m, "Meter", "An energy source (opaque); pass it in Tracker(meters=[...]).")
+      .def_property_readonly("id", [](const Meter& me) { return me.info().id; })
+      .def_property_readonly("device_name", [](const Meter& me) { return me.info().device_name; })
+      .def_property_readonly("component", [](const Meter& me) { return std::string(to_string(me.info().component)); })
+      .def_property_readonly("method", [](const Meter& me) { return std::string(to_string(me.info().method)); });
+
+  m.def("constant_power_meter",
+        [](const std::string& id, const std::string& component, const std::string& device_name, double watts,
+           const std::string& method, const std::string& detail) {
+          if (!(watts >= 0)) throw OptionsError("constant_power_meter: watts must be a non-negative number.");
+          MeterInfo info;
+          info.id = id;
+          info.component = component_from(component);
+          info.device_name = device_name;
+          info.method = method_from(method);
+          info.detail = detail;
+          return meters::make_constant_power_meter(std::move(info), watts);
+        },
+        py::arg("id"), py::arg("component"), py::arg("device_name"), py::arg("watts"),
+        py::arg("method") = "simulated", py::arg("detail") = "",
+        "A meter of constant power: E(t) = watts x (t - t_open). component: gpu, cpu or dram; method: how\n"
+        "reports name its figures; detail: how it measures, for the standard log. Raises OptionsError.");
+
+  m.def("default_options", &default_options, "The C++ Options defaults, by option name.");
+  m.def("option_names", [] {
+    std::vector<std::string> names;
+    for (const auto& [k, v] : setters()) names.push_back(k);
+    return names;
+  });
+
+  py::class_<PyTracker, std::unique_ptr<PyTracker, ReleasingDelete>>(m, "Tracker")
+      .def(py::init<const py::dict&, int>(), py::arg("options"), py::arg("console_fd") = 1)
+      .def("epoch_start", [](PyTracker& p) { the(p).epoch_start(); })
+      .def("epoch_end", [](PyTracker& p) {
+        if (!p.asks) return the(p).epoch_end();
+        py::gil_scoped_release unlocked;  // may wait for the prediction and the user's answer
+        return the(p).epoch_end();
+      })
+      .def("stop", [](PyTracker& p) { the(p).stop(); }, py::call_guard<py::gil_scoped_release>())
+      .def("flush", [](PyTracker& p) { the(p).flush(); }, py::call_guard<py::gil_scoped_release>())
+      .def("window_start", [](PyTracker& p, std::string name) { return the(p).window_start(std::move(name)); },
+           py::arg("name") = "")
+      .def("window_end", [](PyTracker& p, Tracker::WindowId id) {
+        WindowMeasurement w;
+        {
+          py::gil_scoped_release unlocked;
+          w = the(p).window_end(id);
+        }
+        return py::make_tuple(w.name, w.duration_s, w.joules, devices_tuple(w.devices), w.energy_kwh, w.co2_g,
+                              w.intensity_g_per_kwh, w.cut_by_stop);
+      }, py::arg("id"))
+      .def("prediction", [](PyTracker& p) -> py::object {
+        auto c = the(p).prediction();
+        if (!c) return py::none();
+        return consumption_tuple(*c);
+      })
+      .def("totals", [](PyTracker& p) { return consumption_tuple(the(p).totals()); })
+      .def("epochs", [](PyTracker& p) {
+        py::list out;
+        for (const auto& e : the(p).epochs())
+          out.append(py::make_tuple(e.index, e.duration_s, e.joules, devices_tuple(e.devices), e.interrupted));
+        return out;
+      })
+      .def("meters", [](PyTracker& p) {
+        py::list out;
+        for (const auto& i : the(p).meters())
+          out.append(py::make_tuple(i.id, std::string(to_string(i.component)), i.device_name,
+                                    std::string(to_string(i.method)), i.poll_period_s, i.detail));
+        return out;
+      })
+      .def("finished", [](PyTracker& p) { return the(p).finished(); })
+      .def("standard_log_path", [](PyTracker& p) { return the(p).standard_log_path(); })
+      .def("output_log_path", [](PyTracker& p) { return the(p).output_log_path(); })
+      .def("error_log_path", [](PyTracker& p) { return the(p).error_log_path(); })
+      .def("json_summary_path", [](PyTracker& p) { return the(p).json_summary_path(); });
+}
