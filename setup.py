@@ -46,6 +46,9 @@ class CMakeBuild(build_ext):
         shutil.copy2(built / "_bin" / "epochwatt", target.parent / "_bin" / "epochwatt")
 
 
+# build/pip/ holds setuptools' own build and egg-info folders, apart from make's build/.
+os.makedirs(ROOT / "build" / "pip", exist_ok=True)
+
 setup(
     version=project_version(),
     package_dir={"": "python"},
@@ -53,6 +56,6 @@ setup(
     package_data={"epochwatt": ["py.typed", "*.pyi", "carbontracker/*.pyi"]},
     ext_modules=[Extension("epochwatt._epochwatt", sources=[])],
     cmdclass={"build_ext": CMakeBuild},
-    options={"build": {"build_base": "build/pip"}, "egg_info": {"egg_base": "build/pip"}},
+    options={"build": {"build_base": str(ROOT / "build" / "pip")}, "egg_info": {"egg_base": str(ROOT / "build" / "pip")}},
     zip_safe=False,
 )

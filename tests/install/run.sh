@@ -22,3 +22,20 @@ g++ "$src/tests/install/consumer/main.cpp" $flags -o "$tmp/pc-consumer"
 out=$("$tmp/pc-consumer")
 echo "pkg-config consumer: $out"
 case "$out" in *"energy_kwh 0.00158"*) ;; *) echo "unexpected output: $out" >&2; exit 1 ;; esac
+
+# The Python package, installed beside the rest (relative to the prefix), used from outside the
+# build tree: the extension imports, a tracker measures, and `python3 -m epochwatt` runs the CLI.
+if [ -n "${EPOCHWATT_PYTHON:-}" ]; then
+  site=$(ls -d "$tmp/prefix"/lib/python3*/*-packages 2>/dev/null | head -n1)
+  test -f "$site/epochwatt/__init__.py" && test -x "$site/epochwatt/_bin/epochwatt"
+  out=$(cd "$tmp" && PYTHONPATH="$site" "$EPOCHWATT_PYTHON" -c '
+import epochwatt
+print(epochwatt.__file__)
+with epochwatt.track("installed", sim_gpu="g", sim_gpu_watts=100, sim_gpu_util=1.0, components="gpu") as w:
+    pass
+print("window", w.result.joules >= 0, w.result.name)')
+  echo "python consumer: $out"
+  case "$out" in "$site/epochwatt/__init__.py"*"window True installed"*) ;; *) echo "unexpected output: $out" >&2; exit 1 ;; esac
+  out=$(cd "$tmp" && PYTHONPATH="$site" "$EPOCHWATT_PYTHON" -m epochwatt --version)
+  case "$out" in "epochwatt "*) echo "python -m epochwatt: $out" ;; *) echo "unexpected: $out" >&2; exit 1 ;; esac
+fi
