@@ -337,17 +337,17 @@ class Window:
             self._tracker = _shared_session(self._options)
         return self._tracker
 
-    def _begin(self):
+    def _synced_session(self):
         session = self._session()
-        if session._sync is not None:
+        if session._sync is not None:  # a boundary: queued GPU work first (sync_cuda)
             session._sync()
-        return session._window_start(self.name)
+        return session
+
+    def _begin(self):
+        return self._synced_session()._window_start(self.name)
 
     def _finish(self, wid):
-        session = self._session()
-        if session._sync is not None:
-            session._sync()
-        m = session._window_end(wid)
+        m = self._synced_session()._window_end(wid)
         self.results.append(m)
         return m
 

@@ -161,74 +161,128 @@ std::optional<T> opt_of(py::handle h) {
   return h.cast<T>();
 }
 
-using Setter = std::function<void(Options&, py::handle)>;
+// How Python sets one Options field from a keyword, and reads its value back (default_options()).
+struct Binding {
+  std::function<void(Options&, py::handle)> set;
+  std::function<py::object(const Options&)> get;
+};
+
+template <class T>
+Binding plain(T Options::*field) {
+  return {[field](Options& o, py::handle h) { o.*field = h.cast<T>(); },
+          [field](const Options& o) { return py::cast(o.*field); }};
+}
+template <class T>
+Binding optional(std::optional<T> Options::*field) {
+  return {[field](Options& o, py::handle h) { o.*field = opt_of<T>(h); },
+          [field](const Options& o) { return py::cast(o.*field); }};
+}
+Binding path(std::string Options::*field) {
+  return {[field](Options& o, py::handle h) { o.*field = to_str(h); },
+          [field](const Options& o) { return py::cast(o.*field); }};
+}
+Binding optional_path(std::optional<std::string> Options::*field) {
+  return {[field](Options& o, py::handle h) { o.*field = h.is_none() ? std::nullopt : std::optional(to_str(h)); },
+          [field](const Options& o) { return py::cast(o.*field); }};
+}
+// carbontracker's simulation numbers and names: see number_or_nan.
+Binding sim_number(std::optional<double> Options::*field) {
+  return {[field](Options& o, py::handle h) { o.*field = opt_number(h); },
+          [field](const Options& o) { return py::cast(o.*field); }};
+}
+Binding sim_util(double Options::*field) {
+  return {[field](Options& o, py::handle h) { o.*field = number_or_nan(h); },
+          [field](const Options& o) { return py::cast(o.*field); }};
+}
+Binding sim_name(std::optional<std::string> Options::*field) {
+  return {[field](Options& o, py::handle h) { o.*field = opt_name(h); },
+          [field](const Options& o) { return py::cast(o.*field); }};
+}
 
 // One entry per Options field that Python may set, with the C++ name. console and confirm_input
 // are not here: a Python tracker writes to fd 1 and asks on fd 0.
-const std::map<std::string, Setter>& setters() {
-  static const std::map<std::string, Setter> table = {
-      {"epochs", [](Options& o, py::handle h) { o.epochs = h.cast<int>(); }},
-      {"epochs_before_pred", [](Options& o, py::handle h) { o.epochs_before_pred = h.cast<int>(); }},
-      {"monitor_epochs", [](Options& o, py::handle h) { o.monitor_epochs = h.cast<int>(); }},
-      {"update_interval", [](Options& o, py::handle h) { o.update_interval = h.cast<double>(); }},
-      {"interpretable", [](Options& o, py::handle h) { o.interpretable = h.cast<bool>(); }},
-      {"stop_and_confirm", [](Options& o, py::handle h) { o.stop_and_confirm = h.cast<bool>(); }},
-      {"ignore_errors", [](Options& o, py::handle h) { o.ignore_errors = h.cast<bool>(); }},
-      {"components", [](Options& o, py::handle h) { o.components = h.cast<std::string>(); }},
-      {"devices_by_pid", [](Options& o, py::handle h) { o.devices_by_pid = h.cast<bool>(); }},
-      {"log_dir", [](Options& o, py::handle h) { o.log_dir = h.is_none() ? std::nullopt : std::optional(to_str(h)); }},
-      {"log_file_prefix", [](Options& o, py::handle h) { o.log_file_prefix = h.cast<std::string>(); }},
-      {"verbose", [](Options& o, py::handle h) { o.verbose = h.cast<int>(); }},
-      {"decimal_precision", [](Options& o, py::handle h) { o.decimal_precision = h.cast<int>(); }},
-      {"sim_cpu", [](Options& o, py::handle h) { o.sim_cpu = opt_name(h); }},
-      {"sim_cpu_tdp", [](Options& o, py::handle h) { o.sim_cpu_tdp = opt_number(h); }},
-      {"sim_cpu_util", [](Options& o, py::handle h) { o.sim_cpu_util = number_or_nan(h); }},
-      {"sim_gpu", [](Options& o, py::handle h) { o.sim_gpu = opt_name(h); }},
-      {"sim_gpu_watts", [](Options& o, py::handle h) { o.sim_gpu_watts = opt_number(h); }},
-      {"sim_gpu_util", [](Options& o, py::handle h) { o.sim_gpu_util = number_or_nan(h); }},
-      {"pue", [](Options& o, py::handle h) { o.pue = h.cast<double>(); }},
-      {"prediction_skips_first_epoch", [](Options& o, py::handle h) { o.prediction_skips_first_epoch = h.cast<bool>(); }},
-      {"intensity_g_per_kwh", [](Options& o, py::handle h) { o.intensity_g_per_kwh = opt_of<double>(h); }},
-      {"country", [](Options& o, py::handle h) { o.country = h.cast<std::string>(); }},
-      {"zone", [](Options& o, py::handle h) { o.zone = h.cast<std::string>(); }},
-      {"postcode", [](Options& o, py::handle h) { o.postcode = h.cast<std::string>(); }},
-      {"latitude", [](Options& o, py::handle h) { o.latitude = opt_of<double>(h); }},
-      {"longitude", [](Options& o, py::handle h) { o.longitude = opt_of<double>(h); }},
-      {"cloud", [](Options& o, py::handle h) { o.cloud = h.cast<std::string>(); }},
-      {"offline", [](Options& o, py::handle h) { o.offline = h.cast<bool>(); }},
-      {"geolocate", [](Options& o, py::handle h) { o.geolocate = h.cast<bool>(); }},
-      {"live_providers", [](Options& o, py::handle h) { o.live_providers = h.cast<std::vector<std::string>>(); }},
-      {"api_keys", [](Options& o, py::handle h) {
-         o.api_keys = h.is_none() ? std::map<std::string, std::string>{} : h.cast<std::map<std::string, std::string>>();
-       }},
-      {"provider_urls", [](Options& o, py::handle h) { o.provider_urls = h.cast<std::map<std::string, std::string>>(); }},
-      {"config_file", [](Options& o, py::handle h) { o.config_file = to_str(h); }},
-      {"cache_dir", [](Options& o, py::handle h) { o.cache_dir = to_str(h); }},
-      {"intensity_refresh_s", [](Options& o, py::handle h) { o.intensity_refresh_s = h.cast<double>(); }},
-      {"replay_trace", [](Options& o, py::handle h) { o.replay_trace = h.is_none() ? std::nullopt : std::optional(to_str(h)); }},
-      {"replay_component", [](Options& o, py::handle h) { o.replay_component = component_from(h.cast<std::string>()); }},
-      {"replay_use_power", [](Options& o, py::handle h) { o.replay_use_power = h.cast<bool>(); }},
-      {"replay_offset_s", [](Options& o, py::handle h) { o.replay_offset_s = h.cast<double>(); }},
-      {"powercap_root", [](Options& o, py::handle h) { o.powercap_root = to_str(h); }},
-      {"drm_root", [](Options& o, py::handle h) { o.drm_root = to_str(h); }},
-      {"proc_root", [](Options& o, py::handle h) { o.proc_root = to_str(h); }},
-      {"rapl_domains", [](Options& o, py::handle h) { o.rapl_domains = h.cast<std::vector<std::string>>(); }},
-      {"estimate_process_tree", [](Options& o, py::handle h) { o.estimate_process_tree = h.cast<bool>(); }},
-      {"nvml_library", [](Options& o, py::handle h) { o.nvml_library = to_str(h); }},
-      {"write_json_summary", [](Options& o, py::handle h) { o.write_json_summary = h.cast<bool>(); }},
-      {"json_path", [](Options& o, py::handle h) { o.json_path = h.is_none() ? std::nullopt : std::optional(to_str(h)); }},
-      {"outputs", [](Options& o, py::handle h) {
-         o.outputs.clear();
-         if (py::isinstance<py::str>(h)) {  // one output given bare
-           o.outputs.push_back(output_from(h));
-           return;
-         }
-         for (auto item : h.cast<py::sequence>()) o.outputs.push_back(output_from(item));
-       }},
-      {"clock", [](Options& o, py::handle h) { o.clock = h.is_none() ? nullptr : h.cast<std::shared_ptr<ManualClock>>(); }},
-      {"meters", [](Options& o, py::handle h) { o.meters = h.cast<std::vector<std::shared_ptr<Meter>>>(); }},
-      {"discover_meters", [](Options& o, py::handle h) { o.discover_meters = h.cast<bool>(); }},
-      {"tool_name", [](Options& o, py::handle h) { o.tool_name = h.cast<std::string>(); }},
+const std::map<std::string, Binding>& bindings() {
+  static const std::map<std::string, Binding> table = {
+      {"epochs", plain(&Options::epochs)},
+      {"epochs_before_pred", plain(&Options::epochs_before_pred)},
+      {"monitor_epochs", plain(&Options::monitor_epochs)},
+      {"update_interval", plain(&Options::update_interval)},
+      {"interpretable", plain(&Options::interpretable)},
+      {"stop_and_confirm", plain(&Options::stop_and_confirm)},
+      {"ignore_errors", plain(&Options::ignore_errors)},
+      {"components", plain(&Options::components)},
+      {"devices_by_pid", plain(&Options::devices_by_pid)},
+      {"log_dir", optional_path(&Options::log_dir)},
+      {"log_file_prefix", plain(&Options::log_file_prefix)},
+      {"verbose", plain(&Options::verbose)},
+      {"decimal_precision", plain(&Options::decimal_precision)},
+      {"sim_cpu", sim_name(&Options::sim_cpu)},
+      {"sim_cpu_tdp", sim_number(&Options::sim_cpu_tdp)},
+      {"sim_cpu_util", sim_util(&Options::sim_cpu_util)},
+      {"sim_gpu", sim_name(&Options::sim_gpu)},
+      {"sim_gpu_watts", sim_number(&Options::sim_gpu_watts)},
+      {"sim_gpu_util", sim_util(&Options::sim_gpu_util)},
+      {"pue", plain(&Options::pue)},
+      {"prediction_skips_first_epoch", plain(&Options::prediction_skips_first_epoch)},
+      {"intensity_g_per_kwh", optional(&Options::intensity_g_per_kwh)},
+      {"country", plain(&Options::country)},
+      {"zone", plain(&Options::zone)},
+      {"postcode", plain(&Options::postcode)},
+      {"latitude", optional(&Options::latitude)},
+      {"longitude", optional(&Options::longitude)},
+      {"cloud", plain(&Options::cloud)},
+      {"offline", plain(&Options::offline)},
+      {"geolocate", plain(&Options::geolocate)},
+      {"live_providers", plain(&Options::live_providers)},
+      {"api_keys",  // None: no keys; never read back (secrets)
+       {[](Options& o, py::handle h) {
+          o.api_keys = h.is_none() ? std::map<std::string, std::string>{} : h.cast<std::map<std::string, std::string>>();
+        },
+        [](const Options&) { return py::object(py::dict()); }}},
+      {"provider_urls", plain(&Options::provider_urls)},
+      {"config_file", path(&Options::config_file)},
+      {"cache_dir", path(&Options::cache_dir)},
+      {"intensity_refresh_s", plain(&Options::intensity_refresh_s)},
+      {"replay_trace", optional_path(&Options::replay_trace)},
+      {"replay_component",
+       {[](Options& o, py::handle h) { o.replay_component = component_from(h.cast<std::string>()); },
+        [](const Options& o) { return py::cast(std::string(to_string(o.replay_component))); }}},
+      {"replay_use_power", plain(&Options::replay_use_power)},
+      {"replay_offset_s", plain(&Options::replay_offset_s)},
+      {"powercap_root", path(&Options::powercap_root)},
+      {"drm_root", path(&Options::drm_root)},
+      {"proc_root", path(&Options::proc_root)},
+      {"rapl_domains", plain(&Options::rapl_domains)},
+      {"estimate_process_tree", plain(&Options::estimate_process_tree)},
+      {"nvml_library", path(&Options::nvml_library)},
+      {"write_json_summary", plain(&Options::write_json_summary)},
+      {"json_path", optional_path(&Options::json_path)},
+      {"outputs",  // "FORMAT:PATH" strings or (format, path) pairs; one bare string is one output
+       {[](Options& o, py::handle h) {
+          o.outputs.clear();
+          if (py::isinstance<py::str>(h)) {
+            o.outputs.push_back(output_from(h));
+            return;
+          }
+          for (auto item : h.cast<py::sequence>()) o.outputs.push_back(output_from(item));
+        },
+        [](const Options& o) {
+          py::list out;
+          for (const auto& spec : o.outputs) {
+            const char* f = spec.format == OutputSpec::Format::csv ? "csv"
+                            : spec.format == OutputSpec::Format::jsonl ? "jsonl" : "prometheus";
+            out.append(std::string(f) + ":" + spec.path);
+          }
+          return py::object(out);
+        }}},
+      {"clock",
+       {[](Options& o, py::handle h) { o.clock = h.is_none() ? nullptr : h.cast<std::shared_ptr<ManualClock>>(); },
+        [](const Options&) { return py::object(py::none()); }}},  // default: the system clock
+      {"meters",
+       {[](Options& o, py::handle h) { o.meters = h.cast<std::vector<std::shared_ptr<Meter>>>(); },
+        [](const Options& o) { return py::object(py::cast(o.meters)); }}},
+      {"discover_meters", plain(&Options::discover_meters)},
+      {"tool_name", plain(&Options::tool_name)},
   };
   return table;
 }
@@ -237,10 +291,10 @@ Options options_from(const py::dict& kwargs) {
   Options o;
   for (auto [key, value] : kwargs) {
     std::string name = key.cast<std::string>();
-    auto it = setters().find(name);
-    if (it == setters().end()) throw py::type_error("Tracker() got an unexpected keyword argument '" + name + "'");
+    auto it = bindings().find(name);
+    if (it == bindings().end()) throw py::type_error("Tracker() got an unexpected keyword argument '" + name + "'");
     try {
-      it->second(o, value);
+      it->second.set(o, value);
     } catch (const py::cast_error&) {
       throw py::type_error("option " + name + ": cannot use a value of type " +
                            std::string(py::str(value.get_type().attr("__name__"))));
@@ -250,61 +304,9 @@ Options options_from(const py::dict& kwargs) {
 }
 
 py::dict default_options() {
-  Options o;
+  const Options defaults;
   py::dict d;
-  d["epochs"] = o.epochs;
-  d["epochs_before_pred"] = o.epochs_before_pred;
-  d["monitor_epochs"] = o.monitor_epochs;
-  d["update_interval"] = o.update_interval;
-  d["interpretable"] = o.interpretable;
-  d["stop_and_confirm"] = o.stop_and_confirm;
-  d["ignore_errors"] = o.ignore_errors;
-  d["components"] = o.components;
-  d["devices_by_pid"] = o.devices_by_pid;
-  d["log_dir"] = py::none();
-  d["log_file_prefix"] = o.log_file_prefix;
-  d["verbose"] = o.verbose;
-  d["decimal_precision"] = o.decimal_precision;
-  d["sim_cpu"] = py::none();
-  d["sim_cpu_tdp"] = py::none();
-  d["sim_cpu_util"] = o.sim_cpu_util;
-  d["sim_gpu"] = py::none();
-  d["sim_gpu_watts"] = py::none();
-  d["sim_gpu_util"] = o.sim_gpu_util;
-  d["pue"] = o.pue;
-  d["prediction_skips_first_epoch"] = o.prediction_skips_first_epoch;
-  d["intensity_g_per_kwh"] = py::none();
-  d["country"] = o.country;
-  d["zone"] = o.zone;
-  d["postcode"] = o.postcode;
-  d["latitude"] = py::none();
-  d["longitude"] = py::none();
-  d["cloud"] = o.cloud;
-  d["offline"] = o.offline;
-  d["geolocate"] = o.geolocate;
-  d["live_providers"] = py::list();
-  d["api_keys"] = py::dict();
-  d["provider_urls"] = py::dict();
-  d["config_file"] = o.config_file;
-  d["cache_dir"] = o.cache_dir;
-  d["intensity_refresh_s"] = o.intensity_refresh_s;
-  d["replay_trace"] = py::none();
-  d["replay_component"] = std::string(to_string(o.replay_component));
-  d["replay_use_power"] = o.replay_use_power;
-  d["replay_offset_s"] = o.replay_offset_s;
-  d["powercap_root"] = o.powercap_root;
-  d["drm_root"] = o.drm_root;
-  d["proc_root"] = o.proc_root;
-  d["rapl_domains"] = o.rapl_domains;
-  d["estimate_process_tree"] = o.estimate_process_tree;
-  d["nvml_library"] = o.nvml_library;
-  d["write_json_summary"] = o.write_json_summary;
-  d["json_path"] = py::none();
-  d["outputs"] = py::list();
-  d["clock"] = py::none();
-  d["meters"] = py::list();
-  d["discover_meters"] = o.discover_meters;
-  d["tool_name"] = o.tool_name;
+  for (const auto& [name, binding] : bindings()) d[py::str(name)] = binding.get(defaults);
   return d;
 }
 
@@ -445,7 +447,7 @@ PYBIND11_MODULE(_epochwatt, m) {
   m.def("default_options", &default_options, "The C++ Options defaults, by option name.");
   m.def("option_names", [] {
     std::vector<std::string> names;
-    for (const auto& [k, v] : setters()) names.push_back(k);
+    for (const auto& [k, v] : bindings()) names.push_back(k);
     return names;
   });
 

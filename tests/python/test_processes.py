@@ -169,3 +169,26 @@ w.__enter__()
     std = read_one(str(tmp_path), ".log")
     assert std.count("Training was interrupted before all 5 epochs were monitored.") == 1
     assert std.count("Interrupted epoch 3 (not counted)") == 1
+
+
+def test_drop_in_answer_n_ends_the_run_like_carbontracker(tmp_path):
+    # carbontracker: "n" logs "Session ended by user.", prints "Quitting..." and exits with 0. The
+    # drop-in raises SystemExit(0) on the calling thread, after the report is written.
+    code = f"""
+from epochwatt.carbontracker import CarbonTracker
+ct = CarbonTracker(epochs=4, stop_and_confirm=True, log_dir={str(tmp_path)!r}, sim_cpu="c", sim_cpu_tdp=30)
+for epoch in range(4):
+    ct.epoch_start()
+    ct.epoch_end()
+    print("TRAINED ON", epoch + 1, flush=True)
+"""
+    import subprocess
+    import sys
+    r = subprocess.run([sys.executable, "-c", code], input="n\n", capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    out = r.stdout
+    assert "CarbonTracker: Continue training (y/n)?\nCarbonTracker: Quitting..." in out
+    assert "TRAINED ON" not in out
+    assert out.count("Actual consumption for 1 epoch(s):") == 1
+    std = read_one(str(tmp_path), ".log")
+    assert "Session ended by user." in std
