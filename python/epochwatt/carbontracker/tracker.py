@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import warnings
 
-from .. import Tracker
+from .. import Tracker, _flush_stdout
 from .._epochwatt import Error, OptionsError
 
 # carbontracker 2.4's provider ids (api_keys) -> epochwatt's live provider names.
@@ -96,6 +96,8 @@ class CarbonTracker:
             if str(e).startswith("No component found with name"):
                 raise ComponentNameError(str(e)) from None
             raise
+        self._raw = self._tracker._t
+        self._sync = self._tracker._sync
         self.deleted = False
 
     # -- carbontracker's API
@@ -105,21 +107,28 @@ class CarbonTracker:
         if self.deleted:
             return
         self.epoch_counter += 1
-        self._tracker.epoch_start()
+        if self._sync is not None:
+            self._sync()
+        self._raw.epoch_start()
 
     def epoch_end(self):
         """End the epoch; prints the prediction after epoch ``epochs_before_pred`` and the actual
         consumption after epoch ``monitor_epochs``, before returning."""
         if self.deleted:
             return
-        go_on = self._tracker.epoch_end()
-        if self.epoch_counter in (self._pred_after, self._monitor_after):
+        # What Tracker.epoch_end does, inlined: this is the training loop's hot path.
+        if self._sync is not None:
+            self._sync()
+        _flush_stdout()
+        go_on = self._raw.epoch_end()
+        n = self.epoch_counter
+        if n == self._pred_after or n == self._monitor_after:
             # A block goes to the console now, as carbontracker prints it inside epoch_end().
-            self._tracker.flush()
-        if self._tracker.finished():
-            self.deleted = True
+            self._raw.flush()
+            self.deleted = self._raw.finished()
         if not go_on:
             # The user answered "n" to "Continue training (y/n)?": carbontracker's sys.exit(0).
+            self.deleted = True
             raise SystemExit(0)
 
     def stop(self):
