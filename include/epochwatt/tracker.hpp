@@ -113,7 +113,9 @@ class Tracker {
   // window_start() only stamps the time (like epoch_start); window_end() waits for the sampler's
   // reading at its end (about one meter read) and returns the window's figures. A window still
   // open at stop() is measured until stop(), and window_end() then returns that. Throws
-  // UsageError for an id that is not open, and for window_start() after stop().
+  // UsageError for an id that is not open (or that another call already collected), and for
+  // window_start() after stop(). In a forked child, window_start() returns 0 and window_end()
+  // an empty measurement.
   using WindowId = std::uint64_t;
   WindowId window_start(std::string name = "");
   WindowMeasurement window_end(WindowId id);

@@ -153,8 +153,11 @@ class Tracker:
     - ``sync_cuda``: None (default: on when torch is imported and CUDA is available), True, False
       or a callable. When on, every boundary first runs ``torch.cuda.synchronize()``, so that the
       energy of kernels still queued is credited to the epoch that launched them.
-    - ``console``: True (default) writes carbontracker's console lines to file descriptor 1;
-      False writes none (log files are still written).
+    - ``console``: where carbontracker's console lines go. True (default): straight to file
+      descriptor 1 when ``sys.stdout`` is the process's own stdout, else (a notebook,
+      ``contextlib.redirect_stdout``, a test's capture) through ``sys.stdout``, collected from the
+      sampler and written at the tracker's next call. "fd" or "python" choose; False writes none
+      (log files are still written).
 
     Raises OptionsError (a ValueError) for invalid options, TypeError for unknown ones, and Error
     when no component can be measured (unless ignore_errors).
@@ -164,13 +167,38 @@ class Tracker:
     takes it.
     """
 
-    __slots__ = ("_t", "_sync", "__weakref__")
+    __slots__ = ("_t", "_sync", "_collect", "__weakref__")
 
     def __init__(self, epochs, *, sync_cuda=None, console=True, **options):
         options["epochs"] = epochs
         self._sync = _cuda_sync_function(sync_cuda)
-        self._t = _epochwatt.Tracker(options, 1 if console else -1)
+        mode = _console_mode(console)
+        self._collect = mode == _COLLECTED
+        _flush_stdout()  # the user's earlier prints before the tracker's first lines
+        me = _weakref.ref(self)  # no reference cycle through the native object
+
+        def show_console():
+            t = me()
+            if t is not None:
+                t._show_console()
+        self._t = _epochwatt.Tracker(options, mode, show_console if self._collect else None)
         _live.add(self)
+        if self._collect:
+            self._show_console()
+
+    def _show_console(self):
+        """Writes what the sampler wrote to a collected console since the last call."""
+        text = self._t.take_console()
+        out = _sys.stdout
+        if text and out is not None:
+            out.write(text)
+            out.flush()
+
+    def __del__(self):
+        # A collected console cannot print after this object is gone: stop (the report) now.
+        if getattr(self, "_collect", False) and getattr(self, "_t", None) is not None:
+            self._t.stop()
+            self._show_console()
 
     def epoch_start(self):
         """Start an epoch: stamps the time and wakes the sampler (no meter read, no I/O here).
@@ -179,6 +207,8 @@ class Tracker:
         if self._sync is not None:
             self._sync()
         self._t.epoch_start()
+        if self._collect:
+            self._show_console()
 
     def epoch_end(self):
         """End the epoch. Returns False when training should stop (the user answered "n" to
@@ -186,7 +216,10 @@ class Tracker:
         if self._sync is not None:
             self._sync()
         _flush_stdout()
-        return self._t.epoch_end()
+        go_on = self._t.epoch_end()
+        if self._collect:
+            self._show_console()
+        return go_on
 
     def epoch(self):
         """``with tracker.epoch(): ...``: epoch_start() on entry, epoch_end() on exit (also on an exception)."""
@@ -197,10 +230,14 @@ class Tracker:
         (GIL released) for the sampler to finish."""
         _flush_stdout()
         self._t.stop()
+        if self._collect:
+            self._show_console()
 
     def flush(self):
         """Wait (GIL released) until every boundary so far has been measured and reported."""
         self._t.flush()
+        if self._collect:
+            self._show_console()
 
     def prediction(self):
         """The Consumption predicted for all epochs, once epochs_before_pred epochs ended; else None."""
@@ -248,11 +285,33 @@ class Tracker:
 
     def _window_end(self, wid):
         n, d, j, ds, kwh, g, ci, cut = self._t.window_end(wid)
+        if self._collect:
+            self._show_console()
         devices = _devices(ds)
         by_component = {}
         for dev in devices:
             by_component[dev.component] = by_component.get(dev.component, 0.0) + dev.joules
         return WindowMeasurement(n or None, d, j, by_component, devices, kwh, g, ci, cut)
+
+
+_FD_CONSOLE, _NO_CONSOLE, _COLLECTED = 1, -1, -2
+
+
+def _console_mode(console):
+    if console is None or console is False:
+        return _NO_CONSOLE
+    if console == "fd":
+        return _FD_CONSOLE
+    if console == "python":
+        return _COLLECTED
+    if console is not True:
+        raise ValueError(f"console must be True, False, 'fd' or 'python', not {console!r}")
+    out = _sys.stdout
+    try:
+        own = out is not None and out is _sys.__stdout__ and out.fileno() == 1
+    except Exception:  # io.UnsupportedOperation: no descriptor behind it
+        own = False
+    return _FD_CONSOLE if own else _COLLECTED
 
 
 def _flush_stdout():
@@ -324,7 +383,7 @@ class Window:
         self.name = name
         self._tracker = tracker
         self._options = options or {}
-        self._open = []  # window ids of the with-blocks open on this object (nesting)
+        self._local = _threading.local()  # per thread: ids of the with-blocks open (nesting)
         self.results = []
 
     @property
@@ -351,12 +410,18 @@ class Window:
         self.results.append(m)
         return m
 
+    def _open(self):
+        stack = getattr(self._local, "stack", None)
+        if stack is None:
+            stack = self._local.stack = []
+        return stack
+
     def __enter__(self):
-        self._open.append(self._begin())
+        self._open().append(self._begin())
         return self
 
     def __exit__(self, *exc):
-        self._finish(self._open.pop())
+        self._finish(self._open().pop())
         return False
 
     def __call__(self, func):

@@ -143,7 +143,7 @@ class Tracker:
         *,
         # Python's own
         sync_cuda: bool | Callable[[], object] | None = None,
-        console: bool = True,
+        console: bool | Literal["fd", "python"] = True,
         # carbontracker's options
         epochs_before_pred: int = 1,
         monitor_epochs: int = -1,
@@ -204,7 +204,9 @@ class Tracker:
 
         - sync_cuda: None (on when torch is already imported and CUDA is available), True, False
           or a callable run before every boundary (default torch.cuda.synchronize).
-        - console: True writes carbontracker's console lines to file descriptor 1; False none.
+        - console: True: file descriptor 1 when sys.stdout is the process's own stdout, else
+          collected and written through sys.stdout at the tracker's next call (notebooks);
+          "fd" / "python" choose; False: none.
 
         Units: update_interval, intensity_refresh_s and replay_offset_s in seconds; sim_cpu_tdp
         and sim_gpu_watts in W; sim_*_util a fraction 0-1; pue >= 1; intensity_g_per_kwh in

@@ -1,3 +1,4 @@
+from typing import Callable
 """Native core of the epochwatt package (src/python/module.cpp); use the epochwatt package, not this module.
 
 Results come back as plain tuples; the package wraps them in named tuples. Units: seconds, joules
@@ -91,12 +92,15 @@ def option_names() -> list[str]:
 class Tracker:
     """The C++ epochwatt::Tracker. options: option name -> value (a dict; the keywords of
     epochwatt.Tracker without sync_cuda/console); console_fd: file descriptor of the console
-    (-1: no console output).
+    (-1: no console output; -2: collected for take_console(), and stop_and_confirm asks through
+    input() after calling show_console()).
 
     Raises TypeError for an unknown option or a value of the wrong type, OptionsError for an
     invalid one, Error when no component can be measured (unless ignore_errors)."""
 
-    def __init__(self, options: dict[str, object], console_fd: int = 1) -> None: ...
+    def __init__(self, options: dict[str, object], console_fd: int = 1,
+                 show_console: Callable[[], object] | None = None) -> None: ...
+    def take_console(self) -> str | None: ...
     def epoch_start(self) -> None:
         """Raises UsageError when an epoch is already open (unless ignore_errors)."""
     def epoch_end(self) -> bool:

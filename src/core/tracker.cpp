@@ -69,7 +69,8 @@ struct Tracker::Impl {
   struct OpenWindow {  // under mu
     std::string name;
     double t0;
-    bool ending = false;  // its end is queued: stop() must not end it again
+    bool ending = false;  // its end is queued (by window_end() or stop()): nobody queues it again
+    bool cut = false;     // stop() ended it
   };
   struct Slot {
     std::shared_ptr<Meter> meter;
@@ -116,6 +117,7 @@ struct Tracker::Impl {
   double next_intensity_refresh = 0.0;
   bool intensity_entry_used = false;  // an epoch was open while the newest intensity value held
   double open_epoch_start = 0.0;
+  bool epoch_open = false;  // the sampler's view: a start handled, its end not yet
   bool reported_actual = false;
   double counted_grams = 0.0;     // gCO2e of the ended epochs, intensity weighted by energy
   double counted_weight_kwh = 0.0;  // the energy (x PUE) those grams were computed from
@@ -152,6 +154,7 @@ struct Tracker::Impl {
   void log_intensity_notes();
   double grams_between(double t0, double t1, double* joules_out) const;
   WindowMeasurement measure_window(double t0, double t1) const;
+  void post_window(WindowId id, WindowMeasurement w);
   Consumption make_prediction();
   void report_actual(bool early_stop);
   void write_json_summary(bool early_stop);
@@ -368,6 +371,17 @@ double Tracker::Impl::grams_between(double t0, double t1, double* joules_out) co
   return grams;
 }
 
+// The result of a window's end, for window_end() to collect; posted exactly once per window.
+void Tracker::Impl::post_window(WindowId id, WindowMeasurement w) {
+  std::lock_guard lk(mu);
+  auto open = open_windows.find(id);
+  if (open == open_windows.end()) return;
+  w.name = open->second.name;
+  w.cut_by_stop = open->second.cut;
+  open_windows.erase(open);
+  window_results[id] = std::move(w);
+}
+
 WindowMeasurement Tracker::Impl::measure_window(double t0, double t1) const {
   WindowMeasurement w;
   w.duration_s = t1 - t0;
@@ -423,14 +437,27 @@ void Tracker::Impl::run_sampler() {
         intensity->request_refresh();  // answered on the intensity worker; applied when it posts
         next_intensity_refresh = t + opt.intensity_refresh_s;
       }
-      for (const auto& e : batch) handle(e);
-      // Points before the current epoch's start (or the last boundary) and before the oldest open
-      // window are no longer needed.
-      double keep_from = std::min(open_epoch_start, t);
+    } catch (const std::exception& e) {
+      // Never let an error escape the sampler: record it and keep measuring.
+      log->err(Level::critical, std::string("Internal error in the sampler: ") + e.what(), kSamplerThread);
+    }
+    // Each event on its own, so that one that fails cannot take the others (a window's end that
+    // someone waits for) with it.
+    for (const auto& e : batch) {
+      try {
+        handle(e);
+      } catch (const std::exception& ex) {
+        log->err(Level::critical, std::string("Internal error in the sampler: ") + ex.what(), kSamplerThread);
+        if (e.kind == EventKind::window_end) post_window(e.window, WindowMeasurement{});
+      }
+    }
+    try {
+      // Points before the open epoch's start, or before now between epochs, and before the oldest
+      // open window are no longer needed.
+      double keep_from = epoch_open ? std::min(open_epoch_start, clock->now()) : clock->now();
       for (const auto& [id, t0] : window_starts) keep_from = std::min(keep_from, t0);
       for (auto& s : slots) s.timeline.forget_before(keep_from);
     } catch (const std::exception& e) {
-      // Never let an error escape the sampler: record it and keep measuring.
       log->err(Level::critical, std::string("Internal error in the sampler: ") + e.what(), kSamplerThread);
     }
     {
@@ -446,32 +473,25 @@ void Tracker::Impl::handle(const Event& e) {
   switch (e.kind) {
     case EventKind::start:
       open_epoch_start = e.t;
+      epoch_open = true;
       intensity_entry_used = true;
       break;
     case EventKind::end:
+      epoch_open = false;
       end_epoch(e);
       break;
     case EventKind::window_start:
       window_starts[e.window] = e.t;
       break;
     case EventKind::window_end: {
-      auto it = window_starts.find(e.window);
-      if (it == window_starts.end()) break;  // already ended (stop() and window_end() both asked)
       WindowMeasurement w;
-      try {
-        w = measure_window(it->second, e.t);
-      } catch (const std::exception& ex) {
-        log->err(Level::warning, std::string("Measurement window not measured: ") + ex.what(), kSamplerThread);
+      auto it = window_starts.find(e.window);
+      if (it != window_starts.end()) {
+        double t0 = it->second;
+        window_starts.erase(it);
+        w = measure_window(t0, e.t);
       }
-      window_starts.erase(it);
-      std::lock_guard lk(mu);
-      auto open = open_windows.find(e.window);
-      if (open != open_windows.end()) {
-        w.name = open->second.name;
-        w.cut_by_stop = stopped && !open->second.ending;
-        open_windows.erase(open);
-      }
-      window_results[e.window] = std::move(w);
+      post_window(e.window, std::move(w));
       break;
     }
     case EventKind::stop: {
@@ -871,7 +891,10 @@ void Tracker::stop() {
     if (!d.shut_down) d.push({Impl::EventKind::stop, t, d.started_epochs});
     // Windows still open are measured until now; window_end() collects them later.
     for (auto& [id, w] : d.open_windows)
-      if (!w.ending) d.push({Impl::EventKind::window_end, t, 0, id});
+      if (!w.ending) {
+        w.ending = w.cut = true;
+        d.push({Impl::EventKind::window_end, t, 0, id});
+      }
     d.shut_down = true;
     d.quit = true;
   }
@@ -900,12 +923,12 @@ Tracker::EpochScope::~EpochScope() {
 
 Tracker::WindowId Tracker::window_start(std::string name) {
   Impl& d = *impl_;
+  if (d.foreign()) return 0;  // a forked child measures nothing (and must not take the mutex)
   double t = d.clock->now();
   WindowId id;
   {
     std::lock_guard lk(d.mu);
     if (d.stopped && !d.inert) throw UsageError("window_start() called after stop(); measurement windows need a running tracker.");
-    if (d.foreign()) throw UsageError("window_start() called in a forked child; only the process that built the tracker measures.");
     id = ++d.next_window;
     d.open_windows[id] = {std::move(name), t};
     if (!d.inert) d.push({Impl::EventKind::window_start, t, 0, id});
@@ -916,12 +939,12 @@ Tracker::WindowId Tracker::window_start(std::string name) {
 
 WindowMeasurement Tracker::window_end(WindowId id) {
   Impl& d = *impl_;
+  if (d.foreign()) return {};  // a forked child: nothing measured, no mutex taken
   double t = d.clock->now();
   std::unique_lock lk(d.mu);
-  if (d.foreign()) throw UsageError("window_end() called in a forked child; only the process that built the tracker measures.");
   auto open = d.open_windows.find(id);
   if (d.window_results.find(id) == d.window_results.end()) {
-    if (open == d.open_windows.end() || open->second.ending)
+    if (open == d.open_windows.end())
       throw UsageError("window_end(): no open measurement window with id " + std::to_string(id) + ".");
     if (d.inert) {  // nothing to measure with: the time only
       WindowMeasurement w;
@@ -930,10 +953,15 @@ WindowMeasurement Tracker::window_end(WindowId id) {
       d.open_windows.erase(open);
       return w;
     }
-    open->second.ending = true;
-    d.push({Impl::EventKind::window_end, t, 0, id});
-    d.wake.notify_one();
-    d.done.wait(lk, [&] { return d.window_results.count(id) > 0; });
+    if (!open->second.ending) {  // else its end is queued already (stop(), another thread): wait
+      open->second.ending = true;
+      d.push({Impl::EventKind::window_end, t, 0, id});
+      d.wake.notify_one();
+    }
+    // Woken by the sampler's post, or (if another thread collected this window) by its absence.
+    d.done.wait(lk, [&] { return d.window_results.count(id) > 0 || d.open_windows.count(id) == 0; });
+    if (d.window_results.count(id) == 0)
+      throw UsageError("window_end(): measurement window " + std::to_string(id) + " was collected by another call.");
   }
   auto it = d.window_results.find(id);
   WindowMeasurement w = std::move(it->second);

@@ -13,7 +13,9 @@
 #include <pybind11/stl.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <mutex>
 #include <functional>
 #include <istream>
 #include <limits>
@@ -92,6 +94,72 @@ class FdReadBuf final : public std::streambuf {
  private:
   int fd_;
   char ch_ = 0;
+};
+
+// Keeps what is written for Python to collect (take()) on one of its own calls, for consoles that
+// are not file descriptor 1: a notebook's cell output, contextlib.redirect_stdout, pytest's
+// capture. The sampler never waits for Python: it appends under a mutex that take() holds only
+// for a swap. Writers are serialised by the logger's own lock.
+class CollectBuf final : public std::streambuf {
+ public:
+  std::string take() {
+    if (!ready_flag_.load(std::memory_order_acquire)) return {};
+    std::lock_guard lk(mu_);
+    std::string out;
+    out.swap(ready_);
+    ready_flag_.store(false, std::memory_order_release);
+    return out;
+  }
+
+ protected:
+  int_type overflow(int_type c) override {
+    if (c != traits_type::eof()) pending_.push_back(static_cast<char>(c));
+    return traits_type::not_eof(c);
+  }
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    pending_.append(s, static_cast<std::size_t>(n));
+    return n;
+  }
+  int sync() override {
+    if (pending_.empty()) return 0;
+    std::lock_guard lk(mu_);
+    ready_ += pending_;
+    pending_.clear();
+    ready_flag_.store(true, std::memory_order_release);
+    return 0;
+  }
+
+ private:
+  std::string pending_;  // the record being written (logger's lock)
+  std::mutex mu_;
+  std::string ready_;    // whole records, not yet collected
+  std::atomic<bool> ready_flag_{false};
+};
+
+// stop_and_confirm's answer through Python's input() (a notebook's input box, sys.stdin), for a
+// tracker whose console is collected: runs on the caller's thread, which takes the GIL back here,
+// first shows the collected console (the prediction, the question), then asks.
+class PythonInputBuf final : public std::streambuf {
+ public:
+  py::object show_console;  // called with the GIL before each question
+
+ protected:
+  int_type underflow() override {
+    py::gil_scoped_acquire gil;
+    try {
+      if (show_console) show_console();
+      line_ = py::module_::import("builtins").attr("input")().cast<std::string>() + "\n";
+    } catch (py::error_already_set&) {
+      // EOF, or input() failed (no stdin in this kernel, an interrupt): no answer. The tracker
+      // then logs that it got none and training continues, as at the end of a real stdin.
+      return traits_type::eof();
+    }
+    setg(line_.data(), line_.data(), line_.data() + line_.size());
+    return traits_type::to_int_type(line_[0]);
+  }
+
+ private:
+  std::string line_;
 };
 
 // ---------------------------------------------------------------- options from keywords
@@ -331,41 +399,69 @@ py::tuple devices_tuple(const std::vector<DeviceEnergy>& devices) {
 // ---------------------------------------------------------------- the tracker
 
 // A C++ Tracker with the streams it writes and reads; the streams outlive it (declared first).
+// console_fd >= 0: the console goes to that descriptor; -1: no console; -2: collected for Python
+// (take_console), and stop_and_confirm asks through Python's input().
+constexpr int kNoConsole = -1;
+constexpr int kCollectedConsole = -2;
+
 struct PyTracker {
-  std::unique_ptr<FdWriteBuf> out_buf;
-  std::unique_ptr<std::ostream> console;
-  FdReadBuf in_buf{0};
-  std::istream input{&in_buf};
+  std::unique_ptr<std::streambuf> out_buf;
+  CollectBuf* collected = nullptr;  // out_buf, when the console is collected
+  std::ostream console{nullptr};
+  std::unique_ptr<std::streambuf> in_buf;
+  PythonInputBuf* python_input = nullptr;  // in_buf, when the console is collected
+  std::istream input{nullptr};
   bool asks = false;  // stop_and_confirm: epoch_end() may wait for the user
+  pid_t owner = ::getpid();
   std::unique_ptr<Tracker> tracker;
 
-  PyTracker(const py::dict& kwargs, int console_fd) {
+  PyTracker(const py::dict& kwargs, int console_fd, py::object show_console) {
     Options o = options_from(kwargs);
-    if (console_fd >= 0) {
-      out_buf = std::make_unique<FdWriteBuf>(console_fd);
-      console = std::make_unique<std::ostream>(out_buf.get());
-      o.console = console.get();
+    if (console_fd == kCollectedConsole) {
+      auto buf = std::make_unique<CollectBuf>();
+      collected = buf.get();
+      out_buf = std::move(buf);
+      auto in = std::make_unique<PythonInputBuf>();
+      in->show_console = std::move(show_console);
+      python_input = in.get();
+      in_buf = std::move(in);
     } else {
-      out_buf = std::make_unique<FdWriteBuf>(-1);
-      console = std::make_unique<std::ostream>(nullptr);  // badbit: writes vanish
-      o.console = console.get();
+      if (console_fd >= 0) out_buf = std::make_unique<FdWriteBuf>(console_fd);
+      in_buf = std::make_unique<FdReadBuf>(0);
     }
+    console.rdbuf(out_buf.get());  // null: badbit, writes vanish (kNoConsole)
+    input.rdbuf(in_buf.get());
+    o.console = &console;
     o.confirm_input = &input;
     asks = o.stop_and_confirm;
     py::gil_scoped_release unlocked;  // discovery reads sysfs and may dlopen NVML
     tracker = std::make_unique<Tracker>(std::move(o));
+  }
+
+  // Python references are dropped with the GIL, before the rest is destroyed without it.
+  void drop_python_references() {
+    if (python_input) python_input->show_console = py::object();
   }
 };
 
 // Destroys a tracker without the GIL: ~Tracker joins the sampler and writes the last report.
 struct ReleasingDelete {
   void operator()(PyTracker* p) const {
-    if (Py_IsInitialized() && !_Py_IsFinalizing() && PyGILState_Check()) {
+    if (Py_IsInitialized() && !is_finalizing() && PyGILState_Check()) {
+      p->drop_python_references();
       py::gil_scoped_release unlocked;
       delete p;
     } else {
+      if (PyGILState_Check()) p->drop_python_references();
       delete p;
     }
+  }
+  static bool is_finalizing() {
+#if PY_VERSION_HEX >= 0x030D0000
+    return Py_IsFinalizing();
+#else
+    return _Py_IsFinalizing();
+#endif
   }
 };
 
@@ -452,7 +548,16 @@ PYBIND11_MODULE(_epochwatt, m) {
   });
 
   py::class_<PyTracker, std::unique_ptr<PyTracker, ReleasingDelete>>(m, "Tracker")
-      .def(py::init<const py::dict&, int>(), py::arg("options"), py::arg("console_fd") = 1)
+      .def(py::init<const py::dict&, int, py::object>(), py::arg("options"), py::arg("console_fd") = 1,
+           py::arg("show_console") = py::none())
+      .def("take_console", [](PyTracker& p) -> py::object {
+        // What the collected console holds (str), or None; nothing in a forked child, where the
+        // parent's sampler may have held the buffer's mutex at the fork.
+        if (!p.collected || ::getpid() != p.owner) return py::none();
+        std::string text = p.collected->take();
+        if (text.empty()) return py::none();
+        return py::reinterpret_steal<py::object>(PyUnicode_DecodeUTF8(text.data(), static_cast<Py_ssize_t>(text.size()), "replace"));
+      })
       .def("epoch_start", [](PyTracker& p) { the(p).epoch_start(); })
       .def("epoch_end", [](PyTracker& p) {
         if (!p.asks) return the(p).epoch_end();

@@ -62,31 +62,38 @@ print("ENERGY", [round(s.joules / s.duration_s, 6) for s in e])
     assert "ENERGY [45.0, 45.0, 45.0]" in r.stdout
 
 
-@pytest.mark.parametrize("child_exit", ["os._exit(0)", "sys.exit(0)", "raise SystemExit(5)"])
-def test_os_fork_inside_an_epoch(child_exit, tmp_path):
-    code = f"""
+@pytest.mark.parametrize("child_exit,code", [("os._exit(0)", 0), ("sys.exit(0)", 0), ("raise SystemExit(5)", 5)])
+def test_os_fork_inside_an_epoch(child_exit, code, tmp_path):
+    # The child inherits the tracker, an open track() window and an epoch; it ends the epoch, runs a
+    # window of its own and leaves through a `with` block that unwinds: none of it may hang, raise
+    # or write a line, and its exit status is its own.
+    script = f"""
 import os, sys, time
 from epochwatt.carbontracker import CarbonTracker
 import epochwatt
 ct = CarbonTracker(epochs=2, log_dir={str(tmp_path)!r}, sim_cpu="c", sim_cpu_tdp=30)
 w = epochwatt.track("window", sim_gpu="g", sim_gpu_watts=10)
-w.__enter__()
-for epoch in range(2):
-    ct.epoch_start()
-    pid = os.fork()
-    if pid == 0:
-        ct.epoch_end(); ct.stop()   # calls in the child do nothing
-        time.sleep(0.05)
-        {child_exit}
-    _, status = os.waitpid(pid, 0)
-    print("child", os.waitstatus_to_exitcode(status), flush=True)
-    ct.epoch_end()
-w.__exit__(None, None, None)
+with w:
+    for epoch in range(2):
+        ct.epoch_start()
+        pid = os.fork()
+        if pid == 0:
+            ct.epoch_end(); ct.stop()   # calls in the child do nothing
+            with w:                          # the parent's window: its sampler is not here
+                time.sleep(0.05)
+            assert w.result.joules == 0.0 and w.result.duration_s == 0.0
+            with w:                          # unwound by the exit
+                {child_exit}
+        _, status = os.waitpid(pid, 0)
+        print("child", os.waitstatus_to_exitcode(status), flush=True)
+        ct.epoch_end()
 ct.stop()
 print("WINDOW", w.result.joules > 0)
 """
-    r = run_python(code)
+    r = run_python(script)
     assert r.returncode == 0, r.stderr
+    assert [l for l in r.stdout.splitlines() if l.startswith("child ")] == [f"child {code}"] * 2, r.stderr
+    assert "Traceback" not in r.stderr
     assert_one_clean_run(r.stdout, str(tmp_path), 2)
     assert "WINDOW True" in r.stdout
 

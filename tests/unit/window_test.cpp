@@ -96,6 +96,7 @@ TEST(ForkedChild, TrackerDoesNothingThereAndTheParentReportsOnce) {
   o.log_dir = dir.str();
   auto t = std::make_unique<Tracker>(o);
   t->epoch_start();
+  auto open_window = t->window_start("across the fork");
   t->flush();
   pid_t pid = ::fork();
   ASSERT_GE(pid, 0);
@@ -104,6 +105,8 @@ TEST(ForkedChild, TrackerDoesNothingThereAndTheParentReportsOnce) {
     t->epoch_end();
     t->flush();
     bool ok = t->finished() && !t->prediction() && t->epochs().empty();
+    auto w = t->window_start("child");  // no mutex, no throw: nothing is measured here
+    ok = ok && w == 0 && t->window_end(w).joules == 0.0 && t->window_end(open_window).duration_s == 0.0;
     t->stop();
     t.reset();
     ::_exit(ok ? 0 : 3);
@@ -115,6 +118,7 @@ TEST(ForkedChild, TrackerDoesNothingThereAndTheParentReportsOnce) {
   clock->advance(10.0);
   t->epoch_end();
   t->flush();
+  EXPECT_DOUBLE_EQ(t->window_end(open_window).joules, 1000.0);  // the parent's window is intact
   t->stop();
   std::string output = ewtest::read_file(t->output_log_path());
   t.reset();

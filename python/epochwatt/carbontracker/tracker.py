@@ -98,6 +98,7 @@ class CarbonTracker:
             raise
         self._raw = self._tracker._t
         self._sync = self._tracker._sync
+        self._collect = self._tracker._collect
         self.deleted = False
 
     # -- carbontracker's API
@@ -110,6 +111,8 @@ class CarbonTracker:
         if self._sync is not None:
             self._sync()
         self._raw.epoch_start()
+        if self._collect:
+            self._tracker._show_console()
 
     def epoch_end(self):
         """End the epoch; prints the prediction after epoch ``epochs_before_pred`` and the actual
@@ -126,6 +129,8 @@ class CarbonTracker:
             # A block goes to the console now, as carbontracker prints it inside epoch_end().
             self._raw.flush()
             self.deleted = self._raw.finished()
+        if self._collect:
+            self._tracker._show_console()
         if not go_on:
             # The user answered "n" to "Continue training (y/n)?": carbontracker's sys.exit(0).
             self.deleted = True
