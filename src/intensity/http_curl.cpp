@@ -1,10 +1,19 @@
+// The HTTP client of the live intensity providers: libcurl, loaded with dlopen when the first
+// request is made. A run that never asks a live provider (offline, a fixed intensity, the
+// embedded tables) never maps libcurl and the ~30 libraries it pulls in (TLS, GSSAPI, LDAP ...):
+// 5.5 MiB of resident memory in a Python interpreter (docs/performance.md). The header gives the
+// types and constants; the functions come from libcurl.so.4 (Debian's libcurl4), the ABI that
+// header describes.
 #include <curl/curl.h>
+#include <dlfcn.h>
 
 #include <cctype>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <mutex>
 #include <thread>
+#include <type_traits>
 
 #include "intensity/http.hpp"
 
@@ -40,6 +49,57 @@ std::size_t read_header(char* data, std::size_t size, std::size_t n, void* out) 
   return size * n;
 }
 
+// libcurl's functions, resolved once per process.
+struct Curl {
+  decltype(&curl_global_init) global_init = nullptr;
+  decltype(&curl_easy_init) easy_init = nullptr;
+  decltype(&curl_easy_setopt) easy_setopt = nullptr;
+  decltype(&curl_easy_perform) easy_perform = nullptr;
+  decltype(&curl_easy_getinfo) easy_getinfo = nullptr;
+  decltype(&curl_easy_strerror) easy_strerror = nullptr;
+  decltype(&curl_easy_cleanup) easy_cleanup = nullptr;
+  decltype(&curl_slist_append) slist_append = nullptr;
+  decltype(&curl_slist_free_all) slist_free_all = nullptr;
+  std::string error;  // why it is not available; empty when it is
+};
+
+const Curl& curl_library() {
+  static const Curl lib = [] {
+    Curl c;
+    // EPOCHWATT_CURL_LIBRARY: another libcurl (a path or a soname), as EPOCHWATT_NVML_LIBRARY for NVML.
+    const char* env = std::getenv("EPOCHWATT_CURL_LIBRARY");
+    std::string name = env && *env ? env : "libcurl.so.4";
+    void* h = ::dlopen(name.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+      const char* why = ::dlerror();
+      c.error = "libcurl is not available (" + (why ? std::string(why) : name + " not found") +
+                "); install libcurl4 for the live intensity providers";
+      return c;
+    }
+    bool ok = true;
+    auto resolve = [&](auto& fn, const char* name) {
+      fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(::dlsym(h, name));
+      if (!fn) ok = false;
+    };
+    resolve(c.global_init, "curl_global_init");
+    resolve(c.easy_init, "curl_easy_init");
+    resolve(c.easy_setopt, "curl_easy_setopt");
+    resolve(c.easy_perform, "curl_easy_perform");
+    resolve(c.easy_getinfo, "curl_easy_getinfo");
+    resolve(c.easy_strerror, "curl_easy_strerror");
+    resolve(c.easy_cleanup, "curl_easy_cleanup");
+    resolve(c.slist_append, "curl_slist_append");
+    resolve(c.slist_free_all, "curl_slist_free_all");
+    if (!ok) {
+      c.error = "libcurl.so.4 lacks a function epochwatt needs; the live intensity providers are off";
+      return c;
+    }
+    c.global_init(CURL_GLOBAL_DEFAULT);  // once, here: this initialiser runs once per process
+    return c;
+  }();
+  return lib;
+}
+
 bool cancelled(const HttpRequest& req) { return req.cancel && req.cancel->load(std::memory_order_relaxed); }
 
 int check_cancel(void* req, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
@@ -48,13 +108,13 @@ int check_cancel(void* req, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
 
 class CurlClient final : public HttpClient {
  public:
-  CurlClient() {
-    static std::once_flag once;
-    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-  }
-
   HttpResponse get(const HttpRequest& req) override {
     HttpResponse res;
+    if (!curl_library().error.empty()) {  // one attempt: retrying cannot bring the library
+      res.error = curl_library().error;
+      res.attempts = 1;
+      return res;
+    }
     double wait = req.backoff_s;
     for (int attempt = 1; attempt <= std::max(1, req.max_attempts); ++attempt) {
       res = once(req);
@@ -74,42 +134,43 @@ class CurlClient final : public HttpClient {
 
  private:
   HttpResponse once(const HttpRequest& req) {
+    const Curl& c = curl_library();
     HttpResponse res;
-    CURL* curl = curl_easy_init();
+    CURL* curl = c.easy_init();
     if (!curl) {
       res.error = "libcurl could not start a request";
       return res;
     }
     curl_slist* headers = nullptr;
-    for (const auto& [name, value] : req.headers) headers = curl_slist_append(headers, (name + ": " + value).c_str());
+    for (const auto& [name, value] : req.headers) headers = c.slist_append(headers, (name + ": " + value).c_str());
     HeaderCapture cap;
-    curl_easy_setopt(curl, CURLOPT_URL, req.url.c_str());
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);  // background thread: no SIGALRM for DNS timeouts
-    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(req.connect_timeout_s * 1000));
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(req.total_timeout_s * 1000));
-    curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 3L);
-    curl_easy_setopt(curl, CURLOPT_USERAGENT, "epochwatt");
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, append_body);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &res.body);
-    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, read_header);
-    curl_easy_setopt(curl, CURLOPT_HEADERDATA, &cap);
-    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, check_cancel);
-    curl_easy_setopt(curl, CURLOPT_XFERINFODATA, const_cast<HttpRequest*>(&req));
-    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
-    CURLcode rc = curl_easy_perform(curl);
+    c.easy_setopt(curl, CURLOPT_URL, req.url.c_str());
+    c.easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+    c.easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);  // background thread: no SIGALRM for DNS timeouts
+    c.easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(req.connect_timeout_s * 1000));
+    c.easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(req.total_timeout_s * 1000));
+    c.easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
+    c.easy_setopt(curl, CURLOPT_MAXREDIRS, 3L);
+    c.easy_setopt(curl, CURLOPT_USERAGENT, "epochwatt");
+    c.easy_setopt(curl, CURLOPT_WRITEFUNCTION, append_body);
+    c.easy_setopt(curl, CURLOPT_WRITEDATA, &res.body);
+    c.easy_setopt(curl, CURLOPT_HEADERFUNCTION, read_header);
+    c.easy_setopt(curl, CURLOPT_HEADERDATA, &cap);
+    c.easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, check_cancel);
+    c.easy_setopt(curl, CURLOPT_XFERINFODATA, const_cast<HttpRequest*>(&req));
+    c.easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+    CURLcode rc = c.easy_perform(curl);
     if (rc == CURLE_ABORTED_BY_CALLBACK) {
       res.error = "abandoned: the run stopped";
     } else if (rc != CURLE_OK) {
       // curl's message names the failure (timeout, DNS, TLS, refused), never a header value.
-      res.error = curl_easy_strerror(rc);
+      res.error = c.easy_strerror(rc);
     } else {
-      curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &res.status);
+      c.easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &res.status);
     }
     res.retry_after_s = cap.retry_after_s;
-    curl_slist_free_all(headers);
-    curl_easy_cleanup(curl);
+    c.slist_free_all(headers);
+    c.easy_cleanup(curl);
     return res;
   }
 };

@@ -133,3 +133,25 @@ def test_sync_cuda_accepts_a_callable():
         pass
     t.stop()
     assert calls == [1, 1]
+
+
+def test_without_libcurl_live_providers_fall_back_to_the_tables(tmp_path):
+    # libcurl is loaded at the first live request; where it cannot be, the run goes on with the
+    # embedded table and says why once (EPOCHWATT_CURL_LIBRARY names a library that is not there).
+    from conftest import run_python
+    env = dict(os.environ, EPOCHWATT_CURL_LIBRARY=str(tmp_path / "no-libcurl.so.4"), EPOCHWATT_OFFLINE="0")
+    code = f"""
+import epochwatt
+t = epochwatt.Tracker(epochs=1, sim_cpu="c", sim_cpu_tdp=10, country="GB", geolocate=False,
+                      live_providers=["carbonintensity.org.uk"], cache_dir="none",
+                      provider_urls={{"carbonintensity.org.uk": "http://127.0.0.1:9"}},
+                      log_dir={str(tmp_path)!r}, console=False)
+t.epoch_start(); t.epoch_end(); t.flush(); t.stop()
+print(t.totals().intensity_source, round(t.totals().intensity_g_per_kwh, 3))
+print(open(t.error_log_path).read())
+"""
+    r = run_python(code, env=env)
+    assert r.returncode == 0, r.stderr
+    first, err = r.stdout.split("\n", 1)
+    assert first.split()[0] == "embedded-table"
+    assert "libcurl is not available" in err and "no-libcurl.so.4" in err
