@@ -36,14 +36,9 @@ namespace {
 
 // ---------------------------------------------------------------- console and stdin on raw fds
 
-// Writes what it is given to a file descriptor at each flush, with write(2) and no buffer that
-// outlives a record: a forked child that exits through exit() has nothing of ours to repeat, and
-// the sampler never needs the GIL (sys.stdout would). EINTR and short writes are retried; other
-// errors (a closed stdout) drop the text, as a console must never stop a run.
-class FdWriteBuf final : public std::streambuf {
- public:
-  explicit FdWriteBuf(int fd) : fd_(fd) {}
-
+// A console record being written: the logger writes a record, then flushes it (sync()), under
+// its own lock. Subclasses say where a flushed record goes.
+class RecordBuf : public std::streambuf {
  protected:
   int_type overflow(int_type c) override {
     if (c != traits_type::eof()) pending_.push_back(static_cast<char>(c));
@@ -53,6 +48,18 @@ class FdWriteBuf final : public std::streambuf {
     pending_.append(s, static_cast<std::size_t>(n));
     return n;
   }
+  std::string pending_;
+};
+
+// Writes each record to a file descriptor with write(2), keeping no buffer beyond the record: a
+// forked child that exits through exit() has nothing of ours to repeat, and the sampler never
+// needs the GIL (sys.stdout would). EINTR and short writes are retried; other errors (a closed
+// stdout) drop the text, as a console must never stop a run.
+class FdWriteBuf final : public RecordBuf {
+ public:
+  explicit FdWriteBuf(int fd) : fd_(fd) {}
+
+ protected:
   int sync() override {
     const char* p = pending_.data();
     std::size_t left = pending_.size();
@@ -69,7 +76,6 @@ class FdWriteBuf final : public std::streambuf {
 
  private:
   int fd_;
-  std::string pending_;
 };
 
 // Reads a file descriptor one byte at a time, so that stop_and_confirm's answer takes exactly its
@@ -100,7 +106,7 @@ class FdReadBuf final : public std::streambuf {
 // are not file descriptor 1: a notebook's cell output, contextlib.redirect_stdout, pytest's
 // capture. The sampler never waits for Python: it appends under a mutex that take() holds only
 // for a swap. Writers are serialised by the logger's own lock.
-class CollectBuf final : public std::streambuf {
+class CollectBuf final : public RecordBuf {
  public:
   std::string take() {
     if (!ready_flag_.load(std::memory_order_acquire)) return {};
@@ -112,14 +118,6 @@ class CollectBuf final : public std::streambuf {
   }
 
  protected:
-  int_type overflow(int_type c) override {
-    if (c != traits_type::eof()) pending_.push_back(static_cast<char>(c));
-    return traits_type::not_eof(c);
-  }
-  std::streamsize xsputn(const char* s, std::streamsize n) override {
-    pending_.append(s, static_cast<std::size_t>(n));
-    return n;
-  }
   int sync() override {
     if (pending_.empty()) return 0;
     std::lock_guard lk(mu_);
@@ -130,7 +128,6 @@ class CollectBuf final : public std::streambuf {
   }
 
  private:
-  std::string pending_;  // the record being written (logger's lock)
   std::mutex mu_;
   std::string ready_;    // whole records, not yet collected
   std::atomic<bool> ready_flag_{false};
