@@ -421,8 +421,8 @@ void Tracker::Impl::run_sampler() {
       batch.swap(pending);
       quitting = quit;
     }
+    double t = clock->now();  // this round's time
     try {
-      double t = clock->now();
       read_meters(t, !batch.empty());  // a boundary takes an extra reading of every meter
       if (!batch.empty()) last_full_read.store(t, std::memory_order_relaxed);
       if (intensity_ready.exchange(false)) {
@@ -452,9 +452,10 @@ void Tracker::Impl::run_sampler() {
       }
     }
     try {
-      // Points before the open epoch's start, or before now between epochs, and before the oldest
-      // open window are no longer needed.
-      double keep_from = epoch_open ? std::min(open_epoch_start, clock->now()) : clock->now();
+      // Points before the open epoch's start, or between epochs before this round (the last point
+      // before it stays, so a start stamped just before the round is still bracketed), and before
+      // the oldest open window are no longer needed.
+      double keep_from = epoch_open ? std::min(open_epoch_start, t) : t;
       for (const auto& [id, t0] : window_starts) keep_from = std::min(keep_from, t0);
       for (auto& s : slots) s.timeline.forget_before(keep_from);
     } catch (const std::exception& e) {
