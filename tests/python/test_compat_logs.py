@@ -87,15 +87,11 @@ print(json.dumps({"kwh": a.energy_kwh, "g": a.co2_g, "epochs": a.epochs}))
                             capture_output=True, text=True, timeout=60)
     assert parsed.returncode == 0, parsed.stderr
     doc = json.loads(parsed.stdout)
-    assert doc["aggregate"]["energy_kwh"] == pytest_approx(printed["kwh"])
-    assert doc["aggregate"]["co2_g"] == pytest_approx(printed["g"])
+    assert doc["aggregate"]["energy_kwh"] == pytest.approx(printed["kwh"], rel=0, abs=1e-11)
+    assert doc["aggregate"]["co2_g"] == pytest.approx(printed["g"], rel=0, abs=1e-11)
     # and the sentence, through carbontracker's --parse spelling
     sentence = subprocess.run([sys.executable, "-m", "epochwatt", "--parse", str(tmp_path)],
                               capture_output=True, text=True, timeout=60)
     assert sentence.returncode == 0
     assert sentence.stdout.startswith("The training of models in this work is estimated to use ")
 
-
-def pytest_approx(x):
-    import pytest
-    return pytest.approx(x, rel=0, abs=1e-11)

@@ -9,7 +9,7 @@ SCENARIO = SECTION14_METERS + """
 import sys
 from epochwatt.carbontracker import CarbonTracker
 clock = epochwatt.ManualClock()
-ct = CarbonTracker(epochs=3, log_dir=sys.argv[1] if len(sys.argv) > 1 else LOG_DIR, clock=clock,
+ct = CarbonTracker(epochs=3, log_dir=LOG_DIR, clock=clock,
                    meters=section14_meters(), discover_meters=False)
 def run_epoch(seconds):
     # as tests/unit/support.cpp's run_epoch: every boundary read at its exact time
