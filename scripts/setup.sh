@@ -8,6 +8,7 @@ PACKAGES=(
   googletest libgtest-dev libgmock-dev  # tests
   libbenchmark-dev                   # bench/
   nlohmann-json3-dev                 # JSON
+  libcli11-dev                       # the CLI's argument parsing (CLI11)
   libcurl4-openssl-dev               # HTTP for the live intensity providers
   libcpp-httplib-dev                 # local HTTP servers in the tests
   python3 python3-dev pybind11-dev   # the Python package (_epochwatt extension); tests/compat
