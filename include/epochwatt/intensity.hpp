@@ -1,8 +1,11 @@
-// Carbon intensity: the provider interface that fixed values, the embedded country table and
-// (later) live APIs implement, and the lookup of the embedded table.
+// Carbon intensity: the location and value types, the provider interface that fixed values, the
+// embedded tables and the live APIs implement, the source interface the tracker reads, and the
+// lookup of the embedded country table (defined in the epochwatt_intensity layer).
 #pragma once
 
 #include <chrono>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -99,6 +102,52 @@ class IntensityProvider {
     return std::nullopt;
   }
 };
+
+// A note from an intensity source for the run's err channel (INFO or WARNING).
+struct IntensityNote {
+  bool warning;  // false: INFO
+  std::string text;
+};
+
+// A value an intensity source's background work posted at the end of a round.
+struct PostedIntensity {
+  IntensityValue value;
+  long round = 0;  // the round's number (1, 2, ...)
+};
+
+// What the tracker asks of the carbon intensity: a value at once, newer values from background
+// work that never blocks the tracker's threads, forecasts for the prediction. epochwatt's own is
+// the intensity service (the epochwatt_intensity_live layer); without one the tracker uses
+// fixed_intensity_source(). Thread-safety: every method may be called from any thread.
+class IntensitySource {
+ public:
+  virtual ~IntensitySource() = default;
+  virtual Location location() const = 0;
+  // The value to start with; no network.
+  virtual IntensityValue initial() = 0;
+  // True when background work may change the value.
+  virtual bool has_background_work() const { return false; }
+  // Starts the background work; `on_post` is called (on its thread) after each round.
+  virtual void start(std::function<void()> on_post) { (void)on_post; }
+  // Asks for a new round; never blocks.
+  virtual void request_refresh() {}
+  // The newest posted value not yet taken; never blocks.
+  virtual std::optional<PostedIntensity> poll() { return std::nullopt; }
+  // Rounds asked for so far.
+  virtual long requested_rounds() const { return 0; }
+  // The mean forecast over [from, from + duration_s); no network.
+  virtual std::optional<IntensityValue> forecast_mean(std::chrono::system_clock::time_point from,
+                                                      double duration_s) const {
+    (void)from, (void)duration_s;
+    return std::nullopt;
+  }
+  // Ends background work within about wait_s. Idempotent.
+  virtual void stop(double wait_s) { (void)wait_s; }
+  virtual std::vector<IntensityNote> take_notes() { return {}; }
+};
+
+// A source that always answers `value` (no background work).
+std::shared_ptr<IntensitySource> fixed_intensity_source(IntensityValue value, Location where = {});
 
 // The 2024 world average, 445 gCO2e/kWh (IEA, Electricity 2025, Emissions chapter).
 inline constexpr double kWorldAverageGPerKwh = 445.0;

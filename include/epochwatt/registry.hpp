@@ -9,6 +9,8 @@
 
 #include "epochwatt/meter.hpp"
 #include "epochwatt/options.hpp"
+#include "epochwatt/reporter.hpp"
+#include "epochwatt/tracker.hpp"
 
 namespace epochwatt {
 
@@ -19,7 +21,7 @@ struct Discovery {
 };
 
 struct BackendSpec {
-  std::string name;         // "simulated", "replay", later "rapl", "nvml", "hwmon", "estimate"
+  std::string name;         // "simulated", "replay", "rapl", "nvml", "hwmon", "estimate"
   std::string description;  // one line
   std::vector<Component> components;
   std::vector<std::string> option_names;  // the options this backend reads
@@ -37,5 +39,17 @@ class BackendRegistry {
  private:
   std::vector<BackendSpec> backends_;
 };
+
+// The meters of a run, one report component at a time (Options::components): the simulated or
+// replayed meter if one was asked for, else the first backend, in registry order (counters before
+// estimates), that finds meters for it; then Options::meters. Backends run lazily, once each, so
+// an estimate is never built where a counter answered. `notes` holds what the run should say about
+// it: the simulated devices (console lines) and, per component with no meter, why (err channel:
+// WARNING when asked for by name, INFO as part of "all").
+struct RunDiscovery {
+  std::vector<MeterChoice> meters;
+  std::vector<Message> notes;
+};
+RunDiscovery discover_for_run(const Options& options, const BackendRegistry& registry = BackendRegistry::builtin());
 
 }  // namespace epochwatt

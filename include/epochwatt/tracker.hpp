@@ -10,56 +10,44 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "epochwatt/intensity.hpp"
 #include "epochwatt/options.hpp"
+#include "epochwatt/reporter.hpp"
+#include "epochwatt/run.hpp"
 
 namespace epochwatt {
 
-// Figures of a prediction or of a measured run. Energy includes PUE; CO2 uses the intensity.
-struct Consumption {
-  int epochs = 0;             // epochs predicted for, or epochs that ended
-  double duration_s = 0.0;
-  double energy_kwh = 0.0;    // x PUE
-  double co2_g = 0.0;
-  double intensity_g_per_kwh = 0.0;
-  std::string intensity_source;  // e.g. "embedded-table", "world-average", "fixed"
-  bool intensity_forecast = false;
-  double km_by_car = 0.0;     // co2_g / 106.8 (EEA 2024)
+// A meter chosen for the run, and carbontracker's report component it counts in ("gpu", or "cpu"
+// for CPU and DRAM meters).
+struct MeterChoice {
+  std::shared_ptr<Meter> meter;
+  std::string report_component;
 };
 
-// Energy of one device in one epoch.
-struct DeviceEnergy {
-  std::string meter_id;
-  std::string device_name;
-  Component component = Component::cpu;
-  Method method = Method::simulated;
-  double joules = 0.0;  // without PUE
-  bool complete = true; // false: the meter failed or vanished inside this epoch
+// Paths of the files a run writes (empty where none is written), for the accessors and the run
+// model; the reporters that write them know them first.
+struct RunFiles {
+  std::string standard_log, output_log, error_log, json_summary;
 };
 
-struct EpochSummary {
-  int index = 0;            // 1-based
-  double duration_s = 0.0;
-  double joules = 0.0;      // sum over devices, without PUE
-  std::vector<DeviceEnergy> devices;
-  bool interrupted = false; // still open at stop(); not counted in totals
-};
-
-// The energy of a measurement window (Tracker::window_start/window_end): any stretch of code, in
-// or between epochs, measured from the tracker's own meters and sampler.
-struct WindowMeasurement {
-  std::string name;
-  double duration_s = 0.0;
-  double joules = 0.0;                // IT energy: sum over devices, without PUE
-  std::vector<DeviceEnergy> devices;  // one per meter, in the order of meters()
-  double energy_kwh = 0.0;            // facility energy: joules x PUE / 3.6e6
-  double co2_g = 0.0;                 // each intensity value weighted by the energy drawn while it held
-  double intensity_g_per_kwh = 0.0;   // co2_g / energy_kwh (the current value when no energy was drawn)
-  bool cut_by_stop = false;           // the tracker stopped first: measured until stop()
+// What a tracker is built from. The core tracker names no backend, no provider and no format: the
+// layers above assemble these (default_tracker_parts() in epochwatt/defaults.hpp), and a caller may
+// assemble its own or add to the default (a reporter of its own, a meter, an intensity source).
+struct TrackerParts {
+  std::vector<MeterChoice> meters;          // in report order; empty: Error (or inert, ignore_errors)
+  std::vector<Message> discovery_notes;     // what discovery said, reported after the header
+  std::shared_ptr<IntensitySource> intensity;  // null: Options::intensity_g_per_kwh, else the world average
+  std::vector<std::shared_ptr<Reporter>> reporters;  // every event goes to each, in order
+  // stop_and_confirm's answer: the next line typed, or nullopt at the end of input. Null: the end
+  // of input at once (training continues).
+  std::function<std::optional<std::string>()> read_answer;
+  RunFiles files;
 };
 
 // One tracked training run.
@@ -72,9 +60,13 @@ struct WindowMeasurement {
 // exception is stop_and_confirm, which must ask the user and so waits for the prediction).
 class Tracker {
  public:
-  // Validates the options (OptionsError), discovers meters, opens the logs and starts the
-  // sampler. Throws Error when no component can be measured.
+  // Everything wired (epochwatt/defaults.hpp; defined in the `epochwatt` library, not in the core):
+  // validates the options (OptionsError), discovers meters, opens the logs, chooses the intensity
+  // source and starts the sampler. Throws Error when no component can be measured.
   explicit Tracker(Options options);
+  // The core alone: validates the options (OptionsError) and starts the sampler on the parts
+  // given. Throws Error when parts.meters is empty (unless ignore_errors).
+  Tracker(Options options, TrackerParts parts);
   // Stops the run if stop() was not called, so nothing measured is lost. Never throws. In a child
   // made by fork() (a DataLoader worker), where the sampler thread does not exist, the destructor
   // and every method do nothing: only the process that built the tracker reports.
@@ -124,7 +116,8 @@ class Tracker {
   void flush() const;
   // The prediction, once epochs_before_pred epochs have ended.
   std::optional<Consumption> prediction() const;
-  // Measured totals over the epochs that have ended (and been measured) so far.
+  // The measured footprint of the epochs that have ended (and been measured) so far: the same
+  // figures as the run snapshot of the last epoch end, and the actual once the run is over.
   Consumption totals() const;
   std::vector<EpochSummary> epochs() const;
   // The meters in use: id, component, device, method.

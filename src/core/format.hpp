@@ -6,10 +6,11 @@
 #include <string_view>
 #include <vector>
 
+#include "epochwatt/run.hpp"
+
 namespace epochwatt::detail {
 
-// Joules in a kilowatt-hour, for every figure converted between the two.
-inline constexpr double kJoulesPerKwh = 3.6e6;
+using epochwatt::kJoulesPerKwh;  // epochwatt/run.hpp
 
 // The items with `sep` between them ("a, b, c").
 std::string join(const std::vector<std::string>& items, std::string_view sep);

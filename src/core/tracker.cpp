@@ -1,47 +1,32 @@
-// The Tracker: the caller's thread stamps epoch boundaries; one sampler thread reads the meters,
-// resolves each boundary by interpolation on the meters' timelines, and writes every report.
+// The Tracker wires events to the parts of the core: the caller's thread stamps boundaries; the
+// sampler (core/sampler) reads the meters (core/meter_set); accounting (core/accounting) and
+// prediction (core/prediction) turn readings into figures; every result goes to the reporters the
+// tracker was given. It names no backend, no intensity provider and no output format.
 #include "epochwatt/tracker.hpp"
 
-#include <pthread.h>
-#include <sched.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cctype>
 #include <cmath>
-#include <condition_variable>
-#include <deque>
-#include <filesystem>
-#include <iostream>
 #include <map>
 #include <mutex>
-#include <thread>
 
+#include "core/accounting.hpp"
 #include "core/format.hpp"
-#include "core/power_history.hpp"
-#include "core/timeline.hpp"
+#include "core/meter_set.hpp"
+#include "core/run_id.hpp"
+#include "core/sampler.hpp"
 #include "epochwatt/errors.hpp"
-#include "epochwatt/registry.hpp"
 #include "epochwatt/version.hpp"
-#include "intensity/service.hpp"
-#include "report/ct_logs.hpp"
-#include "report/ct_report.hpp"
-#include "report/json_summary.hpp"
-#include "report/output_sink.hpp"
 
 namespace epochwatt {
 
-using detail::kJoulesPerKwh;
-using detail::Level;
-
 namespace {
 
-constexpr const char* kSamplerThread = "CarbonTrackerThread";
+constexpr const char* kSamplerThread = "CarbonTrackerThread";  // carbontracker's thread name
 constexpr double kStartWakeSlack = 0.01;  // seconds; see Tracker::epoch_start
-
-// carbontracker reports DRAM inside its "cpu" component.
-std::string report_component_of(Component c) { return c == Component::gpu ? "gpu" : "cpu"; }
 
 std::shared_ptr<Clock> the_system_clock() {
   struct SystemClock final : Clock {
@@ -54,39 +39,40 @@ std::shared_ptr<Clock> the_system_clock() {
   return clock;
 }
 
+class FixedIntensitySource final : public IntensitySource {
+ public:
+  FixedIntensitySource(IntensityValue v, Location where) : value_(std::move(v)), where_(std::move(where)) {}
+  Location location() const override { return where_; }
+  IntensityValue initial() override { return value_; }
+
+ private:
+  IntensityValue value_;
+  Location where_;
+};
+
+std::string host_name() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0) return "";
+  return buf;
+}
+
 }  // namespace
 
 std::shared_ptr<Clock> system_clock() { return the_system_clock(); }
 
+std::shared_ptr<IntensitySource> fixed_intensity_source(IntensityValue value, Location where) {
+  return std::make_shared<FixedIntensitySource>(std::move(value), std::move(where));
+}
+
+// The state of one tracked run: what the caller's thread sees (under the sampler's mutex) and
+// what only the sampler thread touches.
 struct Tracker::Impl {
-  enum class EventKind { start, end, stop, window_start, window_end };
-  struct Event {
-    EventKind kind;
-    double t;
-    int epoch;
-    WindowId window = 0;
-  };
-  struct OpenWindow {  // under mu
+  using WindowId = Tracker::WindowId;
+  struct OpenWindow {  // under the mutex
     std::string name;
     double t0;
     bool ending = false;  // its end is queued (by window_end() or stop()): nobody queues it again
     bool cut = false;     // stop() ended it
-  };
-  struct Slot {
-    std::shared_ptr<Meter> meter;
-    MeterInfo info;
-    std::string report_component;
-    detail::Timeline timeline;
-    detail::PowerHistory power;  // for the JSON summary's power_series
-    double period = 1.0;
-    double next_due = 0.0;
-    bool lost = false;
-    double last_good = 0.0;  // time of the last successful read: later boundaries are guesses
-    bool warned = false;
-  };
-  struct IntensityEpoch {  // an intensity value and the monotonic time from which it held
-    double since;
-    IntensityValue value;
   };
 
   Options opt;
@@ -95,285 +81,232 @@ struct Tracker::Impl {
   const pid_t owner_pid = ::getpid();
   bool foreign() const { return ::getpid() != owner_pid; }
   std::shared_ptr<Clock> clock;
-  std::vector<std::string> components;
   int pred_after = 0;     // resolved epochs_before_pred; 0 = never
   int monitor_after = 0;  // resolved monitor_epochs
   bool inert = false;     // no meter: every call is a no-op (ignore_errors)
-
-  std::unique_ptr<detail::CtLogger> log;
-  std::unique_ptr<detail::IntensityService> intensity;
-  std::chrono::system_clock::time_point started_wall;
-  std::string run_id = detail::make_run_id();
-  std::unique_ptr<detail::OutputSink> outputs;  // null without Options::outputs
+  TrackerParts parts;
+  std::shared_ptr<IntensitySource> intensity;
+  detail::MeterSet meters;
+  std::unique_ptr<detail::Sampler> sampler;
   double started_mono = 0.0;  // clock->now() when the meters opened: t = 0 of power_series
 
-  // --- owned by the sampler thread (and by stop() after the join) ---
-  std::vector<Slot> slots;
-  std::vector<IntensityEpoch> intensity_history;
+  // --- sampler thread only (and the constructor before it starts) ---
+  detail::IntensityLedger ledger;
   std::map<WindowId, double> window_starts;  // open windows as the sampler saw them: id -> start
-  // Time at which the sampler last started a reading of every meter (a boundary round). An
-  // epoch_start() within kStartWakeSlack after it need not wake the sampler (see epoch_start).
-  std::atomic<double> last_full_read{-1e300};
   double next_intensity_refresh = 0.0;
-  bool intensity_entry_used = false;  // an epoch was open while the newest intensity value held
   double open_epoch_start = 0.0;
   bool epoch_open = false;  // the sampler's view: a start handled, its end not yet
   bool reported_actual = false;
-  double counted_grams = 0.0;     // gCO2e of the ended epochs, intensity weighted by energy
-  double counted_weight_kwh = 0.0;  // the energy (x PUE) those grams were computed from
 
-  // --- shared, under mu ---
-  mutable std::mutex mu;
-  std::condition_variable wake;          // the sampler waits on it
-  mutable std::condition_variable done;  // flush() waits on it
-  std::deque<Event> pending;
-  std::uint64_t pushed = 0, processed = 0;
+  // --- written by the sampler thread under the mutex, read by reporters on that thread without
+  // it, and by the accessors under it ---
+  Run run;
+
+  // --- under the mutex ---
   int started_epochs = 0, ended_epochs = 0;
   bool in_epoch = false;
   bool shut_down = false;  // caller-visible: no further epoch accounting
   bool stopped = false;    // stop() has run
-  bool quit = false;
-  std::vector<EpochSummary> epochs;  // ended epochs, in order (interrupted one last, if any)
-  std::optional<Consumption> prediction;
-  std::optional<Consumption> actual;
-  std::vector<std::string> warnings;
   WindowId next_window = 0;
   std::map<WindowId, OpenWindow> open_windows;
   std::map<WindowId, WindowMeasurement> window_results;  // measured, not yet collected
-  std::thread sampler;
-  std::atomic<bool> intensity_ready{false};  // the intensity worker posted a value
-  long intensity_applied = 0;                // rounds of the worker applied by the sampler
+  long intensity_applied = 0;  // rounds of the intensity source applied by the sampler
+  std::mutex no_sampler_mu;    // the mutex of an inert tracker, which has no sampler
 
-  explicit Impl(Options o);
-  void discover();
-  void run_sampler();
-  void read_meters(double t, bool all);
-  void handle(const Event& e);
-  void end_epoch(const Event& e);
-  void apply_intensity(double t, const IntensityValue& v);
-  void log_intensity_notes();
-  double grams_between(double t0, double t1, double* joules_out) const;
-  WindowMeasurement measure_window(double t0, double t1) const;
-  void post_window(WindowId id, WindowMeasurement w);
-  Consumption make_prediction();
-  void report_actual(bool early_stop);
-  void write_json_summary(bool early_stop);
-  detail::RunRecord run_record(bool early_stop);
-  void push(Event e);
+  Impl(Options o, TrackerParts p);
+  std::mutex& mu() const { return sampler ? sampler->mutex() : const_cast<std::mutex&>(no_sampler_mu); }
+
+  // Fan-out to the reporters; one that throws is reported and skipped.
+  template <class F>
+  void fan(const char* event, F&& f);
+  void say(Message::Channel ch, const std::string& text, const char* thread = "MainThread");
+  void err(Severity s, const std::string& text, const char* thread = "MainThread");
   void warn(const std::string& msg, const char* thread);
   void usage_error(const std::string& msg);
   bool confirm(Tracker& self);
+
+  void start();
+  double on_round(double t, const std::deque<detail::Boundary>& batch, bool intensity_posted);
+  void handle(const detail::Boundary& e);
+  void end_epoch(const detail::Boundary& e);
+  void stop_run(const detail::Boundary& e);
+  void apply_intensity(double t, const IntensityValue& v);
+  void take_intensity_notes();
+  WindowMeasurement measure_window(double t0, double t1) const;
+  void post_window(WindowId id, WindowMeasurement w);
+  Consumption make_prediction(std::string* forecast_note);
+  void refresh_snapshot(bool complete);
+  void report_actual(bool early_stop);
+
+  bool reporting = false;  // inside a fan-out's error report: no second one
 };
 
-Tracker::Impl::Impl(Options o) : opt(std::move(o)) {
+Tracker::Impl::Impl(Options o, TrackerParts p) : opt(std::move(o)), parts(std::move(p)) {
   validate(opt);
   clock = opt.clock ? opt.clock : system_clock();
-  components = parse_components(opt.components);
   pred_after = opt.epochs_before_pred == -1 ? opt.epochs : opt.epochs_before_pred;
   monitor_after = opt.monitor_epochs == -1 ? opt.epochs : opt.monitor_epochs;
-  started_wall = clock->wall();
-  std::ostream* console = opt.console ? opt.console : &std::cout;
-  log = std::make_unique<detail::CtLogger>(clock, console, opt.verbose, opt.log_dir.value_or(""),
-                                           opt.log_file_prefix);
-  intensity = std::make_unique<detail::IntensityService>(opt, nullptr, [c = clock] { return c->wall(); });
-  if (!opt.outputs.empty())
-    outputs = std::make_unique<detail::OutputSink>(opt.outputs, opt.proc_root,
-                                                   [this](const std::string& m) { warn(m, kSamplerThread); });
+  intensity = parts.intensity;
+  if (!intensity) {
+    IntensityValue v;
+    if (opt.intensity_g_per_kwh) {
+      v = {*opt.intensity_g_per_kwh, "fixed", "fixed value from the options", false, false, {}};
+    } else {
+      v = {kWorldAverageGPerKwh, "world-average",
+           "world average " + std::to_string(kWorldAverageYear) + " (IEA, Electricity 2025)", false, false, {}};
+    }
+    intensity = fixed_intensity_source(v);
+  }
+  RunContext& c = run.context;
+  c.tool_name = opt.tool_name;
+  c.version = kVersion;
+  c.run_id = detail::make_run_id();
+  c.host = host_name();
+  utsname u{};
+  if (::uname(&u) == 0) c.os = std::string(u.sysname) + " " + u.release;
+  c.pid = static_cast<long>(::getpid());
+  c.started = clock->wall();
+  c.components = parse_components(opt.components);
+  c.pue = opt.pue;
+  c.epochs_planned = opt.epochs;
+  c.epochs_before_pred = pred_after;
+  c.monitor_epochs = monitor_after;
+  c.prediction_skips_first_epoch = opt.prediction_skips_first_epoch;
+  c.intensity_refresh_s = opt.intensity_refresh_s;
+  c.decimal_precision = opt.decimal_precision;
+  c.interpretable = opt.interpretable;
+  run.complete = false;
+  run.log_std = parts.files.standard_log;
+  run.log_output = parts.files.output_log;
+  run.log_error = parts.files.error_log;
+  for (auto& r : parts.reporters)
+    if (r) r->set_warning_sink([this](const std::string& m) { warn(m, kSamplerThread); });
+}
+
+template <class F>
+void Tracker::Impl::fan(const char* event, F&& f) {
+  for (auto& r : parts.reporters) {
+    if (!r) continue;
+    try {
+      f(*r);
+    } catch (const std::exception& e) {
+      if (reporting) continue;
+      reporting = true;
+      err(Severity::critical, std::string("Internal error in a reporter (") + event + "): " + e.what(), kSamplerThread);
+      reporting = false;
+    } catch (...) {
+      // A foreign reporter threw something that is not an exception: nothing to say about it.
+    }
+  }
+}
+
+void Tracker::Impl::say(Message::Channel ch, const std::string& text, const char* thread) {
+  Message m{ch, Severity::info, text, thread};
+  fan("message", [&](Reporter& r) { r.message(m); });
+}
+
+void Tracker::Impl::err(Severity s, const std::string& text, const char* thread) {
+  Message m{Message::Channel::err, s, text, thread};
+  fan("message", [&](Reporter& r) { r.message(m); });
 }
 
 void Tracker::Impl::warn(const std::string& msg, const char* thread) {
-  log->err(Level::warning, msg, thread);
-  std::lock_guard lk(mu);
-  warnings.push_back(msg);
+  err(Severity::warning, msg, thread);
+  std::lock_guard lk(mu());
+  run.warnings.push_back(msg);
 }
 
 void Tracker::Impl::usage_error(const std::string& msg) {
   if (!opt.ignore_errors) throw UsageError(msg);
-  log->err(Level::warning, "Ignored error: " + msg);
+  err(Severity::warning, "Ignored error: " + msg);
 }
 
 // stop_and_confirm: carbontracker's dialogue after the prediction. Runs on the caller's thread,
 // which must wait for the prediction to be printed before asking.
 bool Tracker::Impl::confirm(Tracker& self) {
   self.flush();
-  std::istream& in = opt.confirm_input ? *opt.confirm_input : std::cin;
-  log->output("Continue training (y/n)?");
+  say(Message::Channel::output, "Continue training (y/n)?");
   for (;;) {
-    std::string answer;
-    if (!std::getline(in, answer)) {
-      log->err(Level::warning, "No answer to 'Continue training (y/n)?' (end of input); training continues.");
+    std::optional<std::string> line = parts.read_answer ? parts.read_answer() : std::nullopt;
+    if (!line) {
+      err(Severity::warning, "No answer to 'Continue training (y/n)?' (end of input); training continues.");
       return true;
     }
+    std::string answer = *line;
     while (!answer.empty() && std::isspace(static_cast<unsigned char>(answer.back()))) answer.pop_back();
-    for (char& c : answer) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (char& ch : answer) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
     if (answer == "y") {
-      log->output("Continuing...");
+      say(Message::Channel::output, "Continuing...");
       return true;
     }
     if (answer == "n") {
-      log->standard("Session ended by user.");
-      log->output("Quitting...");
+      say(Message::Channel::standard, "Session ended by user.");
+      say(Message::Channel::output, "Quitting...");
       self.stop();
       return false;
     }
-    log->output("Input not recognized. Try again (y/n):");
+    say(Message::Channel::output, "Input not recognized. Try again (y/n):");
   }
-}
-
-void Tracker::Impl::discover() {
-  if (opt.sim_cpu && opt.sim_cpu_tdp)
-    log->console_line("Using simulated CPU: " + *opt.sim_cpu + " with TDP: " +
-                      detail::fixed(*opt.sim_cpu_tdp * opt.sim_cpu_util, 2) + "W (at " +
-                      detail::fixed(opt.sim_cpu_util * 100, 0) + "% utilization)");
-  if (opt.sim_gpu && opt.sim_gpu_watts)
-    log->console_line("Using simulated GPU: " + *opt.sim_gpu + " with power consumption: " +
-                      detail::fixed(*opt.sim_gpu_watts * opt.sim_gpu_util, 2) + "W (at " +
-                      detail::fixed(opt.sim_gpu_util * 100, 0) + "% utilization)");
-
-  // A component takes the simulated or replayed meter if one was asked for, else the first
-  // backend (in registry order: counters before estimates) that finds meters for it. Backends
-  // run lazily, once each, so an estimate is never built where a counter answered.
-  const auto& backends = BackendRegistry::builtin().backends();
-  std::vector<std::optional<Discovery>> found(backends.size());
-  auto discovered = [&](std::size_t i) -> Discovery& {
-    if (!found[i]) {
-      try {
-        found[i] = backends[i].discover(opt);
-      } catch (const std::exception& e) {
-        found[i] = Discovery{};
-        found[i]->reason = std::string("discovery failed: ") + e.what();
-      }
-    }
-    return *found[i];
-  };
-  for (const auto& comp : components) {
-    std::vector<std::shared_ptr<Meter>> chosen;
-    std::vector<std::string> reasons;
-    for (std::size_t i = 0; i < backends.size() && chosen.empty(); ++i) {
-      const auto& spec = backends[i];
-      bool serves = std::any_of(spec.components.begin(), spec.components.end(),
-                                [&](Component c) { return report_component_of(c) == comp; });
-      bool explicit_source = spec.name == "simulated" || spec.name == "replay";
-      if (!serves || (!explicit_source && !opt.discover_meters)) continue;
-      Discovery& disc = discovered(i);
-      for (const auto& m : disc.meters)
-        if (report_component_of(m->info().component) == comp) chosen.push_back(m);
-      // An explicit source's reason is noise ("not requested") unless the user asked for it.
-      bool requested = spec.name == "replay" && opt.replay_trace.has_value();
-      if (chosen.empty() && !disc.reason.empty() && (!explicit_source || requested))
-        reasons.push_back(spec.name + ": " + disc.reason);
-    }
-    for (const auto& m : opt.meters)
-      if (m && report_component_of(m->info().component) == comp) chosen.push_back(m);
-    if (chosen.empty()) {
-      // Asked for by name: a warning; part of "all": for information (a CPU-only machine).
-      Level level = opt.components == "all" ? Level::info : Level::warning;
-      log->err(level, comp == "gpu" ? "No GPU(s) available." : "No CPU(s) available.");
-      for (const auto& r : reasons) log->err(level, "  " + r);
-    }
-    for (auto& m : chosen) {
-      Slot s;
-      s.meter = m;
-      s.info = m->info();
-      s.report_component = comp;
-      s.period = s.info.poll_period_s > 0 ? std::min(s.info.poll_period_s, opt.update_interval)
-                                          : opt.update_interval;
-      slots.push_back(std::move(s));
-    }
-  }
-}
-
-void Tracker::Impl::push(Event e) {
-  pushed++;
-  pending.push_back(e);
 }
 
 // ---------------------------------------------------------------- sampler thread
 
-void Tracker::Impl::read_meters(double round_t, bool all) {
-  for (auto& s : slots) {
-    if (s.lost || (!all && round_t < s.next_due)) continue;
-    // Each reading is stamped with its own time: a slow meter (NVML's energy call takes ~4 ms
-    // on an H100) must not shift the readings of the meters read after it.
-    double t = slots.size() > 1 ? clock->now() : round_t;
-    s.next_due = t + s.period;
-    MeterReading r;
-    try {
-      r = s.meter->read(t);
-    } catch (const std::exception& e) {
-      r.ok = false;
-      r.error = e.what();
-    }
-    if (r.ok || r.lost) {
-      s.timeline.append(t, std::isfinite(r.joules) ? r.joules : s.timeline.back().joules);
-      s.power.add(t, s.timeline.back().joules);
-    }
-    if (r.ok && !r.lost) s.last_good = t;
-    if (r.lost) {
-      s.lost = true;
-      warn("Meter " + s.info.id + " (" + s.info.device_name + ") stopped: " + r.error +
-               ". Energy measured until then is kept; the run goes on without it.",
-           kSamplerThread);
-    } else if (!r.ok && !s.warned) {
-      s.warned = true;
-      warn("Meter " + s.info.id + " (" + s.info.device_name + "): read failed: " + r.error +
-               ". Its last value stands until a read succeeds.",
-           kSamplerThread);
-    }
-  }
-}
-
-void Tracker::Impl::log_intensity_notes() {
+void Tracker::Impl::take_intensity_notes() {
   for (auto& note : intensity->take_notes()) {
-    log->err(note.warning ? Level::warning : Level::info, note.text, kSamplerThread);
-    if (note.warning) {
-      std::lock_guard lk(mu);
-      warnings.push_back(note.text);
-    }
+    if (note.warning)
+      warn(note.text, kSamplerThread);
+    else
+      err(Severity::info, note.text, kSamplerThread);
   }
 }
 
-// A new intensity value holds from t. A value that held while no epoch was open counted for no
-// energy: it is replaced rather than listed.
 void Tracker::Impl::apply_intensity(double t, const IntensityValue& v) {
-  log_intensity_notes();
+  take_intensity_notes();
   if (v.live)
-    log->standard("Carbon intensity fetched: " + detail::fixed(v.g_per_kwh, 2) + " gCO2/kWh at " +
-                  intensity->location().address());
+    say(Message::Channel::standard, "Carbon intensity fetched: " + detail::fixed(v.g_per_kwh, 2) +
+                                        " gCO2/kWh at " + intensity->location().address());
   bool open;
   {
-    std::lock_guard lk(mu);
+    std::lock_guard lk(mu());
     open = in_epoch;
   }
-  if (!intensity_history.empty() && !intensity_entry_used && !open) {
-    intensity_history.back() = {intensity_history.back().since, v};
-  } else if (intensity_history.empty() || intensity_history.back().value.g_per_kwh != v.g_per_kwh ||
-             intensity_history.back().value.source != v.source) {
-    intensity_history.push_back({t, v});
-    intensity_entry_used = open;
-  }
+  ledger.apply(t, v, open);
 }
 
-// gCO2e of the energy drawn between t0 and t1 (with PUE), each intensity value weighted by the
-// energy drawn while it held (spec D17).
-double Tracker::Impl::grams_between(double t0, double t1, double* joules_out) const {
-  double grams = 0, joules = 0;
-  for (std::size_t i = 0; i < intensity_history.size(); ++i) {
-    double from = i == 0 ? t0 : std::max(t0, intensity_history[i].since);
-    double to = i + 1 < intensity_history.size() ? std::min(t1, intensity_history[i + 1].since) : t1;
-    if (to <= from) continue;
-    double j = 0;
-    for (const auto& s : slots) j += s.timeline.energy_between(from, to);
-    joules += j;
-    grams += j * opt.pue / kJoulesPerKwh * intensity_history[i].value.g_per_kwh;
+double Tracker::Impl::on_round(double t, const std::deque<detail::Boundary>& batch, bool intensity_posted) {
+  if (intensity_posted) {
+    if (auto posted = intensity->poll()) {
+      meters.read(t, true, [this](const std::string& m) { warn(m, kSamplerThread); });  // a point where it changes
+      apply_intensity(t, posted->value);
+      std::lock_guard lk(mu());
+      intensity_applied = std::max(intensity_applied, posted->round);
+    }
   }
-  if (joules_out) *joules_out = joules;
-  return grams;
+  if (t >= next_intensity_refresh) {
+    intensity->request_refresh();  // answered in the background; applied when it posts
+    next_intensity_refresh = t + opt.intensity_refresh_s;
+  }
+  // Each boundary on its own, so that one that fails cannot take the others (a window's end that
+  // someone waits for) with it.
+  for (const auto& e : batch) {
+    try {
+      handle(e);
+    } catch (const std::exception& ex) {
+      err(Severity::critical, std::string("Internal error in the sampler: ") + ex.what(), kSamplerThread);
+      if (e.kind == detail::Boundary::Kind::window_end) post_window(e.window, WindowMeasurement{});
+    }
+  }
+  // Points before the open epoch's start, or between epochs before this round (the last point
+  // before it stays, so a start stamped just before the round is still bracketed), and before
+  // the oldest open window are no longer needed.
+  double keep_from = epoch_open ? std::min(open_epoch_start, t) : t;
+  for (const auto& [id, t0] : window_starts) keep_from = std::min(keep_from, t0);
+  return keep_from;
 }
 
 // The result of a window's end, for window_end() to collect; posted exactly once per window.
 void Tracker::Impl::post_window(WindowId id, WindowMeasurement w) {
-  std::lock_guard lk(mu);
+  std::lock_guard lk(mu());
   auto open = open_windows.find(id);
   if (open == open_windows.end()) return;
   w.name = open->second.name;
@@ -385,106 +318,31 @@ void Tracker::Impl::post_window(WindowId id, WindowMeasurement w) {
 WindowMeasurement Tracker::Impl::measure_window(double t0, double t1) const {
   WindowMeasurement w;
   w.duration_s = t1 - t0;
-  for (const auto& s : slots) {
-    double j = s.timeline.energy_between(t0, t1);
-    w.joules += j;
-    w.devices.push_back({s.info.id, s.info.device_name, s.info.component, s.info.method, j, s.last_good >= t1});
-  }
+  w.devices = meters.energy_between(t0, t1, &w.joules);
   w.energy_kwh = w.joules * opt.pue / kJoulesPerKwh;
-  w.co2_g = grams_between(t0, t1, nullptr);
-  if (w.energy_kwh > 0)
-    w.intensity_g_per_kwh = w.co2_g / w.energy_kwh;
-  else
-    w.intensity_g_per_kwh = intensity_history.empty() ? kWorldAverageGPerKwh : intensity_history.back().value.g_per_kwh;
+  w.co2_g = ledger.grams_between(meters, opt.pue, t0, t1, nullptr);
+  w.intensity_g_per_kwh = w.energy_kwh > 0 ? w.co2_g / w.energy_kwh
+                          : ledger.empty()  ? kWorldAverageGPerKwh
+                                            : ledger.current().g_per_kwh;
   return w;
 }
 
-void Tracker::Impl::run_sampler() {
-  // SCHED_BATCH: ordinary time-sharing without wakeup preemption. Woken at a boundary, the sampler
-  // then waits for a free CPU instead of taking the training thread's, which cut the caller's
-  // cost of an epoch_start + epoch_end pair from ~19 us to ~5 us on a 2-vCPU VM
-  // (docs/performance.md). Failure to set it is harmless.
-  sched_param param{};
-  param.sched_priority = 0;
-  (void)pthread_setschedparam(pthread_self(), SCHED_BATCH, &param);
-  for (;;) {
-    std::deque<Event> batch;
-    bool quitting;
-    {
-      std::unique_lock lk(mu);
-      double now = clock->now();
-      double wait_s = opt.update_interval;
-      for (const auto& s : slots)
-        if (!s.lost) wait_s = std::min(wait_s, std::max(0.0, s.next_due - now));
-      wake.wait_for(lk, std::chrono::duration<double>(wait_s),
-                    [&] { return quit || !pending.empty() || intensity_ready.load(); });
-      batch.swap(pending);
-      quitting = quit;
-    }
-    double t = clock->now();  // this round's time
-    try {
-      read_meters(t, !batch.empty());  // a boundary takes an extra reading of every meter
-      if (!batch.empty()) last_full_read.store(t, std::memory_order_relaxed);
-      if (intensity_ready.exchange(false)) {
-        if (auto posted = intensity->poll()) {
-          read_meters(t, true);  // a point on every timeline where the intensity changes
-          apply_intensity(t, posted->value);
-          std::lock_guard lk(mu);
-          intensity_applied = std::max(intensity_applied, posted->round);
-        }
-      }
-      if (t >= next_intensity_refresh) {
-        intensity->request_refresh();  // answered on the intensity worker; applied when it posts
-        next_intensity_refresh = t + opt.intensity_refresh_s;
-      }
-    } catch (const std::exception& e) {
-      // Never let an error escape the sampler: record it and keep measuring.
-      log->err(Level::critical, std::string("Internal error in the sampler: ") + e.what(), kSamplerThread);
-    }
-    // Each event on its own, so that one that fails cannot take the others (a window's end that
-    // someone waits for) with it.
-    for (const auto& e : batch) {
-      try {
-        handle(e);
-      } catch (const std::exception& ex) {
-        log->err(Level::critical, std::string("Internal error in the sampler: ") + ex.what(), kSamplerThread);
-        if (e.kind == EventKind::window_end) post_window(e.window, WindowMeasurement{});
-      }
-    }
-    try {
-      // Points before the open epoch's start, or between epochs before this round (the last point
-      // before it stays, so a start stamped just before the round is still bracketed), and before
-      // the oldest open window are no longer needed.
-      double keep_from = epoch_open ? std::min(open_epoch_start, t) : t;
-      for (const auto& [id, t0] : window_starts) keep_from = std::min(keep_from, t0);
-      for (auto& s : slots) s.timeline.forget_before(keep_from);
-    } catch (const std::exception& e) {
-      log->err(Level::critical, std::string("Internal error in the sampler: ") + e.what(), kSamplerThread);
-    }
-    {
-      std::lock_guard lk(mu);
-      processed += batch.size();
-    }
-    done.notify_all();
-    if (quitting) return;
-  }
-}
-
-void Tracker::Impl::handle(const Event& e) {
+void Tracker::Impl::handle(const detail::Boundary& e) {
+  using Kind = detail::Boundary::Kind;
   switch (e.kind) {
-    case EventKind::start:
+    case Kind::epoch_start:
       open_epoch_start = e.t;
       epoch_open = true;
-      intensity_entry_used = true;
+      ledger.mark_used();
       break;
-    case EventKind::end:
+    case Kind::epoch_end:
       epoch_open = false;
       end_epoch(e);
       break;
-    case EventKind::window_start:
+    case Kind::window_start:
       window_starts[e.window] = e.t;
       break;
-    case EventKind::window_end: {
+    case Kind::window_end: {
       WindowMeasurement w;
       auto it = window_starts.find(e.window);
       if (it != window_starts.end()) {
@@ -495,316 +353,164 @@ void Tracker::Impl::handle(const Event& e) {
       post_window(e.window, std::move(w));
       break;
     }
-    case EventKind::stop: {
-      bool open;
-      int open_index;
-      {
-        std::lock_guard lk(mu);
-        open = in_epoch;
-        open_index = started_epochs;
-      }
-      if (reported_actual) break;
-      if (open) {
-        // The open epoch is not counted; its partial figures are kept, marked interrupted.
-        EpochSummary part;
-        part.index = open_index;
-        part.interrupted = true;
-        part.duration_s = e.t - open_epoch_start;
-        for (const auto& s : slots) {
-          double j = s.timeline.energy_between(open_epoch_start, e.t);
-          part.joules += j;
-          part.devices.push_back({s.info.id, s.info.device_name, s.info.component, s.info.method, j,
-                                  s.last_good >= e.t});
-        }
-        log->standard("Interrupted epoch " + std::to_string(part.index) + " (not counted): ran " +
-                      detail::log_duration(part.duration_s) + " and drew " +
-                      detail::shortest_fixed(part.joules) + " J.");
-        std::lock_guard lk(mu);
-        epochs.push_back(part);
-      }
-      log->standard("Training was interrupted before all " + std::to_string(monitor_after) +
-                    " epochs were monitored.");
-      report_actual(true);
+    case Kind::stop:
+      stop_run(e);
       break;
-    }
   }
 }
 
-void Tracker::Impl::end_epoch(const Event& e) {
+void Tracker::Impl::stop_run(const detail::Boundary& e) {
+  bool open;
+  int open_index;
+  {
+    std::lock_guard lk(mu());
+    open = in_epoch;
+    open_index = started_epochs;
+  }
+  if (reported_actual) return;
+  if (open) {
+    // The open epoch is not counted; its partial figures are kept, marked interrupted.
+    EpochSummary part;
+    part.index = open_index;
+    part.interrupted = true;
+    part.duration_s = e.t - open_epoch_start;
+    part.devices = meters.energy_between(open_epoch_start, e.t, &part.joules);
+    say(Message::Channel::standard, "Interrupted epoch " + std::to_string(part.index) + " (not counted): ran " +
+                                        detail::log_duration(part.duration_s) + " and drew " +
+                                        detail::shortest_fixed(part.joules) + " J.");
+    std::lock_guard lk(mu());
+    run.epochs.push_back(std::move(part));
+  }
+  say(Message::Channel::standard,
+      "Training was interrupted before all " + std::to_string(monitor_after) + " epochs were monitored.");
+  report_actual(true);
+}
+
+// The snapshot the reporters and totals() see: the footprint of the epochs ended so far.
+void Tracker::Impl::refresh_snapshot(bool complete) {
+  IntensityValue now = ledger.current();
+  Consumption c = footprint_of_epochs(run.epochs, opt.pue, ledger.run_intensity(), now.source);
+  std::lock_guard lk(mu());
+  run.complete = complete;
+  run.finished = clock->wall();
+  run.location = intensity->location();
+  run.intensity = now;
+  run.intensity_values = ledger.values();
+  run.actual = c;
+}
+
+void Tracker::Impl::end_epoch(const detail::Boundary& e) {
   EpochSummary ep;
   ep.index = e.epoch;
   ep.duration_s = e.t - open_epoch_start;
-  for (const auto& s : slots) {
-    double j = s.timeline.energy_between(open_epoch_start, e.t);
-    ep.joules += j;
-    // Complete only if a successful read at or after the end measured it: a failed or lost
-    // meter's value at the boundary is the last one it gave, not what the device drew.
-    ep.devices.push_back({s.info.id, s.info.device_name, s.info.component, s.info.method, j,
-                          s.last_good >= e.t});
-  }
-  double joules_in_epoch = 0;
-  counted_grams += grams_between(open_epoch_start, e.t, &joules_in_epoch);
-  counted_weight_kwh += joules_in_epoch * opt.pue / kJoulesPerKwh;
-
-  log->standard("Epoch " + std::to_string(ep.index) + ":");
-  log->standard("Duration: " + detail::log_duration(ep.duration_s));
-  for (const auto& comp : components) {
-    std::vector<DeviceEnergy> devs;
-    for (const auto& d : ep.devices)
-      if (report_component_of(d.component) == comp) devs.push_back(d);
-    if (devs.empty()) continue;
-    for (const auto& line : detail::epoch_component_lines(comp, devs, ep.duration_s)) log->standard(line);
-  }
+  ep.devices = meters.energy_between(open_epoch_start, e.t, &ep.joules);
+  ledger.count_epoch(meters, opt.pue, open_epoch_start, e.t);
   {
-    std::lock_guard lk(mu);
-    epochs.push_back(ep);
+    std::lock_guard lk(mu());
+    run.epochs.push_back(std::move(ep));
   }
-  if (ep.index == pred_after) {
-    Consumption p = make_prediction();
-    {
-      std::lock_guard lk(mu);
-      prediction = p;
-    }
-    log->output(detail::consumption_block("Predicted consumption for " + std::to_string(opt.epochs) + " epoch(s):",
-                                          p, opt.decimal_precision, opt.interpretable));
+  bool predict_now = e.epoch == pred_after;
+  std::string forecast_note;
+  if (predict_now) {
+    Consumption p = make_prediction(&forecast_note);
+    std::lock_guard lk(mu());
+    run.prediction = p;
   }
-  if (outputs) outputs->epoch_ended(run_record(false));
-  if (ep.index == monitor_after) report_actual(false);
+  refresh_snapshot(false);
+  fan("epoch_ended", [&](Reporter& r) { r.epoch_ended(run); });
+  if (predict_now) {
+    if (!forecast_note.empty()) say(Message::Channel::standard, forecast_note, kSamplerThread);
+    fan("predicted", [&](Reporter& r) { r.predicted(run); });
+  }
+  if (e.epoch == monitor_after) report_actual(false);
 }
 
-Consumption Tracker::Impl::make_prediction() {
-  std::vector<EpochSummary> measured;
+Consumption Tracker::Impl::make_prediction(std::string* forecast_note) {
+  PredictionBasis basis;
   {
-    std::lock_guard lk(mu);
-    for (const auto& e : epochs)
-      if (!e.interrupted && e.index <= pred_after) measured.push_back(e);
+    std::lock_guard lk(mu());
+    basis = prediction_basis(run.epochs, pred_after, opt.prediction_skips_first_epoch);
   }
-  std::size_t first = (opt.prediction_skips_first_epoch && measured.size() > 1) ? 1 : 0;
-  double joules = 0, seconds = 0;
-  for (std::size_t i = first; i < measured.size(); ++i) {
-    joules += measured[i].joules;
-    seconds += measured[i].duration_s;
-  }
-  double n = static_cast<double>(measured.size() - first);
-  Consumption c;
-  c.epochs = opt.epochs;
-  c.duration_s = n > 0 ? opt.epochs * seconds / n : 0.0;
-  c.energy_kwh = n > 0 ? opt.epochs * joules / n * opt.pue / kJoulesPerKwh : 0.0;
-  // carbontracker: the mean of every live value stored so far and the forecast F over the
-  // predicted duration, F counted once per started refresh period of it. F is the mean of the
-  // newest forecast series over the remaining predicted time where a provider gave one (fetched
-  // by the intensity worker: nothing here waits for the network), else the value that holds now.
-  double done_s = 0;
-  for (const auto& m : measured) done_s += m.duration_s;
-  double remaining_s = std::max(0.0, c.duration_s - done_s);
+  Consumption c = predict(basis, opt.epochs, opt.pue, 0.0);
+  // The forecast over the remaining predicted time where a provider gave one (fetched in the
+  // background: nothing here waits for the network), else the value that holds now.
+  double remaining_s = std::max(0.0, c.duration_s - basis.measured_s);
   std::optional<IntensityValue> forecast = intensity->forecast_mean(clock->wall(), remaining_s);
-  IntensityValue f = forecast ? *forecast : intensity_history.empty() ? IntensityValue{} : intensity_history.back().value;
+  IntensityValue f = forecast ? *forecast : ledger.current();
   if (forecast)
-    log->standard("Carbon intensity forecast for the remaining " + detail::log_duration(remaining_s) + ": " +
-                  detail::fixed(f.g_per_kwh, 2) + " gCO2eq/kWh from " + f.source + "; the prediction uses it.");
-  double sum = 0;
-  int count = 0;
-  for (const auto& h : intensity_history)
-    if (h.value.live) sum += h.value.g_per_kwh, ++count;
-  int repeats = 1 + static_cast<int>(std::floor(c.duration_s / opt.intensity_refresh_s));
-  sum += f.g_per_kwh * repeats;
-  count += repeats;
-  c.intensity_g_per_kwh = sum / count;
-  c.intensity_source = f.source;
-  c.intensity_forecast = f.forecast;
-  c.co2_g = c.energy_kwh * c.intensity_g_per_kwh;
-  c.km_by_car = c.co2_g / detail::kCarGramsPerKm;
-  return c;
+    *forecast_note = "Carbon intensity forecast for the remaining " + detail::log_duration(remaining_s) + ": " +
+                     detail::fixed(f.g_per_kwh, 2) + " gCO2eq/kWh from " + f.source + "; the prediction uses it.";
+  double g = predicted_intensity(ledger.live_values(), f.g_per_kwh, c.duration_s, opt.intensity_refresh_s);
+  return predict(basis, opt.epochs, opt.pue, g, f.source, f.forecast);
 }
 
 void Tracker::Impl::report_actual(bool early_stop) {
   if (reported_actual) return;
   reported_actual = true;
-  std::vector<EpochSummary> done_epochs;
   {
-    std::lock_guard lk(mu);
+    std::lock_guard lk(mu());
     shut_down = true;
-    for (const auto& e : epochs)
-      if (!e.interrupted) done_epochs.push_back(e);
   }
-  Consumption c;
-  c.epochs = static_cast<int>(done_epochs.size());
-  double joules = 0;
-  for (const auto& e : done_epochs) {
-    c.duration_s += e.duration_s;
-    joules += e.joules;
-  }
-  // Each intensity value weighted by the energy drawn while it held (spec D17); with no energy
-  // drawn, the value that holds now.
-  const IntensityValue& used = intensity_history.empty() ? IntensityValue{} : intensity_history.back().value;
-  if (intensity_history.size() == 1 || counted_weight_kwh <= 0)
-    c.intensity_g_per_kwh = intensity_history.empty() ? kWorldAverageGPerKwh : used.g_per_kwh;
-  else
-    c.intensity_g_per_kwh = counted_grams / counted_weight_kwh;
-  c.intensity_source = used.source;
-  c.energy_kwh = joules * opt.pue / kJoulesPerKwh;
-  c.co2_g = c.energy_kwh * c.intensity_g_per_kwh;
-  c.km_by_car = c.co2_g / detail::kCarGramsPerKm;
-
-  std::vector<double> values;
-  for (const auto& h : intensity_history) values.push_back(h.value.g_per_kwh);
-  if (values.empty()) values.push_back(c.intensity_g_per_kwh);
-  log->standard("Carbon intensities (gCO2eq/kWh) fetched every " +
-                (opt.intensity_refresh_s == std::floor(opt.intensity_refresh_s)
-                     ? std::to_string(static_cast<long long>(opt.intensity_refresh_s))
-                     : detail::python_float_repr(opt.intensity_refresh_s)) +
-                " s at detected location: " +
-                intensity->location().address() + ": " + detail::python_rounded_list(values));
-  std::string avg = "Average carbon intensity during training was " + detail::fixed(c.intensity_g_per_kwh, 2) + " gCO2eq/kWh. ";
-  log->standard(avg);
-  log->output(avg);
-  std::string title = pred_after == 0 ? "Actual consumption:" : "Actual consumption for " + std::to_string(c.epochs) + " epoch(s):";
-  log->output(detail::consumption_block(title, c, opt.decimal_precision, opt.interpretable));
-  log->output("Finished monitoring.");
-  log->standard("Monitoring thread ended.");
+  refresh_snapshot(true);
   {
-    std::lock_guard lk(mu);
-    actual = c;
+    std::lock_guard lk(mu());
+    run.early_stop = early_stop;
+    run.power_series = meters.power_series(started_mono);
   }
-  write_json_summary(early_stop);
-  if (outputs) outputs->run_finished(run_record(early_stop));
-}
-
-// The run as it stands, for the JSON summary and the outputs. Before the actual report, `actual`
-// holds the totals of the epochs ended so far (complete == false). Sampler thread only.
-detail::RunRecord Tracker::Impl::run_record(bool early_stop) {
-  detail::RunRecord r;
-  r.tool_name = opt.tool_name;
-  r.run_id = run_id;
-  r.started = started_wall;
-  r.finished = clock->wall();
-  for (const auto& s : slots) {
-    r.meters.push_back(s.info);
-    if (opt.estimate_process_tree && s.info.method == Method::estimate) r.process_tracking = true;
-  }
-  r.components = components;
-  r.pue = opt.pue;
-  r.epochs_planned = opt.epochs;
-  r.epochs_before_pred = pred_after;
-  r.monitor_epochs = monitor_after;
-  {
-    std::lock_guard lk(mu);
-    r.epochs = epochs;
-    r.prediction = prediction;
-    r.actual = actual;
-    r.warnings = warnings;
-  }
-  r.complete = r.actual.has_value();
-  r.early_stop = early_stop;
-  r.location = intensity->location();
-  if (!intensity_history.empty()) r.intensity = intensity_history.back().value;
-  for (const auto& h : intensity_history) r.intensity_values.push_back(h.value.g_per_kwh);
-  if (!r.actual) {
-    Consumption c;
-    double joules = 0;
-    for (const auto& e : r.epochs)
-      if (!e.interrupted) c.epochs++, c.duration_s += e.duration_s, joules += e.joules;
-    c.energy_kwh = joules * opt.pue / kJoulesPerKwh;
-    // As report_actual computes it, so that the last snapshot and the final figures agree.
-    c.intensity_g_per_kwh = intensity_history.size() <= 1 || counted_weight_kwh <= 0
-                                ? r.intensity.g_per_kwh
-                                : counted_grams / counted_weight_kwh;
-    c.co2_g = c.energy_kwh * c.intensity_g_per_kwh;
-    c.intensity_source = r.intensity.source;
-    c.km_by_car = c.co2_g / detail::kCarGramsPerKm;
-    r.actual = c;
-  }
-  r.log_std = log->files().standard;
-  r.log_output = log->files().output;
-  if (!r.log_std.empty() && std::filesystem::exists(log->files().error)) r.log_error = log->files().error;
-  return r;
-}
-
-void Tracker::Impl::write_json_summary(bool early_stop) {
-  std::string path = opt.json_path ? *opt.json_path : (opt.write_json_summary ? log->files().json : "");
-  if (path.empty()) return;
-  detail::RunRecord r = run_record(early_stop);
-  // Power over time, only in the summary (the per-epoch outputs do not carry it).
-  for (const auto& s : slots) {
-    detail::PowerSeries p{s.info.id, s.info.device_name, s.info.component, s.info.method, 0.0, {}, {}};
-    auto buckets = s.power.buckets();
-    if (!buckets.empty()) p.start_s = buckets.front().t0 - started_mono;
-    for (const auto& b : buckets) {
-      p.end_s.push_back(b.t1 - started_mono);
-      p.watts.push_back(b.watts());
-    }
-    r.power_series.push_back(std::move(p));
-  }
-  std::string err = detail::write_file_atomically(path, detail::to_json(r));
-  if (!err.empty()) log->err(Level::warning, "JSON summary not written: " + err, kSamplerThread);
+  fan("run_finished", [&](Reporter& r) { r.run_finished(run); });
 }
 
 // ---------------------------------------------------------------- public API
 
-Tracker::Tracker(Options options) : impl_(std::make_unique<Impl>(std::move(options))) {
-  Impl& d = *impl_;
-  d.log->standard(d.opt.tool_name + " version " + kVersion);
-  d.log->standard(detail::pue_line(d.opt.pue));
-  d.discover();
-  if (d.slots.empty()) {
+Tracker::Tracker(Options options, TrackerParts parts)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(parts))) {
+  impl_->start();
+}
+
+void Tracker::Impl::start() {
+  fan("run_started", [&](Reporter& r) { r.run_started(run); });
+  for (const auto& note : parts.discovery_notes) fan("message", [&](Reporter& r) { r.message(note); });
+  meters = detail::MeterSet(parts.meters, opt.update_interval, clock);
+  if (meters.empty()) {
     std::string msg =
         "No components were available. epochwatt measures CPUs through RAPL or an estimate, NVIDIA "
         "GPUs through NVML, AMD and Intel GPUs through hwmon, and simulated or replayed meters; "
         "run `epochwatt devices` for the reasons.";
-    if (!d.opt.ignore_errors) {
-      d.log->err(Level::critical, msg);
+    if (!opt.ignore_errors) {
+      err(Severity::critical, msg);
       throw Error(msg);
     }
-    d.log->err(Level::critical, "Ignored error: " + msg + "\nContinued training without monitoring...");
-    d.inert = true;
-    d.shut_down = true;
-    d.stopped = true;
+    err(Severity::critical, "Ignored error: " + msg + "\nContinued training without monitoring...");
+    inert = true;
+    shut_down = true;
+    stopped = true;
     return;
   }
-  std::vector<detail::ComponentDevices> segs;
-  for (const auto& comp : d.components) {
-    detail::ComponentDevices cd{comp, {}};
-    for (const auto& s : d.slots)
-      if (s.report_component == comp) cd.devices.push_back(s.info.device_name);
-    if (!cd.devices.empty()) segs.push_back(std::move(cd));
-  }
-  std::string line = "The following components were found: " + detail::components_segments(segs);
-  d.log->standard(line);
-  d.log->output(line);
-  for (const auto& s : d.slots)
-    d.log->standard("Measuring " + s.info.device_name + " (" + std::string(to_string(s.info.component)) +
-                    ") by " + std::string(to_string(s.info.method)) + " through meter " + s.info.id +
-                    (s.info.detail.empty() ? "." : ": " + s.info.detail + "."));
+  run.context.meters = meters.infos();
+  for (const auto& m : run.context.meters)
+    if (opt.estimate_process_tree && m.method == Method::estimate) run.context.process_tracking = true;
+  fan("meters_ready", [&](Reporter& r) { r.meters_ready(run); });
 
-  double t0 = d.clock->now();
-  d.started_mono = t0;
-  for (auto& s : d.slots) {
-    s.meter->open(t0);
-    s.timeline.append(t0, 0.0);
-    // ~1000 buckets of at least 1 s: energy counters advance in steps (NVML's every 100 ms), so
-    // shorter buckets would show the steps, not the power; a boundary's extra read folds in too.
-    s.power = detail::PowerHistory(1000, std::max(1.0, 0.5 * s.period));
-    s.power.add(t0, 0.0);
-    s.last_good = t0;
-    s.next_due = t0 + s.period;
-  }
-  // The offline value (fixed, cache, tables) at once; live values and IP geolocation arrive from
-  // the intensity worker, so the start never waits for the network.
-  d.apply_intensity(t0, d.intensity->initial());
-  Location loc = d.intensity->location();
-  d.log->standard("Intensity source: " + d.intensity_history.back().value.source + ", " +
-                  d.intensity_history.back().value.description + "; location " + loc.address() +
-                  " by rule " + loc.rule + ".");
-  d.next_intensity_refresh = t0 + d.opt.intensity_refresh_s;
-  d.log->standard("Monitoring thread started.");
-  d.sampler = std::thread([&d] { d.run_sampler(); });
-  if (d.intensity->has_background_work()) {
-    d.intensity->start([&d] {
-      d.intensity_ready.store(true);
-      std::lock_guard lk(d.mu);
-      d.wake.notify_one();
-    });
-    d.intensity->request_refresh();
+  double t0 = clock->now();
+  started_mono = t0;
+  meters.open(t0);
+  sampler = std::make_unique<detail::Sampler>(clock, meters, opt.update_interval,
+                                              [this](const std::string& m) { warn(m, kSamplerThread); });
+  // The offline value at once; live values and IP geolocation arrive from the intensity
+  // source's background work, so the start never waits for the network.
+  apply_intensity(t0, intensity->initial());
+  run.location = intensity->location();
+  run.intensity = ledger.current();
+  run.intensity_values = ledger.values();
+  fan("sampling_started", [&](Reporter& r) { r.sampling_started(run); });
+  next_intensity_refresh = t0 + opt.intensity_refresh_s;
+  sampler->start([this](double t, const std::deque<detail::Boundary>& b, bool posted) { return on_round(t, b, posted); },
+                 [this](const std::string& what, const detail::Boundary*) {
+                   err(Severity::critical, "Internal error in the sampler: " + what, kSamplerThread);
+                 });
+  if (intensity->has_background_work()) {
+    intensity->start([this] { sampler->intensity_posted(); });
+    intensity->request_refresh();
   }
 }
 
@@ -828,12 +534,12 @@ void Tracker::epoch_start() {
   double t = d.clock->now();
   bool started = false;
   {
-    std::lock_guard lk(d.mu);
+    std::lock_guard lk(d.mu());
     if (d.shut_down) return;
     if (!d.in_epoch) {
       d.in_epoch = true;
       d.started_epochs++;
-      d.push({Impl::EventKind::start, t, d.started_epochs});
+      d.sampler->push_locked({detail::Boundary::Kind::epoch_start, t, d.started_epochs});
       started = true;
     }
   }
@@ -843,8 +549,8 @@ void Tracker::epoch_start() {
     // again at the next poll; interpolating between the two misplaces at most the energy of
     // kStartWakeSlack (3 J at 300 W), against one futex wake-up saved on the caller's thread.
     // Otherwise wake the sampler for an exact boundary reading.
-    double since = t - d.last_full_read.load(std::memory_order_relaxed);
-    if (!(since >= 0 && since < kStartWakeSlack)) d.wake.notify_one();  // after unlocking
+    double since = t - d.sampler->last_full_read();
+    if (!(since >= 0 && since < kStartWakeSlack)) d.sampler->wake();  // after unlocking
     return;
   }
   d.usage_error("epoch_start() called while epoch " + std::to_string(d.started_epochs) +
@@ -858,13 +564,13 @@ bool Tracker::epoch_end() {
   bool predicted_now = false;
   int open_epochs;
   {
-    std::lock_guard lk(d.mu);
+    std::lock_guard lk(d.mu());
     if (d.shut_down) return true;
     open_epochs = d.started_epochs;
     if (d.in_epoch) {
       d.in_epoch = false;
       d.ended_epochs++;
-      d.push({Impl::EventKind::end, t, d.started_epochs});
+      d.sampler->push_locked({detail::Boundary::Kind::epoch_end, t, d.started_epochs});
       predicted_now = d.ended_epochs == d.pred_after;
       if (d.ended_epochs == d.monitor_after) d.shut_down = true;
     } else {
@@ -872,11 +578,11 @@ bool Tracker::epoch_end() {
     }
   }
   if (open_epochs < 0) {
-    d.usage_error("epoch_end() called without a matching epoch_start() (" +
-                  std::to_string(d.ended_epochs) + " epoch(s) ended so far).");
+    d.usage_error("epoch_end() called without a matching epoch_start() (" + std::to_string(d.ended_epochs) +
+                  " epoch(s) ended so far).");
     return true;
   }
-  d.wake.notify_one();
+  d.sampler->wake();
   if (predicted_now && d.opt.stop_and_confirm) return d.confirm(*this);
   return true;
 }
@@ -886,23 +592,23 @@ void Tracker::stop() {
   if (d.foreign()) return;
   double t = d.clock->now();
   {
-    std::lock_guard lk(d.mu);
+    std::lock_guard lk(d.mu());
     if (d.stopped) return;
     d.stopped = true;
-    if (!d.shut_down) d.push({Impl::EventKind::stop, t, d.started_epochs});
+    if (!d.shut_down) d.sampler->push_locked({detail::Boundary::Kind::stop, t, d.started_epochs});
     // Windows still open are measured until now; window_end() collects them later.
     for (auto& [id, w] : d.open_windows)
       if (!w.ending) {
         w.ending = w.cut = true;
-        d.push({Impl::EventKind::window_end, t, 0, id});
+        d.sampler->push_locked({detail::Boundary::Kind::window_end, t, 0, id});
       }
     d.shut_down = true;
-    d.quit = true;
+    d.sampler->quit_locked();
   }
-  d.wake.notify_one();
+  d.sampler->wake();
   d.intensity->stop(2.0);  // a fetch in flight is abandoned: its value would come too late
-  if (d.sampler.joinable()) d.sampler.join();
-  d.log->flush();
+  d.sampler->join();
+  d.fan("flush", [](Reporter& r) { r.flush(); });
 }
 
 Tracker::EpochScope::EpochScope(Tracker& t) : tracker_(&t) { t.epoch_start(); }
@@ -918,7 +624,7 @@ Tracker::EpochScope::~EpochScope() {
   try {
     tracker_->epoch_end();
   } catch (const std::exception& e) {
-    tracker_->impl_->log->err(Level::warning, std::string("Ignored error at the end of an epoch scope: ") + e.what());
+    tracker_->impl_->err(Severity::warning, std::string("Ignored error at the end of an epoch scope: ") + e.what());
   }
 }
 
@@ -928,13 +634,14 @@ Tracker::WindowId Tracker::window_start(std::string name) {
   double t = d.clock->now();
   WindowId id;
   {
-    std::lock_guard lk(d.mu);
-    if (d.stopped && !d.inert) throw UsageError("window_start() called after stop(); measurement windows need a running tracker.");
+    std::lock_guard lk(d.mu());
+    if (d.stopped && !d.inert)
+      throw UsageError("window_start() called after stop(); measurement windows need a running tracker.");
     id = ++d.next_window;
     d.open_windows[id] = {std::move(name), t};
-    if (!d.inert) d.push({Impl::EventKind::window_start, t, 0, id});
+    if (!d.inert) d.sampler->push_locked({detail::Boundary::Kind::window_start, t, 0, id});
   }
-  if (!d.inert) d.wake.notify_one();
+  if (!d.inert) d.sampler->wake();
   return id;
 }
 
@@ -942,7 +649,7 @@ WindowMeasurement Tracker::window_end(WindowId id) {
   Impl& d = *impl_;
   if (d.foreign()) return {};  // a forked child: nothing measured, no mutex taken
   double t = d.clock->now();
-  std::unique_lock lk(d.mu);
+  std::unique_lock lk(d.mu());
   auto open = d.open_windows.find(id);
   if (d.window_results.find(id) == d.window_results.end()) {
     if (open == d.open_windows.end())
@@ -956,78 +663,63 @@ WindowMeasurement Tracker::window_end(WindowId id) {
     }
     if (!open->second.ending) {  // else its end is queued already (stop(), another thread): wait
       open->second.ending = true;
-      d.push({Impl::EventKind::window_end, t, 0, id});
-      d.wake.notify_one();
+      d.sampler->push_locked({detail::Boundary::Kind::window_end, t, 0, id});
+      d.sampler->wake();
     }
-    // Woken by the sampler's post, or (if another thread collected this window) by its absence.
-    d.done.wait(lk, [&] { return d.window_results.count(id) > 0 || d.open_windows.count(id) == 0; });
+    // Woken after the sampler's post, or (if another thread collected this window) its absence.
+    d.sampler->wait_round(lk, [&] { return d.window_results.count(id) > 0 || d.open_windows.count(id) == 0; });
     if (d.window_results.count(id) == 0)
       throw UsageError("window_end(): measurement window " + std::to_string(id) + " was collected by another call.");
   }
   auto it = d.window_results.find(id);
   WindowMeasurement w = std::move(it->second);
   d.window_results.erase(it);
+  d.sampler->notify_waiters();  // another waiter on this id learns that it is gone
   return w;
 }
 
 void Tracker::flush() const {
   Impl& d = *impl_;
-  if (d.foreign()) return;
-  d.wake.notify_one();  // a start boundary may be queued without a wake-up (epoch_start)
-  std::unique_lock lk(d.mu);
-  // Every event so far processed, and every intensity round asked for so far applied.
-  d.done.wait(lk, [&] { return d.processed == d.pushed && d.intensity_applied >= d.intensity->requested_rounds(); });
+  if (d.foreign() || d.inert) return;
+  d.sampler->wake();  // a start boundary may be queued without a wake-up (epoch_start)
+  std::unique_lock lk(d.mu());
+  // Every boundary so far handled, and every intensity round asked for so far applied.
+  d.sampler->wait_idle(lk, [&] { return d.intensity_applied >= d.intensity->requested_rounds(); });
 }
 
 // In a forked child the accessors answer without the mutex, which the parent's sampler may have
 // held at the fork: nothing measured, nothing predicted, finished.
 std::optional<Consumption> Tracker::prediction() const {
   if (impl_->foreign()) return std::nullopt;
-  std::lock_guard lk(impl_->mu);
-  return impl_->prediction;
+  std::lock_guard lk(impl_->mu());
+  return impl_->run.prediction;
 }
 
 Consumption Tracker::totals() const {
   const Impl& d = *impl_;
   if (d.foreign()) return {};
-  std::lock_guard lk(d.mu);
-  if (d.actual) return *d.actual;
-  Consumption c;
-  double joules = 0;
-  for (const auto& e : d.epochs)
-    if (!e.interrupted) {
-      c.epochs++;
-      c.duration_s += e.duration_s;
-      joules += e.joules;
-    }
-  c.energy_kwh = joules * d.opt.pue / kJoulesPerKwh;
-  return c;
+  std::lock_guard lk(d.mu());
+  if (d.run.actual) return *d.run.actual;
+  return footprint(0, 0.0, 0.0, d.opt.pue, d.run.intensity.g_per_kwh, d.run.intensity.source);
 }
 
 std::vector<EpochSummary> Tracker::epochs() const {
   if (impl_->foreign()) return {};
-  std::lock_guard lk(impl_->mu);
-  return impl_->epochs;
+  std::lock_guard lk(impl_->mu());
+  return impl_->run.epochs;
 }
 
-std::vector<MeterInfo> Tracker::meters() const {
-  std::vector<MeterInfo> out;
-  for (const auto& s : impl_->slots) out.push_back(s.info);
-  return out;
-}
+std::vector<MeterInfo> Tracker::meters() const { return impl_->run.context.meters; }
 
 bool Tracker::finished() const {
   if (impl_->foreign()) return true;
-  std::lock_guard lk(impl_->mu);
+  std::lock_guard lk(impl_->mu());
   return impl_->shut_down;
 }
 
-std::string Tracker::standard_log_path() const { return impl_->log->files().standard; }
-std::string Tracker::output_log_path() const { return impl_->log->files().output; }
-std::string Tracker::error_log_path() const { return impl_->log->files().error; }
-std::string Tracker::json_summary_path() const {
-  return impl_->opt.json_path ? *impl_->opt.json_path
-                              : (impl_->opt.write_json_summary ? impl_->log->files().json : "");
-}
+std::string Tracker::standard_log_path() const { return impl_->parts.files.standard_log; }
+std::string Tracker::output_log_path() const { return impl_->parts.files.output_log; }
+std::string Tracker::error_log_path() const { return impl_->parts.files.error_log; }
+std::string Tracker::json_summary_path() const { return impl_->parts.files.json_summary; }
 
 }  // namespace epochwatt

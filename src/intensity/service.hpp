@@ -23,22 +23,14 @@ namespace epochwatt::detail {
 
 struct ConfigFile;
 
-struct IntensityNote {
-  bool warning;  // false: INFO
-  std::string text;
-};
+using epochwatt::IntensityNote;
+using epochwatt::PostedIntensity;
 
 // The location by precedence: explicit options > environment variables > the config file > none.
 // (IP geolocation, the next rule, is the service's: it needs the network.)
 Location resolve_location(const Options& options, const ConfigFile& config);
 
-// A value the worker posted at the end of a round.
-struct PostedIntensity {
-  IntensityValue value;
-  long round = 0;  // the round's number (1, 2, ...)
-};
-
-class IntensityService {
+class IntensityService final : public IntensitySource {
  public:
   using WallClock = std::function<std::chrono::system_clock::time_point()>;
   // http: the client for every provider and geolocation (tests inject one); null: libcurl.
@@ -49,28 +41,29 @@ class IntensityService {
   IntensityService(const IntensityService&) = delete;
   IntensityService& operator=(const IntensityService&) = delete;
 
-  Location location() const;
+  Location location() const override;
   // The value to start with, from the fixed value, the cache, the cloud-region table, the country
   // table or the world average; no network.
-  IntensityValue initial();
+  IntensityValue initial() override;
   // True when live providers or geolocation may change the value (the worker has work to do).
-  bool has_background_work() const;
+  bool has_background_work() const override;
 
   // Starts the worker; `on_post` is called (on the worker thread) after each round it finishes.
-  void start(std::function<void()> on_post);
+  void start(std::function<void()> on_post) override;
   // Asks the worker for a new round (a refresh); never blocks.
-  void request_refresh();
+  void request_refresh() override;
   // The newest value the worker posted and not yet taken; never blocks on the network.
-  std::optional<PostedIntensity> poll();
+  std::optional<PostedIntensity> poll() override;
   // Rounds asked for so far (request_refresh calls that started a round or queued one).
-  long requested_rounds() const;
+  long requested_rounds() const override;
   // The mean of the newest forecast series over [from, from + duration_s), when the series covers
   // at least half of it; no network.
-  std::optional<IntensityValue> forecast_mean(std::chrono::system_clock::time_point from, double duration_s) const;
+  std::optional<IntensityValue> forecast_mean(std::chrono::system_clock::time_point from,
+                                              double duration_s) const override;
   // Abandons a fetch in flight (it stops within about a second) and joins the worker for at most
   // wait_s, else leaves it to end on its own. Idempotent.
-  void stop(double wait_s = 2.0);
-  std::vector<IntensityNote> take_notes();
+  void stop(double wait_s = 2.0) override;
+  std::vector<IntensityNote> take_notes() override;
 
   // Blocking, for the command line (`epochwatt intensity`, `epochwatt plan`): geolocate if needed,
   // then ask the sources in order.

@@ -1,5 +1,9 @@
 #include "epochwatt/registry.hpp"
 
+#include <algorithm>
+#include <optional>
+
+#include "core/format.hpp"
 #include "epochwatt/errors.hpp"
 #include "meters/estimate/estimate.hpp"
 #include "meters/hwmon/hwmon.hpp"
@@ -105,5 +109,71 @@ BackendRegistry& BackendRegistry::builtin() {
 }
 
 void BackendRegistry::add(BackendSpec spec) { backends_.push_back(std::move(spec)); }
+
+}  // namespace epochwatt
+
+namespace epochwatt {
+
+namespace {
+// carbontracker reports DRAM inside its "cpu" component.
+std::string report_component_of(Component c) { return c == Component::gpu ? "gpu" : "cpu"; }
+}  // namespace
+
+RunDiscovery discover_for_run(const Options& opt, const BackendRegistry& registry) {
+  RunDiscovery out;
+  auto console = [&](const std::string& text) {
+    out.notes.push_back({Message::Channel::console, Severity::info, text, "MainThread"});
+  };
+  if (opt.sim_cpu && opt.sim_cpu_tdp)
+    console("Using simulated CPU: " + *opt.sim_cpu + " with TDP: " + detail::fixed(*opt.sim_cpu_tdp * opt.sim_cpu_util, 2) +
+            "W (at " + detail::fixed(opt.sim_cpu_util * 100, 0) + "% utilization)");
+  if (opt.sim_gpu && opt.sim_gpu_watts)
+    console("Using simulated GPU: " + *opt.sim_gpu + " with power consumption: " +
+            detail::fixed(*opt.sim_gpu_watts * opt.sim_gpu_util, 2) + "W (at " + detail::fixed(opt.sim_gpu_util * 100, 0) +
+            "% utilization)");
+
+  const auto& backends = registry.backends();
+  std::vector<std::optional<Discovery>> found(backends.size());
+  auto discovered = [&](std::size_t i) -> Discovery& {
+    if (!found[i]) {
+      try {
+        found[i] = backends[i].discover(opt);
+      } catch (const std::exception& e) {
+        found[i] = Discovery{};
+        found[i]->reason = std::string("discovery failed: ") + e.what();
+      }
+    }
+    return *found[i];
+  };
+  for (const auto& comp : parse_components(opt.components)) {
+    std::vector<std::shared_ptr<Meter>> chosen;
+    std::vector<std::string> reasons;
+    for (std::size_t i = 0; i < backends.size() && chosen.empty(); ++i) {
+      const auto& spec = backends[i];
+      bool serves = std::any_of(spec.components.begin(), spec.components.end(),
+                                [&](Component c) { return report_component_of(c) == comp; });
+      bool explicit_source = spec.name == "simulated" || spec.name == "replay";
+      if (!serves || (!explicit_source && !opt.discover_meters)) continue;
+      Discovery& disc = discovered(i);
+      for (const auto& m : disc.meters)
+        if (report_component_of(m->info().component) == comp) chosen.push_back(m);
+      // An explicit source's reason is noise ("not requested") unless the user asked for it.
+      bool requested = spec.name == "replay" && opt.replay_trace.has_value();
+      if (chosen.empty() && !disc.reason.empty() && (!explicit_source || requested))
+        reasons.push_back(spec.name + ": " + disc.reason);
+    }
+    for (const auto& m : opt.meters)
+      if (m && report_component_of(m->info().component) == comp) chosen.push_back(m);
+    if (chosen.empty()) {
+      // Asked for by name: a warning; part of "all": for information (a CPU-only machine).
+      Severity level = opt.components == "all" ? Severity::info : Severity::warning;
+      out.notes.push_back({Message::Channel::err, level, comp == "gpu" ? "No GPU(s) available." : "No CPU(s) available.",
+                           "MainThread"});
+      for (const auto& r : reasons) out.notes.push_back({Message::Channel::err, level, "  " + r, "MainThread"});
+    }
+    for (auto& m : chosen) out.meters.push_back({m, comp});
+  }
+  return out;
+}
 
 }  // namespace epochwatt

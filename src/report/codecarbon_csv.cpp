@@ -81,11 +81,11 @@ std::string codecarbon_header() {
   return out + "\n";
 }
 
-std::string codecarbon_row(const RunRecord& r, const HostFacts& host) {
+std::string codecarbon_row(const Run& r, const HostFacts& host) {
   // Joules of each component over the counted epochs (the interrupted one is not counted, as in
   // the totals); a component without a meter stays empty rather than 0.
   std::map<Component, double> joules;
-  for (const auto& m : r.meters) joules.emplace(m.component, 0.0);
+  for (const auto& m : r.context.meters) joules.emplace(m.component, 0.0);
   double duration = 0;
   for (const auto& e : r.epochs) {
     if (e.interrupted) continue;
@@ -99,10 +99,10 @@ std::string codecarbon_row(const RunRecord& r, const HostFacts& host) {
   };
   auto energy = [&](Component c) -> std::optional<double> {
     if (!joules.count(c)) return std::nullopt;
-    return joules[c] * r.pue / kJoulesPerKwh;
+    return joules[c] * r.context.pue / kJoulesPerKwh;
   };
   double total_kwh = 0;
-  for (const auto& [c, j] : joules) total_kwh += j * r.pue / kJoulesPerKwh;
+  for (const auto& [c, j] : joules) total_kwh += j * r.context.pue / kJoulesPerKwh;
   if (r.actual) total_kwh = r.actual->energy_kwh;
   std::optional<double> emissions_kg;
   if (r.actual) emissions_kg = r.actual->co2_g / 1000.0;
@@ -111,7 +111,7 @@ std::string codecarbon_row(const RunRecord& r, const HostFacts& host) {
 
   int gpu_count = 0;
   std::vector<std::pair<std::string, int>> gpu_models;  // CodeCarbon's "2 x NAME", in order
-  for (const auto& m : r.meters) {
+  for (const auto& m : r.context.meters) {
     if (m.component != Component::gpu) continue;
     ++gpu_count;
     auto it = std::find_if(gpu_models.begin(), gpu_models.end(), [&](const auto& p) { return p.first == m.device_name; });
@@ -132,8 +132,8 @@ std::string codecarbon_row(const RunRecord& r, const HostFacts& host) {
 
   const std::vector<std::string> fields = {
       utc_iso8601(r.finished),                          // timestamp
-      r.tool_name,                                      // project_name
-      r.run_id,                                         // run_id
+      r.context.tool_name,                                      // project_name
+      r.context.run_id,                                         // run_id
       "",                                               // experiment_id: a CodeCarbon dashboard id
       num(duration),                                    // duration, s
       num(emissions_kg),                                // emissions, kg CO2e
@@ -161,10 +161,10 @@ std::string codecarbon_row(const RunRecord& r, const HostFacts& host) {
       num(r.location.lon),                              // longitude
       num(r.location.lat),                              // latitude
       num(host.ram_total_gib),                          // ram_total_size, GB (GiB, as CodeCarbon)
-      r.process_tracking ? "process" : "machine",       // tracking_mode
+      r.context.process_tracking ? "process" : "machine",       // tracking_mode
       "", "", "", "",                                   // utilisation and RAM use: not sampled
       r.location.cloud.empty() ? "" : "Y",              // on_cloud: only known when configured
-      num(r.pue),                                       // pue
+      num(r.context.pue),                                       // pue
       "",                                               // wue: water not estimated
   };
   std::string out;
@@ -197,6 +197,15 @@ CsvAppendResult append_codecarbon_row(const std::string& path, const std::string
   }
   res.error = "no file beside " + path + " holds epochwatt's CodeCarbon header (tried 999 siblings)";
   return res;
+}
+
+void CsvReporter::run_finished(const Run& r) {
+  guarded([&]() -> std::string {
+    CsvAppendResult res = append_codecarbon_row(path(), codecarbon_row(r, read_host_facts(proc_root_)));
+    if (!res.error.empty()) return res.error;
+    if (!res.warning.empty()) warn("CSV output: " + res.warning);
+    return "";
+  });
 }
 
 }  // namespace epochwatt::detail

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "report/file_output.hpp"
 #include "report/json_summary.hpp"
 
 namespace epochwatt::detail {
@@ -24,7 +25,7 @@ inline constexpr std::array<std::string_view, 38> kCodeCarbonColumns = {
     "gpu_utilization_percent", "ram_utilization_percent", "ram_used_gb", "on_cloud",
     "pue",             "wue"};
 
-// Facts about the machine that CodeCarbon records and the RunRecord does not hold.
+// Facts about the machine that CodeCarbon records and the Run does not hold.
 struct HostFacts {
   std::string os;                       // "Linux-6.1.0-18-amd64-x86_64" (uname), CodeCarbon's platform()
   std::optional<int> cpu_count;         // logical CPUs online
@@ -39,7 +40,7 @@ HostFacts read_host_facts(const std::string& proc_root);
 std::string codecarbon_header();
 // One row (with "\n") for a finished run: energy in kWh and emissions in kg, both with PUE, as
 // epochwatt's totals; powers in W, mean of each component over the counted epochs, without PUE.
-std::string codecarbon_row(const RunRecord& r, const HostFacts& host);
+std::string codecarbon_row(const Run& r, const HostFacts& host);
 
 // Appends `row` to the CSV at `path`, writing the header first when the file is new or empty.
 // When `path` holds another header it is kept untouched and the row goes to the first sibling
@@ -53,5 +54,16 @@ CsvAppendResult append_codecarbon_row(const std::string& path, const std::string
 
 // RFC 4180 quoting: a field with a comma, a quote, CR or LF is quoted, quotes doubled.
 std::string csv_field(std::string_view value);
+
+// The CSV as a Reporter: one row appended when the run finishes.
+class CsvReporter final : public FileOutputReporter {
+ public:
+  CsvReporter(std::string path, std::string proc_root)
+      : FileOutputReporter("CSV", std::move(path)), proc_root_(std::move(proc_root)) {}
+  void run_finished(const Run& run) override;
+
+ private:
+  std::string proc_root_;
+};
 
 }  // namespace epochwatt::detail

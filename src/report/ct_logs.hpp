@@ -11,10 +11,11 @@
 #include <string>
 
 #include "epochwatt/clock.hpp"
+#include "epochwatt/reporter.hpp"
 
 namespace epochwatt::detail {
 
-enum class Level { debug, info, warning, critical };
+using Level = epochwatt::Severity;
 std::string_view to_string(Level l);
 
 struct LogFileNames {

@@ -5,12 +5,11 @@
 #include <utility>
 #include <vector>
 
-#include "epochwatt/tracker.hpp"
+#include "epochwatt/run.hpp"
 
 namespace epochwatt::detail {
 
-// 106.8 gCO2/km: average new passenger car in the EU, 2024 (European Environment Agency).
-inline constexpr double kCarGramsPerKm = 106.8;
+using epochwatt::kCarGramsPerKm;  // epochwatt/run.hpp (source there)
 
 // "\n{title}\n\tTime:\t...\n\tEnergy:\t... kWh\n\tCO2eq:\t... g[\n\tThis is equivalent to:\n\t... km travelled by car]"
 std::string consumption_block(const std::string& title, const Consumption& c, int precision,

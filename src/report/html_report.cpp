@@ -438,7 +438,12 @@ std::string aggregate_sentence(double kwh, double co2_g, double km_by_car) {
   a.energy_kwh = kwh;
   a.co2_g = co2_g;
   a.equivalents = {{"km travelled by car", km_by_car}};
-  return aggregate_sentence(a, "epochwatt, an implementation of carbontracker (https://github.com/lfwa/carbontracker)");
+  return aggregate_sentence(a, kMeasuredByEpochwatt);
+}
+
+double as_logged(double value, int decimals) {
+  if (!std::isfinite(value)) return value;
+  return parse_float(fixed(value, decimals)).value_or(value);
 }
 
 std::string carbontracker_bibtex() {
@@ -453,16 +458,24 @@ std::string carbontracker_bibtex() {
          "}\n";
 }
 
-std::vector<ReportPredictionPoint> prediction_series(const std::vector<ReportEpoch>& epochs, int planned, double pue) {
+std::vector<ReportPredictionPoint> prediction_series(const std::vector<ReportEpoch>& epochs, int planned, double pue,
+                                                     bool skip_first) {
+  // The tracker's own rule (epochwatt/run.hpp: prediction_basis, predict), as if the prediction
+  // had been made after each counted epoch.
+  std::vector<EpochSummary> seen;
   std::vector<ReportPredictionPoint> out;
   double joules_so_far = 0;
-  int counted = 0;
   for (const auto& e : epochs) {
     if (e.interrupted) continue;
-    ++counted;
+    EpochSummary s;
+    s.index = e.index;
+    s.duration_s = e.duration_s;
+    s.joules = e.joules;
+    seen.push_back(s);
     joules_so_far += e.joules;
-    double n = planned > 0 ? planned : counted;
-    out.push_back({e.index, joules_so_far / counted * n * pue / kJoulesPerKwh, joules_so_far * pue / kJoulesPerKwh});
+    int n = planned > 0 ? planned : static_cast<int>(seen.size());
+    Consumption p = predict(prediction_basis(seen, e.index, skip_first), n, pue, 0.0);
+    out.push_back({e.index, p.energy_kwh, joules_so_far * pue / kJoulesPerKwh});
   }
   return out;
 }
@@ -518,7 +531,9 @@ ReportData report_data_from_json_summary(const json& summary) {
     }
     d.epochs.push_back(std::move(re));
   }
-  d.prediction_series = prediction_series(d.epochs, d.epochs_planned, d.pue);
+  d.prediction_skips_first_epoch = boolean(ctx, "prediction_skips_first_epoch");
+  d.decimal_precision = static_cast<int>(num(ctx, "decimal_precision", 12));
+  d.prediction_series = prediction_series(d.epochs, d.epochs_planned, d.pue, d.prediction_skips_first_epoch);
 
   // Components in the devices' order (the tracker lists gpu first), not the JSON object's.
   auto rank = [&](const std::string& comp) {
@@ -541,7 +556,12 @@ ReportData report_data_from_json_summary(const json& summary) {
     use = &d.actual;
   else if (d.prediction.present)
     use = &d.prediction;
-  d.aggregate_sentence = use ? aggregate_sentence(use->energy_kwh, use->co2_g, use->km_by_car) : aggregate_sentence(0, 0, 0);
+  // With the figures as the run's log blocks print them (decimal_precision decimals), so that
+  // `epochwatt parse` of the logs and this report print the same digits.
+  d.aggregate_sentence = use ? aggregate_sentence(as_logged(use->energy_kwh, d.decimal_precision),
+                                                  as_logged(use->co2_g, d.decimal_precision),
+                                                  as_logged(use->km_by_car, d.decimal_precision))
+                             : aggregate_sentence(0, 0, 0);
   return d;
 }
 

@@ -76,6 +76,8 @@ struct ReportData {
   std::vector<ReportDevice> devices;
   std::vector<std::string> warnings;
   std::string aggregate_sentence;  // spec §8.5's sentence for this run
+  bool prediction_skips_first_epoch = false;  // the tracker's option: the curve follows it
+  int decimal_precision = 12;                 // decimals of the run's log blocks
 };
 
 // Builds the model from a JSON summary (src/report/json_summary.cpp). Tolerant: a missing or
@@ -86,10 +88,13 @@ ReportData report_data_from_json_summary(const nlohmann::json& summary);
 // After each counted (not interrupted) epoch k of `epochs`: the total predicted for `planned`
 // epochs (the counted ones if planned <= 0) from the mean of epochs 1..k, and the energy so far,
 // both x `pue`, in kWh.
-std::vector<ReportPredictionPoint> prediction_series(const std::vector<ReportEpoch>& epochs, int planned, double pue);
+std::vector<ReportPredictionPoint> prediction_series(const std::vector<ReportEpoch>& epochs, int planned, double pue,
+                                                     bool skip_first = false);
 
 // The sentence of spec §8.5 for given totals (16 decimals, CO2 in kg), naming epochwatt.
 std::string aggregate_sentence(double kwh, double co2_g, double km_by_car);
+// `value` as a report block with `decimals` decimals prints it, read back (what parse sees).
+double as_logged(double value, int decimals);
 
 // The BibTeX entry for Carbontracker (Anthony, Kanding, Selvan 2020, arXiv:2007.03051).
 std::string carbontracker_bibtex();

@@ -1,11 +1,11 @@
 #include "report/json_summary.hpp"
 
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -28,43 +28,43 @@ ordered_json consumption_json(const Consumption& c) {
                       {"km_by_car", c.km_by_car}};
 }
 
-std::string hostname() {
-  char buf[256] = {};
-  if (::gethostname(buf, sizeof buf - 1) != 0) return "";
-  return buf;
+// The err log is created at its first line: named only when something was logged there.
+bool log_error_written(const Run& r) {
+  std::error_code ec;
+  return !r.log_error.empty() && !r.log_std.empty() && std::filesystem::exists(r.log_error, ec);
 }
 
 }  // namespace
 
-std::string to_json(const RunRecord& r) {
-  utsname u{};
-  ::uname(&u);
+std::string to_json(const Run& r) {
   ordered_json devices = ordered_json::array();
-  for (const auto& m : r.meters)
+  for (const auto& m : r.context.meters)
     devices.push_back({{"id", m.id},
                        {"component", std::string(to_string(m.component))},
                        {"device", m.device_name},
                        {"method", std::string(to_string(m.method))},
                        {"detail", m.detail}});
   ordered_json j;
-  j["context"] = {{"tool", r.tool_name},
-                  {"version", kVersion},
+  j["context"] = {{"tool", r.context.tool_name},
+                  {"version", r.context.version},
                   {"json_schema_version", kJsonSchemaVersion},
-                  {"run_id", r.run_id},
-                  {"host", hostname()},
-                  {"os", std::string(u.sysname) + " " + u.release},
-                  {"pid", static_cast<long>(::getpid())},
-                  {"started_utc", utc_iso8601(r.started)},
+                  {"run_id", r.context.run_id},
+                  {"host", r.context.host},
+                  {"os", r.context.os},
+                  {"pid", r.context.pid},
+                  {"started_utc", utc_iso8601(r.context.started)},
                   {"finished_utc", utc_iso8601(r.finished)},
-                  {"components", r.components},
+                  {"components", r.context.components},
                   {"devices", devices},
-                  {"pue", r.pue},
-                  {"epochs_planned", r.epochs_planned},
-                  {"epochs_before_pred", r.epochs_before_pred},
-                  {"monitor_epochs", r.monitor_epochs},
+                  {"pue", r.context.pue},
+                  {"epochs_planned", r.context.epochs_planned},
+                  {"epochs_before_pred", r.context.epochs_before_pred},
+                  {"monitor_epochs", r.context.monitor_epochs},
+                  {"prediction_skips_first_epoch", r.context.prediction_skips_first_epoch},
+                  {"decimal_precision", r.context.decimal_precision},
                   {"log_files", {{"standard", r.log_std},
                                  {"output", r.log_output},
-                                 {"error", r.log_error.empty() ? ordered_json(nullptr) : ordered_json(r.log_error)}}}};
+                                 {"error", log_error_written(r) ? ordered_json(r.log_error) : ordered_json(nullptr)}}}};
   ordered_json epochs = ordered_json::array();
   for (const auto& e : r.epochs) {
     ordered_json by_component = ordered_json::object();
@@ -110,6 +110,11 @@ std::string to_json(const RunRecord& r) {
   j["power_series"] = power;
   // nlohmann-json formats numbers itself (locale-independent, shortest round-trip).
   return j.dump(2) + "\n";
+}
+
+void JsonSummaryReporter::run_finished(const Run& run) {
+  std::string err = write_file_atomically(path_, to_json(run));
+  if (!err.empty()) warn("JSON summary not written: " + err);
 }
 
 std::string write_file_atomically(const std::string& path, const std::string& content) {

@@ -15,18 +15,12 @@ namespace {
 
 using nlohmann::ordered_json;
 
-std::string hostname() {
-  char buf[256] = {};
-  if (::gethostname(buf, sizeof buf - 1) != 0) return "";
-  return buf;
-}
-
-ordered_json context(const RunRecord& r) {
-  return {{"tool", r.tool_name},
-          {"version", kVersion},
+ordered_json context(const Run& r) {
+  return {{"tool", r.context.tool_name},
+          {"version", r.context.version},
           {"jsonl_schema_version", kJsonlSchemaVersion},
-          {"host", hostname()},
-          {"run_id", r.run_id}};
+          {"host", r.context.host},
+          {"run_id", r.context.run_id}};
 }
 
 ordered_json consumption(const std::optional<Consumption>& c) {
@@ -45,7 +39,7 @@ std::string line(const ordered_json& j) { return j.dump() + "\n"; }
 
 }  // namespace
 
-std::string jsonl_epoch_line(const RunRecord& r, const EpochSummary& e) {
+std::string jsonl_epoch_line(const Run& r, const EpochSummary& e) {
   ordered_json by_component = ordered_json::object();
   ordered_json devices = ordered_json::array();
   for (const auto& d : e.devices) {
@@ -71,9 +65,9 @@ std::string jsonl_epoch_line(const RunRecord& r, const EpochSummary& e) {
   return line(j);
 }
 
-std::string jsonl_run_line(const RunRecord& r) {
+std::string jsonl_run_line(const Run& r) {
   ordered_json devices = ordered_json::array();
-  for (const auto& m : r.meters)
+  for (const auto& m : r.context.meters)
     devices.push_back({{"id", m.id},
                        {"component", std::string(to_string(m.component))},
                        {"device", m.device_name},
@@ -82,13 +76,13 @@ std::string jsonl_run_line(const RunRecord& r) {
   for (const auto& e : r.epochs) (e.interrupted ? interrupted : counted)++;
   ordered_json j{{"type", "run"},
                  {"context", context(r)},
-                 {"started_utc", utc_iso8601(r.started)},
+                 {"started_utc", utc_iso8601(r.context.started)},
                  {"finished_utc", utc_iso8601(r.finished)},
                  {"complete", r.complete},
-                 {"components", r.components},
+                 {"components", r.context.components},
                  {"devices", devices},
-                 {"pue", r.pue},
-                 {"epochs_planned", r.epochs_planned},
+                 {"pue", r.context.pue},
+                 {"epochs_planned", r.context.epochs_planned},
                  {"epochs_counted", counted},
                  {"epochs_interrupted", interrupted},
                  {"early_stop", r.early_stop},
@@ -120,6 +114,18 @@ std::string append_to_file(const std::string& path, const std::string& text) {
   }
   if (::close(fd) != 0) return "cannot write " + path + ": " + std::strerror(errno);
   return "";
+}
+
+void JsonlReporter::write(const Run& r, bool finished) {
+  guarded([&]() -> std::string {
+    std::string text;
+    for (std::size_t i = epochs_written_; i < r.epochs.size(); ++i) text += jsonl_epoch_line(r, r.epochs[i]);
+    if (finished) text += jsonl_run_line(r);
+    if (text.empty()) return "";
+    std::string err = append_to_file(path(), text);
+    if (err.empty()) epochs_written_ = r.epochs.size();
+    return err;
+  });
 }
 
 }  // namespace epochwatt::detail

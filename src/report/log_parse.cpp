@@ -748,6 +748,7 @@ Aggregate aggregate(const std::vector<ParsedRun>& runs) {
       else it->second += value;
     }
   }
+  a.measured_by = measured_by(runs);
   return a;
 }
 
@@ -760,7 +761,19 @@ std::string aggregate_sentence(const Aggregate& a, std::string_view measured_by)
       s += (i ? " or " : "") + fixed(a.equivalents[i].second, 16) + " " + a.equivalents[i].first;
     s += ". ";
   }
-  return s + "Measured by " + std::string(measured_by) + ".";
+  std::string_view by = !measured_by.empty()        ? measured_by
+                        : !a.measured_by.empty() ? std::string_view(a.measured_by)
+                                                 : kMeasuredByCarbontracker;
+  return s + "Measured by " + std::string(by) + ".";
+}
+
+std::string measured_by(const std::vector<ParsedRun>& runs) {
+  std::size_t ours = 0;
+  for (const auto& r : runs)
+    if (r.version == "epochwatt") ++ours;
+  if (ours == 0) return std::string(kMeasuredByCarbontracker);
+  if (ours == runs.size()) return std::string(kMeasuredByEpochwatt);
+  return "carbontracker (https://github.com/lfwa/carbontracker) and epochwatt, an implementation of it";
 }
 
 }  // namespace epochwatt::detail

@@ -144,6 +144,7 @@ struct Aggregate {
   std::size_t runs = 0;         // runs given
   std::size_t runs_summed = 0;  // runs with a block added
   std::size_t nan_skipped = 0;  // blocks whose energy or CO2 was NaN (that value left out)
+  std::string measured_by;      // measured_by(runs): the sentence's credit
 };
 
 // Sums the runs by the rule of summed_block(). NaN energy or CO2 is left out and counted.
@@ -152,7 +153,13 @@ Aggregate aggregate(const std::vector<ParsedRun>& runs);
 // The original's print_aggregate sentence (spec §8.5), 16 decimals, CO2 in kg, no newline, ending
 // "Measured by {measured_by}.".
 inline constexpr std::string_view kMeasuredByCarbontracker = "carbontracker (https://github.com/lfwa/carbontracker)";
-std::string aggregate_sentence(const Aggregate& a, std::string_view measured_by = kMeasuredByCarbontracker);
+inline constexpr std::string_view kMeasuredByEpochwatt =
+    "epochwatt, an implementation of carbontracker (https://github.com/lfwa/carbontracker)";
+// An empty `measured_by` takes a.measured_by, else carbontracker's.
+std::string aggregate_sentence(const Aggregate& a, std::string_view measured_by = {});
+// Who measured `runs`: epochwatt when every run's log is epochwatt's, else carbontracker (the
+// original's sentence, word for word), or both when the runs are mixed.
+std::string measured_by(const std::vector<ParsedRun>& runs);
 
 // Helpers, exposed for tests: a float as Python's float() reads it (scientific, nan, inf;
 // surrounding blanks allowed); and `[-]H:MM:SS[.ss]` to seconds.

@@ -71,7 +71,7 @@ std::string prometheus_number(double value) {
   return python_float_repr(value);
 }
 
-std::string prometheus_text(const RunRecord& r) {
+std::string prometheus_text(const Run& r) {
   // Per meter: joules over the counted epochs, and the last counted epoch's mean power.
   struct PerMeter {
     const MeterInfo* info;
@@ -79,7 +79,7 @@ std::string prometheus_text(const RunRecord& r) {
     std::optional<double> last_watts;
   };
   std::vector<PerMeter> meters;
-  for (const auto& m : r.meters) meters.push_back({&m, 0.0, std::nullopt});
+  for (const auto& m : r.context.meters) meters.push_back({&m, 0.0, std::nullopt});
   int counted = 0;
   double seconds = 0;
   for (const auto& e : r.epochs) {
@@ -99,16 +99,16 @@ std::string prometheus_text(const RunRecord& r) {
                               {"meter", m.id}};
   };
 
-  Exposition x(r.run_id);
+  Exposition x(r.context.run_id);
   x.family("epochwatt_info", "gauge", "Always 1; the labels name the tool and version of the run.");
-  x.sample("epochwatt_info", 1, {{"tool", r.tool_name}, {"version", kVersion}});
+  x.sample("epochwatt_info", 1, {{"tool", r.context.tool_name}, {"version", r.context.version}});
   x.family("epochwatt_run_start_time_seconds", "gauge", "Start of the run, seconds since 1970-01-01 UTC.");
   x.sample("epochwatt_run_start_time_seconds",
-           std::chrono::duration<double>(r.started.time_since_epoch()).count());
+           std::chrono::duration<double>(r.context.started.time_since_epoch()).count());
   x.family("epochwatt_run_finished", "gauge", "1 once the run has ended, else 0.");
   x.sample("epochwatt_run_finished", r.complete ? 1 : 0);
   x.family("epochwatt_epochs_planned", "gauge", "Epochs the run was planned for.");
-  x.sample("epochwatt_epochs_planned", r.epochs_planned);
+  x.sample("epochwatt_epochs_planned", r.context.epochs_planned);
   x.family("epochwatt_epochs_done", "gauge", "Epochs that ended and were counted.");
   x.sample("epochwatt_epochs_done", counted);
   x.family("epochwatt_measured_seconds_total", "counter", "Duration of the counted epochs, in seconds.");
@@ -120,9 +120,9 @@ std::string prometheus_text(const RunRecord& r) {
   for (const auto& pm : meters)
     if (pm.last_watts) x.sample("epochwatt_power_watts", *pm.last_watts, device_labels(*pm.info));
   x.family("epochwatt_pue", "gauge", "Power usage effectiveness applied to energy totals and emissions.");
-  x.sample("epochwatt_pue", r.pue);
+  x.sample("epochwatt_pue", r.context.pue);
   double energy_kwh = 0;
-  for (const auto& pm : meters) energy_kwh += pm.joules * r.pue / kJoulesPerKwh;
+  for (const auto& pm : meters) energy_kwh += pm.joules * r.context.pue / kJoulesPerKwh;
   x.family("epochwatt_energy_with_pue_joules_total", "counter",
            "Energy of the counted epochs over all devices, in joules, multiplied by the PUE.");
   x.sample("epochwatt_energy_with_pue_joules_total", r.actual ? r.actual->energy_kwh * kJoulesPerKwh : energy_kwh * kJoulesPerKwh);
@@ -140,6 +140,10 @@ std::string prometheus_text(const RunRecord& r) {
     x.sample("epochwatt_predicted_emissions_grams", r.prediction->co2_g);
   }
   return x.text();
+}
+
+void PrometheusReporter::write(const Run& r) {
+  guarded([&] { return write_file_atomically(path(), prometheus_text(r)); });
 }
 
 }  // namespace epochwatt::detail

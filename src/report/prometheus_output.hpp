@@ -6,17 +6,29 @@
 #include <string>
 #include <string_view>
 
+#include "report/file_output.hpp"
 #include "report/json_summary.hpp"
 
 namespace epochwatt::detail {
 
 // The whole file for the run as it stands (a snapshot or the finished run); no time stamps, as
 // the textfile collector requires. Counters cover the counted epochs only.
-std::string prometheus_text(const RunRecord& r);
+std::string prometheus_text(const Run& r);
 
 // A label value escaped as the exposition format requires: \ -> \\, " -> \", newline -> \n.
 std::string prometheus_label_value(std::string_view value);
 // A sample value: shortest round-trip decimal, "NaN", "+Inf" or "-Inf"; never locale-dependent.
 std::string prometheus_number(double value);
+
+// The textfile as a Reporter: rewritten atomically at each epoch end and at the end.
+class PrometheusReporter final : public FileOutputReporter {
+ public:
+  explicit PrometheusReporter(std::string path) : FileOutputReporter("Prometheus", std::move(path)) {}
+  void epoch_ended(const Run& run) override { write(run); }
+  void run_finished(const Run& run) override { write(run); }
+
+ private:
+  void write(const Run& run);
+};
 
 }  // namespace epochwatt::detail

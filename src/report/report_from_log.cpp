@@ -168,10 +168,7 @@ ReportData report_data_from_parsed_run(const ParsedRun& run) {
     a.co2_g = d.actual.co2_g;
     a.equivalents = {{"km travelled by car", d.actual.km_by_car}};
   }
-  double km = 0;
-  for (const auto& [unit, value] : a.equivalents)
-    if (unit == "km travelled by car") km = value;
-  d.aggregate_sentence = ours ? aggregate_sentence(a.energy_kwh, a.co2_g, km) : aggregate_sentence(a);
+  d.aggregate_sentence = aggregate_sentence(a);  // credits epochwatt for its own logs (Aggregate::measured_by)
   return d;
 }
 

@@ -221,8 +221,9 @@ TEST(HtmlReport, RendersATrackedRunsSummary) {
   EXPECT_EQ(d.power[0].component, "gpu");
   for (double w : d.power[0].watts) EXPECT_NEAR(w, 300.0, 1e-6);  // two GPUs of 150 W (spec §14)
   std::string html = render_html(d);
-  // Spec §14's aggregate: a complete run of 3 epochs.
-  EXPECT_NE(html.find("0.0046083333333333 kWh"), std::string::npos) << d.aggregate_sentence;
+  // Spec §14's aggregate: a complete run of 3 epochs, with the digits its log blocks (12 decimals)
+  // give, so that `epochwatt parse` of the same run prints the same sentence.
+  EXPECT_NE(html.find("0.0046083333330000 kWh"), std::string::npos) << d.aggregate_sentence;
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
-// The machine-readable outputs (src/report/codecarbon_csv, jsonl_output, prometheus_output,
-// output_sink): golden files of each format for the runs of spec §14 (tests/golden/outputs/), what
+// The machine-readable outputs (src/report/codecarbon_csv, jsonl_output, prometheus_output, the
+// outputs): golden files of each format for the runs of spec §14 (tests/golden/outputs/), what
 // each file holds while the run goes on, CSV append and header mismatch, a global de_DE locale,
 // promtool's verdict on the textfile, and failures that must not stop the run.
 //
@@ -19,7 +19,7 @@
 
 #include "epochwatt/epochwatt.hpp"
 #include "report/codecarbon_csv.hpp"
-#include "report/output_sink.hpp"
+#include "core/run_id.hpp"
 #include "report/prometheus_output.hpp"
 #include "golden_check.hpp"
 #include "unit/support.hpp"

@@ -1,0 +1,65 @@
+// Reporters: where a run's events go. The tracker fans every event out to the reporters it was
+// given, in order; epochwatt's own outputs (carbontracker's console and log files, the JSON
+// summary, JSON Lines, the CodeCarbon CSV, the Prometheus textfile) are reporters, and a caller
+// can add its own (TrackerParts::reporters, or Tracker(Options, extra reporters)).
+//
+// Threads: run_started, message and meters_ready may come from the thread that builds the
+// tracker or calls it (usage errors, the stop_and_confirm dialogue); every other event comes from
+// the tracker's sampler thread, one at a time. A message from the caller's thread may arrive while
+// the sampler is inside another event: make message() thread-safe. A reporter must not throw (the tracker
+// catches and logs what escapes) and must not block for long: the sampler waits for it.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "epochwatt/run.hpp"
+
+namespace epochwatt {
+
+enum class Severity { debug, info, warning, critical };
+
+// A line of text for people. Channels are carbontracker's: output (console and output log),
+// standard (standard log only), err (console and err log, with a severity), console (the console
+// only, outside the logs).
+struct Message {
+  enum class Channel { output, standard, err, console };
+  Channel channel = Channel::standard;
+  Severity severity = Severity::info;  // err channel only
+  std::string text;
+  const char* thread = "MainThread";   // the thread name carbontracker's err log shows
+};
+
+class Reporter {
+ public:
+  virtual ~Reporter() = default;
+  // The tracker has its context (tool, version, options); meters not yet chosen.
+  virtual void run_started(const Run& run) { (void)run; }
+  // The meters are chosen (run.context.meters is not empty).
+  virtual void meters_ready(const Run& run) { (void)run; }
+  // Measuring has begun: the first intensity value holds (run.intensity, run.location).
+  virtual void sampling_started(const Run& run) { (void)run; }
+  virtual void message(const Message& m) { (void)m; }
+  // An epoch ended: run.epochs.back() is it; run.actual holds the totals so far (complete false).
+  virtual void epoch_ended(const Run& run) { (void)run; }
+  // The prediction was made (run.prediction).
+  virtual void predicted(const Run& run) { (void)run; }
+  // The run is over (run.complete, run.actual, run.power_series). Called once.
+  virtual void run_finished(const Run& run) { (void)run; }
+  virtual void flush() {}
+
+  // The tracker installs a sink for warnings a reporter raises (an output it cannot write): they
+  // reach every reporter's err channel and the run's warnings.
+  using WarningSink = std::function<void(const std::string& text)>;
+  void set_warning_sink(WarningSink sink) { warn_ = std::move(sink); }
+
+ protected:
+  void warn(const std::string& text) const {
+    if (warn_) warn_(text);
+  }
+
+ private:
+  WarningSink warn_;
+};
+
+}  // namespace epochwatt

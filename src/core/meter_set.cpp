@@ -1,0 +1,118 @@
+#include "core/meter_set.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <exception>
+
+namespace epochwatt::detail {
+
+MeterSet::MeterSet(const std::vector<MeterChoice>& chosen, double update_interval_s, std::shared_ptr<Clock> clock)
+    : clock_(std::move(clock)) {
+  for (const auto& c : chosen) {
+    if (!c.meter) continue;
+    Slot s;
+    s.meter = c.meter;
+    s.info = c.meter->info();
+    s.report_component = c.report_component;
+    s.period = s.info.poll_period_s > 0 ? std::min(s.info.poll_period_s, update_interval_s) : update_interval_s;
+    slots_.push_back(std::move(s));
+  }
+}
+
+std::vector<MeterInfo> MeterSet::infos() const {
+  std::vector<MeterInfo> out;
+  for (const auto& s : slots_) out.push_back(s.info);
+  return out;
+}
+
+void MeterSet::open(double t0) {
+  for (auto& s : slots_) {
+    s.meter->open(t0);
+    s.timeline.append(t0, 0.0);
+    // ~1000 buckets of at least 1 s: energy counters advance in steps (NVML's every 100 ms), so
+    // shorter buckets would show the steps, not the power; a boundary's extra read folds in too.
+    s.power = PowerHistory(1000, std::max(1.0, 0.5 * s.period));
+    s.power.add(t0, 0.0);
+    s.last_good = t0;
+    s.next_due = t0 + s.period;
+  }
+}
+
+void MeterSet::read(double round_t, bool all, const Warn& warn) {
+  for (auto& s : slots_) {
+    if (s.lost || (!all && round_t < s.next_due)) continue;
+    // Each reading is stamped with its own time: a slow meter (NVML's energy call takes ~4 ms
+    // on an H100) must not shift the readings of the meters read after it.
+    double t = slots_.size() > 1 ? clock_->now() : round_t;
+    s.next_due = t + s.period;
+    MeterReading r;
+    try {
+      r = s.meter->read(t);
+    } catch (const std::exception& e) {
+      r.ok = false;
+      r.error = e.what();
+    }
+    if (r.ok || r.lost) {
+      s.timeline.append(t, std::isfinite(r.joules) ? r.joules : s.timeline.back().joules);
+      s.power.add(t, s.timeline.back().joules);
+    }
+    if (r.ok && !r.lost) s.last_good = t;
+    if (r.lost) {
+      s.lost = true;
+      warn("Meter " + s.info.id + " (" + s.info.device_name + ") stopped: " + r.error +
+           ". Energy measured until then is kept; the run goes on without it.");
+    } else if (!r.ok && !s.warned) {
+      s.warned = true;
+      warn("Meter " + s.info.id + " (" + s.info.device_name + "): read failed: " + r.error +
+           ". Its last value stands until a read succeeds.");
+    }
+  }
+}
+
+double MeterSet::wait_s(double now, double cap_s) const {
+  double w = cap_s;
+  for (const auto& s : slots_)
+    if (!s.lost) w = std::min(w, std::max(0.0, s.next_due - now));
+  return w;
+}
+
+std::vector<DeviceEnergy> MeterSet::energy_between(double t0, double t1, double* total_joules) const {
+  std::vector<DeviceEnergy> out;
+  double total = 0;
+  for (const auto& s : slots_) {
+    double j = s.timeline.energy_between(t0, t1);
+    total += j;
+    // Complete only if a successful read at or after the end measured it: a failed or lost
+    // meter's value at the boundary is the last one it gave, not what the device drew.
+    out.push_back({s.info.id, s.info.device_name, s.info.component, s.info.method, j, s.last_good >= t1});
+  }
+  if (total_joules) *total_joules = total;
+  return out;
+}
+
+double MeterSet::joules_between(double t0, double t1) const {
+  double j = 0;
+  for (const auto& s : slots_) j += s.timeline.energy_between(t0, t1);
+  return j;
+}
+
+void MeterSet::forget_before(double t) {
+  for (auto& s : slots_) s.timeline.forget_before(t);
+}
+
+std::vector<PowerSeries> MeterSet::power_series(double started_mono) const {
+  std::vector<PowerSeries> out;
+  for (const auto& s : slots_) {
+    PowerSeries p{s.info.id, s.info.device_name, s.info.component, s.info.method, 0.0, {}, {}};
+    auto buckets = s.power.buckets();
+    if (!buckets.empty()) p.start_s = buckets.front().t0 - started_mono;
+    for (const auto& b : buckets) {
+      p.end_s.push_back(b.t1 - started_mono);
+      p.watts.push_back(b.watts());
+    }
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+}  // namespace epochwatt::detail

@@ -1,0 +1,65 @@
+// The meters of one run and what they have read: per meter a timeline of cumulative joules (for
+// boundaries, by interpolation) and a bucketed power history (for the report's power series).
+// Owned and used by the sampler thread only; no locking of its own.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/power_history.hpp"
+#include "core/timeline.hpp"
+#include "epochwatt/clock.hpp"
+#include "epochwatt/meter.hpp"
+#include "epochwatt/run.hpp"
+#include "epochwatt/tracker.hpp"
+
+namespace epochwatt::detail {
+
+class MeterSet {
+ public:
+  // One meter in use and its readings so far.
+  struct Slot {
+    std::shared_ptr<Meter> meter;
+    MeterInfo info;
+    std::string report_component;  // carbontracker's component: "gpu", or "cpu" (DRAM included)
+    Timeline timeline;
+    PowerHistory power;
+    double period = 1.0;     // seconds between its polls
+    double next_due = 0.0;   // time of its next poll
+    bool lost = false;       // the meter said it is gone: no more reads
+    double last_good = 0.0;  // time of its last successful read: later boundaries are guesses
+    bool warned = false;     // a failed read was reported once
+  };
+  using Warn = std::function<void(const std::string& message)>;
+
+  MeterSet() = default;
+  // Each meter's poll period is its own (MeterInfo::poll_period_s) capped at update_interval_s.
+  MeterSet(const std::vector<MeterChoice>& chosen, double update_interval_s, std::shared_ptr<Clock> clock);
+
+  bool empty() const { return slots_.empty(); }
+  const std::vector<Slot>& slots() const { return slots_; }
+  std::vector<MeterInfo> infos() const;
+
+  // Opens every meter at t0 (their joules count from there).
+  void open(double t0);
+  // One round at round_t: every meter when `all` (a boundary), else those that are due. A read
+  // that fails warns once; a meter that is lost warns and is read no more.
+  void read(double round_t, bool all, const Warn& warn);
+  // Seconds until the next meter is due, at most cap_s.
+  double wait_s(double now, double cap_s) const;
+  // IT energy per meter between t0 and t1 (DeviceEnergy::complete: a good read at or after t1).
+  std::vector<DeviceEnergy> energy_between(double t0, double t1, double* total_joules) const;
+  double joules_between(double t0, double t1) const;
+  // Drops timeline points no boundary before t can need.
+  void forget_before(double t);
+  // The power history of each meter, times relative to started_mono.
+  std::vector<PowerSeries> power_series(double started_mono) const;
+
+ private:
+  std::vector<Slot> slots_;
+  std::shared_ptr<Clock> clock_;
+};
+
+}  // namespace epochwatt::detail

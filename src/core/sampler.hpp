@@ -1,0 +1,88 @@
+// The sampler: one thread that wakes when a meter is due, when the caller stamps a boundary
+// (epoch or window start/end, stop) or when the intensity source posts a value, and reads the
+// meters into their timelines (MeterSet). After each round's reads it hands the round's
+// boundaries to its client (the tracker), which accounts for them and fans the results out.
+//
+// The mutex is shared with the client: the caller's thread stamps boundaries under it, and the
+// client keeps its caller-visible state under it. Neither the client's round handler nor anything
+// on the sampler thread may hold it while doing I/O.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+#include "core/meter_set.hpp"
+#include "epochwatt/clock.hpp"
+
+namespace epochwatt::detail {
+
+// A time the caller stamped, for the sampler to measure.
+struct Boundary {
+  enum class Kind { epoch_start, epoch_end, stop, window_start, window_end };
+  Kind kind;
+  double t;
+  int epoch;                 // the epoch's 1-based index (epoch kinds, stop: the last started)
+  std::uint64_t window = 0;  // the window's id (window kinds)
+};
+
+class Sampler {
+ public:
+  // The client's part of a round: `t` is the round's time (every meter was read at it when the
+  // batch is not empty); `intensity_posted`: the intensity source posted since the last round.
+  // Returns the time before which no timeline point is needed any more.
+  using RoundHandler = std::function<double(double t, const std::deque<Boundary>& batch, bool intensity_posted)>;
+  using ErrorHandler = std::function<void(const std::string& what, const Boundary* boundary)>;
+
+  Sampler(std::shared_ptr<Clock> clock, MeterSet& meters, double update_interval_s, MeterSet::Warn warn);
+  ~Sampler();
+  Sampler(const Sampler&) = delete;
+  Sampler& operator=(const Sampler&) = delete;
+
+  void start(RoundHandler on_round, ErrorHandler on_error);
+
+  std::mutex& mutex() const { return mu_; }
+  // Queue a boundary; the caller holds mutex(). Does not wake the sampler (wake() does).
+  void push_locked(const Boundary& b);
+  void wake() { wake_.notify_one(); }
+  // The intensity source posted a value: wake for it. Any thread.
+  void intensity_posted();
+  // Make this the last round; the caller holds mutex().
+  void quit_locked() { quit_ = true; }
+  void join();
+  bool joinable() const { return thread_.joinable(); }
+  // Waits (lock on mutex() held) until every queued boundary is handled and `also` holds.
+  void wait_idle(std::unique_lock<std::mutex>& lk, const std::function<bool()>& also) const;
+  // Waits (lock held) until `ready` holds, re-checked after each round.
+  void wait_round(std::unique_lock<std::mutex>& lk, const std::function<bool()>& ready) const;
+  // Wakes every waiter of wait_idle/wait_round (after the client changed what they wait for).
+  void notify_waiters() const { done_.notify_all(); }
+  // Time at which the last round read every meter (a boundary round).
+  double last_full_read() const { return last_full_read_.load(std::memory_order_relaxed); }
+
+ private:
+  void loop();
+
+  std::shared_ptr<Clock> clock_;
+  MeterSet& meters_;
+  double update_interval_s_;
+  MeterSet::Warn warn_;
+  RoundHandler on_round_;
+  ErrorHandler on_error_;
+
+  mutable std::mutex mu_;
+  std::condition_variable wake_;
+  mutable std::condition_variable done_;
+  std::deque<Boundary> pending_;            // under mu_
+  std::uint64_t pushed_ = 0, processed_ = 0;  // under mu_
+  bool quit_ = false;                       // under mu_
+  std::atomic<bool> intensity_ready_{false};
+  std::atomic<double> last_full_read_{-1e300};
+  std::thread thread_;
+};
+
+}  // namespace epochwatt::detail

@@ -1,0 +1,45 @@
+// The `epochwatt` library's one-call default: every layer wired into the core's Tracker.
+#include "epochwatt/defaults.hpp"
+
+#include <iostream>
+
+#include "epochwatt/registry.hpp"
+#include "intensity/service.hpp"
+#include "report/ct_logs.hpp"
+#include "report/ct_reporter.hpp"
+#include "report/json_summary.hpp"
+#include "report/outputs.hpp"
+
+namespace epochwatt {
+
+TrackerParts default_tracker_parts(const Options& o) {
+  validate(o);
+  std::shared_ptr<Clock> clock = o.clock ? o.clock : system_clock();
+  TrackerParts parts;
+  auto log = std::make_shared<detail::CtLogger>(clock, o.console ? o.console : &std::cout, o.verbose,
+                                                o.log_dir.value_or(""), o.log_file_prefix);
+  parts.files.standard_log = log->files().standard;
+  parts.files.output_log = log->files().output;
+  parts.files.error_log = log->files().error;
+  parts.files.json_summary = o.json_path ? *o.json_path : (o.write_json_summary ? log->files().json : "");
+  parts.reporters.push_back(std::make_shared<detail::CarbontrackerReporter>(log));
+  if (!parts.files.json_summary.empty())
+    parts.reporters.push_back(std::make_shared<detail::JsonSummaryReporter>(parts.files.json_summary));
+  for (const auto& spec : o.outputs) parts.reporters.push_back(detail::make_output_reporter(spec, o.proc_root));
+
+  parts.intensity = std::make_shared<detail::IntensityService>(o, nullptr, [clock] { return clock->wall(); });
+  RunDiscovery found = discover_for_run(o);
+  parts.meters = std::move(found.meters);
+  parts.discovery_notes = std::move(found.notes);
+  std::istream* in = o.confirm_input ? o.confirm_input : &std::cin;
+  parts.read_answer = [in]() -> std::optional<std::string> {
+    std::string line;
+    if (!std::getline(*in, line)) return std::nullopt;
+    return line;
+  };
+  return parts;
+}
+
+Tracker::Tracker(Options options) : Tracker(options, default_tracker_parts(options)) {}
+
+}  // namespace epochwatt

@@ -1,0 +1,90 @@
+#include "report/ct_reporter.hpp"
+
+#include <cmath>
+
+#include "core/format.hpp"
+#include "report/ct_report.hpp"
+
+namespace epochwatt::detail {
+
+namespace {
+// carbontracker reports DRAM inside its "cpu" component.
+std::string report_component_of(Component c) { return c == Component::gpu ? "gpu" : "cpu"; }
+}  // namespace
+
+void CarbontrackerReporter::run_started(const Run& run) {
+  log_->standard(run.context.tool_name + " version " + run.context.version);
+  log_->standard(pue_line(run.context.pue));
+}
+
+void CarbontrackerReporter::meters_ready(const Run& run) {
+  std::vector<ComponentDevices> segs;
+  for (const auto& comp : run.context.components) {
+    ComponentDevices cd{comp, {}};
+    for (const auto& m : run.context.meters)
+      if (report_component_of(m.component) == comp) cd.devices.push_back(m.device_name);
+    if (!cd.devices.empty()) segs.push_back(std::move(cd));
+  }
+  std::string line = "The following components were found: " + components_segments(segs);
+  log_->standard(line);
+  log_->output(line);
+  for (const auto& m : run.context.meters)
+    log_->standard("Measuring " + m.device_name + " (" + std::string(to_string(m.component)) + ") by " +
+                   std::string(to_string(m.method)) + " through meter " + m.id +
+                   (m.detail.empty() ? "." : ": " + m.detail + "."));
+}
+
+void CarbontrackerReporter::sampling_started(const Run& run) {
+  log_->standard("Intensity source: " + run.intensity.source + ", " + run.intensity.description + "; location " +
+                 run.location.address() + " by rule " + run.location.rule + ".");
+  log_->standard("Monitoring thread started.");
+}
+
+void CarbontrackerReporter::message(const Message& m) {
+  switch (m.channel) {
+    case Message::Channel::output: log_->output(m.text); break;
+    case Message::Channel::standard: log_->standard(m.text); break;
+    case Message::Channel::err: log_->err(m.severity, m.text, m.thread); break;
+    case Message::Channel::console: log_->console_line(m.text); break;
+  }
+}
+
+void CarbontrackerReporter::epoch_ended(const Run& run) {
+  const EpochSummary& ep = run.epochs.back();
+  log_->standard("Epoch " + std::to_string(ep.index) + ":");
+  log_->standard("Duration: " + log_duration(ep.duration_s));
+  for (const auto& comp : run.context.components) {
+    std::vector<DeviceEnergy> devs;
+    for (const auto& d : ep.devices)
+      if (report_component_of(d.component) == comp) devs.push_back(d);
+    if (devs.empty()) continue;
+    for (const auto& line : epoch_component_lines(comp, devs, ep.duration_s)) log_->standard(line);
+  }
+}
+
+void CarbontrackerReporter::predicted(const Run& run) {
+  log_->output(consumption_block("Predicted consumption for " + std::to_string(run.context.epochs_planned) + " epoch(s):",
+                                 *run.prediction, run.context.decimal_precision, run.context.interpretable));
+}
+
+void CarbontrackerReporter::run_finished(const Run& run) {
+  const RunContext& ctx = run.context;
+  const Consumption& c = *run.actual;
+  std::vector<double> values = run.intensity_values;
+  if (values.empty()) values.push_back(c.intensity_g_per_kwh);
+  log_->standard("Carbon intensities (gCO2eq/kWh) fetched every " +
+                 (ctx.intensity_refresh_s == std::floor(ctx.intensity_refresh_s)
+                      ? std::to_string(static_cast<long long>(ctx.intensity_refresh_s))
+                      : python_float_repr(ctx.intensity_refresh_s)) +
+                 " s at detected location: " + run.location.address() + ": " + python_rounded_list(values));
+  std::string avg = "Average carbon intensity during training was " + fixed(c.intensity_g_per_kwh, 2) + " gCO2eq/kWh. ";
+  log_->standard(avg);
+  log_->output(avg);
+  std::string title = ctx.epochs_before_pred == 0 ? "Actual consumption:"
+                                                  : "Actual consumption for " + std::to_string(c.epochs) + " epoch(s):";
+  log_->output(consumption_block(title, c, ctx.decimal_precision, ctx.interpretable));
+  log_->output("Finished monitoring.");
+  log_->standard("Monitoring thread ended.");
+}
+
+}  // namespace epochwatt::detail

@@ -1,0 +1,28 @@
+// carbontracker's console and log files as a Reporter: the original's three channels, line
+// formats and report blocks (spec §5, §6), written through a CtLogger.
+#pragma once
+
+#include <memory>
+
+#include "epochwatt/reporter.hpp"
+#include "report/ct_logs.hpp"
+
+namespace epochwatt::detail {
+
+class CarbontrackerReporter final : public Reporter {
+ public:
+  explicit CarbontrackerReporter(std::shared_ptr<CtLogger> logger) : log_(std::move(logger)) {}
+  void run_started(const Run& run) override;
+  void meters_ready(const Run& run) override;
+  void sampling_started(const Run& run) override;
+  void message(const Message& m) override;
+  void epoch_ended(const Run& run) override;
+  void predicted(const Run& run) override;
+  void run_finished(const Run& run) override;
+  void flush() override { log_->flush(); }
+
+ private:
+  std::shared_ptr<CtLogger> log_;
+};
+
+}  // namespace epochwatt::detail

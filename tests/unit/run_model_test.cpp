@@ -1,0 +1,213 @@
+// The one run model and the Reporter interface (issue 11): a caller's own reporter sees what
+// epochwatt's reporters see; totals() mid-run is the snapshot's footprint, gCO2e included; the
+// core tracker runs on injected parts alone; `parse` and `report` print the same sentence for the
+// same run; the report's prediction curve follows prediction_skips_first_epoch.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "epochwatt/epochwatt.hpp"
+#include "report/html_report.hpp"
+#include "report/log_parse.hpp"
+#include "report/report_from_log.hpp"
+#include "unit/support.hpp"
+
+namespace {
+
+using namespace epochwatt;
+using ewtest::run_epoch;
+
+// Records the snapshot of every epoch end and the finished run.
+class RecordingReporter final : public Reporter {
+ public:
+  void epoch_ended(const Run& run) override {
+    std::lock_guard lk(mu);
+    snapshots.push_back(*run.actual);
+    complete_flags.push_back(run.complete);
+  }
+  void predicted(const Run& run) override {
+    std::lock_guard lk(mu);
+    prediction = run.prediction;
+  }
+  void run_finished(const Run& run) override {
+    std::lock_guard lk(mu);
+    finished = run;
+  }
+  void message(const Message& m) override {
+    std::lock_guard lk(mu);
+    messages.push_back(m.text);
+  }
+  std::mutex mu;
+  std::vector<Consumption> snapshots;
+  std::vector<bool> complete_flags;
+  std::optional<Consumption> prediction;
+  std::optional<Run> finished;
+  std::vector<std::string> messages;
+};
+
+TEST(RunModel, TotalsMidRunCarryGramsAndEqualTheSnapshot) {
+  auto clock = std::make_shared<ManualClock>();
+  std::ostringstream console;
+  Options o = ewtest::deterministic_options(clock, &console, 4);
+  o.meters = ewtest::section14_meters();
+  o.intensity_g_per_kwh = 200.0;
+  auto rec = std::make_shared<RecordingReporter>();
+  TrackerParts parts = default_tracker_parts(o);
+  parts.reporters.push_back(rec);
+  Tracker t(o, std::move(parts));
+  run_epoch(t, *clock, 10.0);
+  run_epoch(t, *clock, 20.0);
+  Consumption mid = t.totals();
+  // 350 W (2 x 150 + 45 + 5) for 30 s = 10500 J; x PUE 1.58 / 3.6e6 kWh; x 200 g/kWh.
+  double kwh = 10500.0 * 1.58 / 3.6e6;
+  EXPECT_EQ(mid.epochs, 2);
+  EXPECT_DOUBLE_EQ(mid.energy_kwh, kwh);
+  EXPECT_DOUBLE_EQ(mid.intensity_g_per_kwh, 200.0);
+  EXPECT_DOUBLE_EQ(mid.co2_g, kwh * 200.0);
+  EXPECT_GT(mid.co2_g, 0.0);
+  {
+    std::lock_guard lk(rec->mu);
+    ASSERT_EQ(rec->snapshots.size(), 2u);
+    EXPECT_EQ(rec->snapshots.back().co2_g, mid.co2_g);
+    EXPECT_EQ(rec->snapshots.back().energy_kwh, mid.energy_kwh);
+    EXPECT_EQ(rec->complete_flags.back(), false);
+    ASSERT_TRUE(rec->prediction.has_value());
+    EXPECT_EQ(rec->prediction->co2_g, t.prediction()->co2_g);
+  }
+  t.stop();
+  std::lock_guard lk(rec->mu);
+  ASSERT_TRUE(rec->finished.has_value());
+  EXPECT_TRUE(rec->finished->complete);
+  EXPECT_TRUE(rec->finished->early_stop);
+  EXPECT_EQ(rec->finished->actual->co2_g, t.totals().co2_g);
+  EXPECT_EQ(rec->finished->context.meters.size(), 4u);
+  EXPECT_EQ(rec->finished->power_series.size(), 4u);
+}
+
+TEST(RunModel, CoreTrackerRunsOnInjectedPartsAlone) {
+  auto clock = std::make_shared<ManualClock>();
+  Options o;
+  o.epochs = 2;
+  o.clock = clock;
+  o.pue = 1.0;
+  TrackerParts parts;
+  parts.meters.push_back({std::make_shared<ewtest::ScriptedMeter>("gpu:0", Component::gpu, "G", 100.0), "gpu"});
+  IntensityValue v;
+  v.g_per_kwh = 360.0;
+  v.source = "test";
+  parts.intensity = fixed_intensity_source(v);
+  auto rec = std::make_shared<RecordingReporter>();
+  parts.reporters.push_back(rec);
+  Tracker t(o, std::move(parts));
+  run_epoch(t, *clock, 36.0);
+  run_epoch(t, *clock, 36.0);
+  t.stop();
+  // 100 W x 72 s = 7200 J = 0.002 kWh; x 360 g/kWh = 0.72 g.
+  EXPECT_DOUBLE_EQ(t.totals().energy_kwh, 0.002);
+  EXPECT_DOUBLE_EQ(t.totals().co2_g, 0.72);
+  EXPECT_EQ(t.totals().intensity_source, "test");
+  EXPECT_EQ(t.standard_log_path(), "");
+  std::lock_guard lk(rec->mu);
+  ASSERT_TRUE(rec->finished.has_value());
+  EXPECT_FALSE(rec->finished->early_stop);
+}
+
+TEST(RunModel, CoreTrackerWithoutMetersThrowsAndSaysWhy) {
+  Options o;
+  o.epochs = 1;
+  auto rec = std::make_shared<RecordingReporter>();
+  TrackerParts parts;
+  parts.reporters.push_back(rec);
+  EXPECT_THROW(Tracker(o, std::move(parts)), Error);
+  std::lock_guard lk(rec->mu);
+  ASSERT_FALSE(rec->messages.empty());
+  EXPECT_NE(rec->messages.back().find("No components were available"), std::string::npos);
+}
+
+TEST(RunModel, FootprintAndPredictionFunctions) {
+  std::vector<EpochSummary> epochs(3);
+  epochs[0] = {1, 10.0, 9000.0, {}, false};
+  epochs[1] = {2, 5.0, 1000.0, {}, false};
+  epochs[2] = {3, 5.0, 3000.0, {}, true};  // interrupted: never counted
+  Consumption f = footprint_of_epochs(epochs, 1.5, 100.0, "x");
+  EXPECT_EQ(f.epochs, 2);
+  EXPECT_DOUBLE_EQ(f.duration_s, 15.0);
+  EXPECT_DOUBLE_EQ(f.energy_kwh, 10000.0 * 1.5 / 3.6e6);
+  EXPECT_DOUBLE_EQ(f.co2_g, f.energy_kwh * 100.0);
+  EXPECT_DOUBLE_EQ(f.km_by_car, f.co2_g / 106.8);
+
+  PredictionBasis all = prediction_basis(epochs, 2, false);
+  EXPECT_EQ(all.epochs_used, 2);
+  Consumption p = predict(all, 10, 1.0, 100.0);
+  EXPECT_DOUBLE_EQ(p.energy_kwh, 10 * 5000.0 / 3.6e6);
+  EXPECT_DOUBLE_EQ(p.duration_s, 75.0);
+  PredictionBasis skip = prediction_basis(epochs, 2, true);
+  EXPECT_EQ(skip.epochs_used, 1);
+  EXPECT_DOUBLE_EQ(skip.measured_s, 15.0);
+  EXPECT_DOUBLE_EQ(predict(skip, 10, 1.0, 100.0).energy_kwh, 10 * 1000.0 / 3.6e6);
+  // carbontracker's intensity: live values and the value ahead once per started refresh period.
+  EXPECT_DOUBLE_EQ(predicted_intensity({100.0}, 200.0, 1000.0, 900.0), (100.0 + 2 * 200.0) / 3);
+}
+
+// One run, logs and JSON summary: parse (of the logs), report from the logs and report from the
+// JSON summary print the same sentence, crediting epochwatt.
+TEST(RunModel, ParseAndReportPrintTheSameSentence) {
+  ewtest::TempDir dir;
+  auto clock = std::make_shared<ManualClock>();
+  std::ostringstream console;
+  Options o = ewtest::deterministic_options(clock, &console, 3);
+  o.meters = ewtest::section14_meters();
+  o.intensity_g_per_kwh = 123.456;
+  o.log_dir = dir.str();
+  std::string json_path;
+  {
+    Tracker t(o);
+    run_epoch(t, *clock, 10.0);
+    run_epoch(t, *clock, 13.7);
+    run_epoch(t, *clock, 10.3);
+    t.stop();
+    json_path = t.json_summary_path();
+  }
+  auto runs = detail::parse_log_dirs({dir.str()}, nullptr);
+  ASSERT_EQ(runs.size(), 1u);
+  std::string parse_sentence = detail::aggregate_sentence(detail::aggregate(runs));
+  std::string from_log = detail::report_data_from_parsed_run(runs[0]).aggregate_sentence;
+  std::ifstream f(json_path);
+  std::string from_json = detail::report_data_from_json_summary(nlohmann::json::parse(f)).aggregate_sentence;
+  EXPECT_EQ(parse_sentence, from_log);
+  EXPECT_EQ(parse_sentence, from_json);
+  EXPECT_NE(parse_sentence.find("Measured by epochwatt"), std::string::npos) << parse_sentence;
+}
+
+// The curve's point after epoch k is the prediction the tracker would make after k epochs, so the
+// point at epochs_before_pred equals the tracker's own prediction, first epoch skipped or not.
+TEST(RunModel, ReportCurveFollowsPredictionSkipsFirstEpoch) {
+  for (bool skip : {false, true}) {
+    ewtest::TempDir dir;
+    auto clock = std::make_shared<ManualClock>();
+    std::ostringstream console;
+    Options o = ewtest::deterministic_options(clock, &console, 4);
+    o.meters = ewtest::section14_meters();
+    o.epochs_before_pred = 2;
+    o.prediction_skips_first_epoch = skip;
+    o.json_path = (dir.path() / "run.json").string();
+    Tracker t(o);
+    run_epoch(t, *clock, 30.0);  // a long first epoch (warm-up)
+    run_epoch(t, *clock, 10.0);
+    run_epoch(t, *clock, 10.0);
+    t.stop();
+    std::ifstream f(*o.json_path);
+    auto d = detail::report_data_from_json_summary(nlohmann::json::parse(f));
+    EXPECT_EQ(d.prediction_skips_first_epoch, skip);
+    ASSERT_EQ(d.prediction_series.size(), 3u);
+    ASSERT_TRUE(t.prediction().has_value());
+    EXPECT_DOUBLE_EQ(d.prediction_series[1].predicted_kwh, t.prediction()->energy_kwh) << "skip=" << skip;
+    double per_epoch_j = 350.0 * (skip ? 10.0 : 20.0);
+    EXPECT_DOUBLE_EQ(d.prediction_series[1].predicted_kwh, 4 * per_epoch_j * 1.58 / 3.6e6) << "skip=" << skip;
+  }
+}
+
+}  // namespace
