@@ -23,6 +23,25 @@ out=$("$tmp/pc-consumer")
 echo "pkg-config consumer: $out"
 case "$out" in *"energy_kwh 0.00158"*) ;; *) echo "unexpected output: $out" >&2; exit 1 ;; esac
 
+# The core layer alone: find_package(epochwatt COMPONENTS core) and pkg-config epochwatt-core.
+# Neither its link line nor the program may name curl (or any library but threads and libc).
+cmake -S "$src/tests/install/core_consumer" -B "$tmp/core" -DCMAKE_PREFIX_PATH="$tmp/prefix" >/dev/null
+cmake --build "$tmp/core" -- VERBOSE=1 > "$tmp/core-build.log"
+out=$("$tmp/core/core_consumer")
+echo "core consumer: $(echo $out)"
+case "$out" in *"finished 2 epochs, 0.72 gCO2e"*"energy_kwh 0.002"*) ;; *) echo "unexpected output: $out" >&2; exit 1 ;; esac
+link_line=$(grep -- "-o core_consumer" "$tmp/core-build.log")
+for lib in curl nlohmann epochwatt_backends epochwatt_intensity epochwatt_report; do
+  case "$link_line" in *"$lib"*) echo "the core consumer links $lib: $link_line" >&2; exit 1 ;; esac
+done
+if ldd "$tmp/core/core_consumer" | grep -i curl; then echo "the core consumer maps libcurl" >&2; exit 1; fi
+if grep -q -a "libcurl" "$tmp/core/core_consumer"; then echo "the core consumer carries libcurl's name" >&2; exit 1; fi
+core_flags=$(PKG_CONFIG_PATH="$libdir" pkg-config --cflags --libs epochwatt-core)
+case "$core_flags" in *curl*|*-ldl*) echo "epochwatt-core.pc names more than threads: $core_flags" >&2; exit 1 ;; esac
+g++ "$src/tests/install/core_consumer/main.cpp" $core_flags -o "$tmp/pc-core-consumer"
+out=$("$tmp/pc-core-consumer")
+case "$out" in *"energy_kwh 0.002"*) echo "pkg-config core consumer: ok ($core_flags)" ;; *) echo "unexpected output: $out" >&2; exit 1 ;; esac
+
 # The Python package, installed beside the rest (relative to the prefix), used from outside the
 # build tree: the extension imports, a tracker measures, and `python3 -m epochwatt` runs the CLI.
 if [ -n "${EPOCHWATT_PYTHON:-}" ]; then
