@@ -20,16 +20,31 @@ struct Discovery {
   std::vector<std::string> notes;  // what was skipped and why (duplicates, unreadable parts)
 };
 
+// One option a backend reads, as data: `epochwatt devices --json`, the CLI's help and the table
+// in docs/options.md (checked by a test) all come from these.
+struct BackendOption {
+  std::string name;           // the Options field and Python keyword, e.g. "powercap_root"
+  std::string type;           // "string", "path", "number", "bool", "component", "list"
+  std::string default_value;  // as a user writes it ("" when none)
+  std::string cli_flag;       // the CLI's flag, e.g. "--powercap-root"
+  std::string help;           // one line
+};
+
 struct BackendSpec {
   std::string name;         // "simulated", "replay", "rapl", "nvml", "hwmon", "estimate"
   std::string description;  // one line
   std::vector<Component> components;
-  std::vector<std::string> option_names;  // the options this backend reads
+  std::vector<BackendOption> options;  // the options this backend reads
   std::function<Discovery(const Options&)> discover;
 };
 
 // The ordered list of backends. The built-in registry is filled once at start-up; adding
 // backends concurrently with discovery is not supported (thread-safety: read-only after setup).
+class BackendRegistry;
+// The rows of docs/options.md's backend table, one per option of every backend, in registry order:
+// "| `name` | backend | type | default | `--flag` | help |".
+std::string backend_options_markdown(const BackendRegistry& registry);
+
 class BackendRegistry {
  public:
   static BackendRegistry& builtin();

@@ -75,28 +75,39 @@ BackendRegistry make_builtin() {
   BackendRegistry r;
   r.add({"simulated", "constant power from carbontracker's sim_cpu/sim_gpu options",
          {Component::cpu, Component::gpu},
-         {"sim_cpu", "sim_cpu_tdp", "sim_cpu_util", "sim_gpu", "sim_gpu_watts", "sim_gpu_util"},
+         {{"sim_cpu", "string", "", "--sim-cpu", "name of a simulated CPU (with sim_cpu_tdp)"},
+          {"sim_cpu_tdp", "number", "", "--sim-cpu-tdp", "its TDP in W"},
+          {"sim_cpu_util", "number", "0.5", "--sim-cpu-util", "its utilisation: it draws TDP x utilisation"},
+          {"sim_gpu", "string", "", "--sim-gpu", "name of a simulated GPU (with sim_gpu_watts)"},
+          {"sim_gpu_watts", "number", "", "--sim-gpu-watts", "its power in W"},
+          {"sim_gpu_util", "number", "0.5", "--sim-gpu-util", "its utilisation: it draws watts x utilisation"}},
          discover_simulated});
   r.add({"replay", "plays a recorded power/energy-counter trace as a meter",
          {Component::cpu, Component::dram, Component::gpu},
-         {"replay_trace", "replay_component", "replay_use_power", "replay_offset_s"},
+         {{"replay_trace", "path", "", "--replay", "a recorded trace (CSV columns t_s,power_mw,energy_mj) played as a meter"},
+          {"replay_component", "component", "gpu", "--replay-component", "the component the trace measures: gpu, cpu or dram"},
+          {"replay_use_power", "bool", "false", "--replay-power", "integrate power_mw instead of reading energy_mj"},
+          {"replay_offset_s", "number", "0", "--replay-offset", "trace time, in s, that corresponds to the tracker's start"}},
          discover_replay});
   // Real hardware, in order of preference per component: counters first, estimates last.
   r.add({"rapl", "CPU package and DRAM energy counters through Linux powercap (Intel RAPL, AMD)",
          {Component::cpu, Component::dram},
-         {"powercap_root", "rapl_domains"},
+         {{"powercap_root", "path", "/sys/class/powercap", "--powercap-root", "where the RAPL zones are read (a test seam)"},
+          {"rapl_domains", "list", "package,dram", "--rapl-domains", "RAPL domains: package, dram, core, uncore, psys (never a parent with its child)"}},
          discover_rapl_backend});
   r.add({"nvml", "NVIDIA GPUs through NVML: energy counter (Volta and newer), else integrated power",
          {Component::gpu},
-         {"nvml_library", "devices_by_pid"},
+         {{"nvml_library", "path", "", "--nvml-library", "NVML library to dlopen; empty: EPOCHWATT_NVML_LIBRARY, else libnvidia-ml.so.1"},
+          {"devices_by_pid", "bool", "false", "--devices-by-pid", "count a GPU only while a process of this process tree runs on it"}},
          discover_nvml_backend});
   r.add({"hwmon", "AMD (amdgpu) and Intel (i915, xe) GPU energy or power through hwmon",
          {Component::gpu},
-         {"drm_root"},
+         {{"drm_root", "path", "/sys/class/drm", "--drm-root", "where the hwmon GPUs are read (a test seam)"}},
          discover_hwmon_backend});
   r.add({"estimate", "CPU TDP x utilisation from /proc/stat and DRAM from installed memory, where nothing can be read",
          {Component::cpu, Component::dram},
-         {"proc_root", "estimate_process_tree"},
+         {{"proc_root", "path", "/proc", "--proc-root", "where cpuinfo, stat and meminfo are read (a test seam)"},
+          {"estimate_process_tree", "bool", "false", "--cpu-estimate-process-tree", "CPU estimate from the process tree's CPU time instead of the machine's utilisation"}},
          discover_estimate_backend});
   return r;
 }
@@ -173,6 +184,20 @@ RunDiscovery discover_for_run(const Options& opt, const BackendRegistry& registr
     }
     for (auto& m : chosen) out.meters.push_back({m, comp});
   }
+  return out;
+}
+
+}  // namespace epochwatt
+
+namespace epochwatt {
+
+std::string backend_options_markdown(const BackendRegistry& registry) {
+  std::string out = "| option | backend | type | default | CLI flag | meaning |\n|---|---|---|---|---|---|\n";
+  for (const auto& b : registry.backends())
+    for (const auto& o : b.options)
+      out += "| `" + o.name + "` | " + b.name + " | " + o.type + " | " +
+             (o.default_value.empty() ? std::string("none") : "`" + o.default_value + "`") + " | `" + o.cli_flag +
+             "` | " + o.help + " |\n";
   return out;
 }
 
