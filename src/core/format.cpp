@@ -148,6 +148,26 @@ std::string utc_iso8601(std::chrono::system_clock::time_point t) {
   return strf(to_tm(t, true), "%Y-%m-%dT%H:%M:%S") + buf + "Z";
 }
 
+std::optional<std::chrono::system_clock::time_point> parse_utc_iso8601(const std::string& text) {
+  int y, mo, d, h, mi, sec, ms = 0, used = 0;
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &used) != 6) return std::nullopt;
+  std::string rest = text.substr(static_cast<std::size_t>(used));
+  if (rest.size() == 5 && rest[0] == '.') {
+    if (std::sscanf(rest.c_str(), ".%3d", &ms) != 1) return std::nullopt;
+    rest = rest.substr(4);
+  }
+  if (rest != "Z") return std::nullopt;
+  std::tm tm{};
+  tm.tm_year = y - 1900;
+  tm.tm_mon = mo - 1;
+  tm.tm_mday = d;
+  tm.tm_hour = h;
+  tm.tm_min = mi;
+  tm.tm_sec = sec;
+  std::time_t t = ::timegm(&tm);
+  return std::chrono::system_clock::from_time_t(t) + std::chrono::milliseconds(ms);
+}
+
 std::string utc_file_stamp(std::chrono::system_clock::time_point t) {
   return strf(to_tm(t, true), "%Y-%m-%dT%H%M%SZ");
 }

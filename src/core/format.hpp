@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,6 +39,8 @@ std::string log_duration(double seconds);
 std::string local_timestamp(std::chrono::system_clock::time_point t, bool with_millis = false);
 // UTC ISO 8601 "YYYY-MM-DDTHH:MM:SS.mmmZ".
 std::string utc_iso8601(std::chrono::system_clock::time_point t);
+// utc_iso8601's form read back ("YYYY-MM-DDTHH:MM:SS[.mmm]Z"); nullopt for anything else.
+std::optional<std::chrono::system_clock::time_point> parse_utc_iso8601(const std::string& text);
 // File-name stamp "%Y-%m-%dT%H%M%SZ" in real UTC.
 std::string utc_file_stamp(std::chrono::system_clock::time_point t);
 

@@ -8,6 +8,7 @@
 
 #include "core/format.hpp"
 #include "report/log_parse.hpp"
+#include "report/run_json.hpp"
 
 namespace epochwatt::detail {
 namespace {
@@ -24,40 +25,23 @@ const json& field(const json& j, const char* key) {
   auto it = j.find(key);
   return it == j.end() ? null_value : *it;
 }
-double num(const json& j, const char* key, double fallback = 0.0) {
-  const json& v = field(j, key);
-  return v.is_number() ? v.get<double>() : fallback;
-}
-int integer(const json& j, const char* key, int fallback = 0) {
-  const json& v = field(j, key);
-  return v.is_number_integer() ? v.get<int>() : fallback;
-}
-std::string str(const json& j, const char* key) {
-  const json& v = field(j, key);
-  return v.is_string() ? v.get<std::string>() : "";
-}
-bool boolean(const json& j, const char* key) {
-  const json& v = field(j, key);
-  return v.is_boolean() && v.get<bool>();
-}
-const json& array(const json& j, const char* key) {
-  static const json empty = json::array();
-  const json& v = field(j, key);
-  return v.is_array() ? v : empty;
+
+ReportFigures figures(const std::optional<Consumption>& c) {
+  ReportFigures f;
+  if (!c) return f;
+  f.present = true;
+  f.epochs = c->epochs;
+  f.duration_s = c->duration_s;
+  f.energy_kwh = c->energy_kwh;
+  f.co2_g = c->co2_g;
+  f.intensity_g_per_kwh = c->intensity_g_per_kwh;
+  f.intensity_source = c->intensity_source;
+  f.km_by_car = c->km_by_car;
+  return f;
 }
 
-ReportFigures figures(const json& j) {
-  ReportFigures f;
-  if (!j.is_object()) return f;
-  f.present = true;
-  f.epochs = integer(j, "epochs");
-  f.duration_s = num(j, "duration_s");
-  f.energy_kwh = num(j, "energy_kwh");
-  f.co2_g = num(j, "co2_g");
-  f.intensity_g_per_kwh = num(j, "intensity_g_per_kwh");
-  f.intensity_source = str(j, "intensity_source");
-  f.km_by_car = num(j, "km_by_car");
-  return f;
+std::string utc_or_empty(std::chrono::system_clock::time_point t) {
+  return t == std::chrono::system_clock::time_point{} ? "" : utc_iso8601(t);
 }
 
 // A meter's power series as cumulative energy at its bucket edges: edges t[0..n], energy e[0..n].
@@ -73,18 +57,15 @@ struct Cumulative {
   }
 };
 
-Cumulative cumulative_of(const json& s) {
+Cumulative cumulative_of(const PowerSeries& s) {
   Cumulative c;
-  const json& end = array(s, "end_s");
-  const json& watts = array(s, "watts");
-  std::size_t n = std::min(end.size(), watts.size());
-  double t = num(s, "start_s"), e = 0.0;
+  std::size_t n = std::min(s.end_s.size(), s.watts.size());
+  double t = s.start_s, e = 0.0;
   c.t.push_back(t);
   c.e.push_back(0.0);
   for (std::size_t i = 0; i < n; ++i) {
-    if (!end[i].is_number() || !watts[i].is_number()) break;
-    double t1 = end[i].get<double>();
-    double w = watts[i].get<double>();
+    double t1 = s.end_s[i];
+    double w = s.watts[i];
     if (!(t1 > t) || !std::isfinite(w)) break;  // a broken series ends where it breaks
     e += w * (t1 - t);
     t = t1;
@@ -96,12 +77,11 @@ Cumulative cumulative_of(const json& s) {
 
 // Per component: the devices' energy summed on the edges of the finest series among them, so
 // the component's power over each bucket is exact whatever the devices' own buckets.
-std::vector<ReportPowerSeries> power_by_component(const json& series) {
+std::vector<ReportPowerSeries> power_by_component(const std::vector<PowerSeries>& series) {
   std::vector<std::string> order;
   std::map<std::string, std::vector<Cumulative>> by_component;
   for (const auto& s : series) {
-    std::string comp = str(s, "component");
-    if (comp.empty()) continue;
+    std::string comp(to_string(s.component));
     Cumulative c = cumulative_of(s);
     if (c.t.size() < 2) continue;
     if (!by_component.count(comp)) order.push_back(comp);
@@ -483,59 +463,60 @@ std::vector<ReportPredictionPoint> prediction_series(const std::vector<ReportEpo
 ReportData report_data_from_json_summary(const json& summary) {
   if (!summary.is_object() || !field(summary, "context").is_object())
     throw std::invalid_argument("not an epochwatt JSON summary (no \"context\" object)");
-  const json& ctx = summary["context"];
+  return report_data_from_run(summary.get<Run>());
+}
+
+ReportData report_data_from_run(const Run& r) {
+  const RunContext& ctx = r.context;
   ReportData d;
-  if (!str(ctx, "tool").empty()) d.tool = str(ctx, "tool");
-  d.version = str(ctx, "version");
-  d.host = str(ctx, "host");
-  d.started_utc = str(ctx, "started_utc");
-  d.finished_utc = str(ctx, "finished_utc");
-  d.pue = num(ctx, "pue", 1.58);
-  d.epochs_planned = integer(ctx, "epochs_planned");
-  d.early_stop = boolean(summary, "early_stop");
-  d.actual = figures(field(summary, "actual"));
-  d.prediction = figures(field(summary, "prediction"));
+  if (!ctx.tool_name.empty()) d.tool = ctx.tool_name;
+  d.version = ctx.version;
+  d.host = ctx.host;
+  d.started_utc = utc_or_empty(ctx.started);
+  d.finished_utc = utc_or_empty(r.finished);
+  d.pue = ctx.pue;
+  d.epochs_planned = ctx.epochs_planned;
+  d.early_stop = r.early_stop;
+  d.actual = figures(r.actual);
+  d.prediction = figures(r.prediction);
+  d.intensity_source = r.intensity.source;
+  d.intensity_description = r.intensity.description;
+  d.intensity_live = r.intensity.live;
+  d.location = r.location.country;
+  d.location_rule = r.location.rule;
+  d.intensity_g_per_kwh = d.actual.present ? d.actual.intensity_g_per_kwh : r.intensity.g_per_kwh;
 
-  const json& in = field(summary, "intensity");
-  d.intensity_source = str(in, "source");
-  d.intensity_description = str(in, "description");
-  d.intensity_live = boolean(in, "live");
-  d.location = str(in, "location");
-  d.location_rule = str(in, "location_rule");
-  d.intensity_g_per_kwh = d.actual.present ? d.actual.intensity_g_per_kwh : num(in, "g_per_kwh");
-
-  for (const auto& dev : array(ctx, "devices")) {
-    ReportDevice rd{str(dev, "id"), str(dev, "component"), str(dev, "device"), str(dev, "method"), str(dev, "detail"), 0, 0};
-    if (!rd.method.empty() && std::find(d.methods.begin(), d.methods.end(), rd.method) == d.methods.end())
-      d.methods.push_back(rd.method);
+  for (const auto& m : ctx.meters) {
+    ReportDevice rd{m.id, std::string(to_string(m.component)), m.device_name, std::string(to_string(m.method)), m.detail, 0, 0};
+    if (std::find(d.methods.begin(), d.methods.end(), rd.method) == d.methods.end()) d.methods.push_back(rd.method);
     d.devices.push_back(std::move(rd));
   }
-
-  for (const auto& e : array(summary, "epochs")) {
+  for (const auto& e : r.epochs) {
     ReportEpoch re;
-    re.index = integer(e, "epoch");
-    re.interrupted = boolean(e, "interrupted");
-    re.duration_s = num(e, "duration_s");
-    re.joules = num(e, "joules");
-    const json& byc = field(e, "joules_by_component");
-    if (byc.is_object())
-      for (auto it = byc.begin(); it != byc.end(); ++it)
-        if (it.value().is_number()) re.by_component.push_back({it.key(), it.value().get<double>()});
-    if (!re.interrupted) {
-      for (const auto& de : array(e, "devices"))
+    re.index = e.index;
+    re.interrupted = e.interrupted;
+    re.duration_s = e.duration_s;
+    re.joules = e.joules;
+    for (const auto& de : e.devices) {
+      std::string comp(to_string(de.component));
+      auto it = std::find_if(re.by_component.begin(), re.by_component.end(),
+                             [&](const ReportComponentEnergy& c) { return c.component == comp; });
+      if (it == re.by_component.end()) re.by_component.push_back({comp, de.joules});
+      else it->joules += de.joules;
+      if (!e.interrupted)
         for (auto& rd : d.devices)
-          if (rd.meter_id == str(de, "meter")) {
-            rd.joules += num(de, "joules");
+          if (rd.meter_id == de.meter_id) {
+            rd.joules += de.joules;
             rd.duration_s += re.duration_s;
           }
     }
     d.epochs.push_back(std::move(re));
   }
-  d.prediction_skips_first_epoch = boolean(ctx, "prediction_skips_first_epoch");
-  d.decimal_precision = static_cast<int>(num(ctx, "decimal_precision", 12));
+  d.prediction_skips_first_epoch = ctx.prediction_skips_first_epoch;
+  d.decimal_precision = ctx.decimal_precision;
   d.prediction_series = prediction_series(d.epochs, d.epochs_planned, d.pue, d.prediction_skips_first_epoch);
 
-  // Components in the devices' order (the tracker lists gpu first), not the JSON object's.
+  // Components in the devices' order (the tracker lists gpu first).
   auto rank = [&](const std::string& comp) {
     for (std::size_t i = 0; i < d.devices.size(); ++i)
       if (d.devices[i].component == comp) return i;
@@ -544,9 +525,8 @@ ReportData report_data_from_json_summary(const json& summary) {
   for (auto& e : d.epochs)
     std::stable_sort(e.by_component.begin(), e.by_component.end(),
                      [&](const ReportComponentEnergy& a, const ReportComponentEnergy& b) { return rank(a.component) < rank(b.component); });
-  d.power = power_by_component(array(summary, "power_series"));
-  for (const auto& w : array(summary, "warnings"))
-    if (w.is_string()) d.warnings.push_back(w.get<std::string>());
+  d.power = power_by_component(r.power_series);
+  d.warnings = r.warnings;
 
   // Which block a paper should quote (spec §8.7's rule with the true epoch count): the measured
   // one after an early stop, a complete run or without prediction; the prediction when monitoring

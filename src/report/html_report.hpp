@@ -10,6 +10,8 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "epochwatt/run.hpp"
+
 namespace epochwatt::detail {
 
 // Totals of a prediction or of a measured run, as the JSON summary holds them (kWh with PUE).
@@ -84,6 +86,8 @@ struct ReportData {
 // mistyped field takes its default. Throws std::invalid_argument (one line) when `summary` is not
 // an object with a "context" object.
 ReportData report_data_from_json_summary(const nlohmann::json& summary);
+// The report's model from the run model (what the JSON summary holds, read by run_json.hpp).
+ReportData report_data_from_run(const Run& run);
 
 // After each counted (not interrupted) epoch k of `epochs`: the total predicted for `planned`
 // epochs (the counted ones if planned <= 0) from the mean of epochs 1..k, and the energy so far,

@@ -1,0 +1,272 @@
+#include "report/run_json.hpp"
+
+#include <filesystem>
+
+#include "core/format.hpp"
+#include "epochwatt/version.hpp"
+
+namespace epochwatt {
+
+namespace {
+
+using nlohmann::json;
+using nlohmann::ordered_json;
+
+const json& field(const json& j, const char* key) {
+  static const json null;
+  if (!j.is_object()) return null;
+  auto it = j.find(key);
+  return it == j.end() ? null : *it;
+}
+template <class T>
+void read(const json& j, const char* key, T& out) {
+  const json& v = field(j, key);
+  if constexpr (std::is_same_v<T, bool>) {
+    if (v.is_boolean()) out = v.get<bool>();
+  } else if constexpr (std::is_arithmetic_v<T>) {
+    if (v.is_number()) out = v.get<T>();
+  } else if constexpr (std::is_same_v<T, std::string>) {
+    if (v.is_string()) out = v.get<std::string>();
+  } else {
+    if (!v.is_null()) {
+      try {
+        out = v.get<T>();
+      } catch (const json::exception&) {
+        // tolerant: the default stands
+      }
+    }
+  }
+}
+template <class T>
+void read_array(const json& j, const char* key, std::vector<T>& out) {
+  const json& v = field(j, key);
+  if (!v.is_array()) return;
+  for (const auto& item : v) {
+    T x{};
+    if constexpr (std::is_arithmetic_v<T>) {
+      if (!item.is_number()) continue;
+      x = item.get<T>();
+    } else if constexpr (std::is_same_v<T, std::string>) {
+      if (!item.is_string()) continue;
+      x = item.get<std::string>();
+    } else {
+      from_json(item, x);
+    }
+    out.push_back(std::move(x));
+  }
+}
+
+Component component_named(const std::string& s, Component fallback) {
+  for (Component c : {Component::cpu, Component::dram, Component::gpu})
+    if (to_string(c) == s) return c;
+  return fallback;
+}
+Method method_named(const std::string& s, Method fallback) {
+  for (Method m : {Method::counter, Method::integrated_power, Method::estimate, Method::simulated, Method::replay})
+    if (to_string(m) == s) return m;
+  return fallback;
+}
+std::chrono::system_clock::time_point utc_time(const json& j, const char* key) {
+  std::string s;
+  read(j, key, s);
+  return detail::parse_utc_iso8601(s).value_or(std::chrono::system_clock::time_point{});
+}
+
+// The err log is created at its first line: named only when something was logged there.
+bool log_error_written(const Run& r) {
+  std::error_code ec;
+  return !r.log_error.empty() && !r.log_std.empty() && std::filesystem::exists(r.log_error, ec);
+}
+
+}  // namespace
+
+void to_json(ordered_json& j, const MeterInfo& m) {
+  j = {{"id", m.id},
+       {"component", std::string(to_string(m.component))},
+       {"device", m.device_name},
+       {"method", std::string(to_string(m.method))},
+       {"detail", m.detail}};
+}
+void from_json(const json& j, MeterInfo& m) {
+  std::string comp, method;
+  read(j, "id", m.id);
+  read(j, "component", comp);
+  read(j, "device", m.device_name);
+  read(j, "method", method);
+  read(j, "detail", m.detail);
+  m.component = component_named(comp, m.component);
+  m.method = method_named(method, m.method);
+}
+
+void to_json(ordered_json& j, const DeviceEnergy& d) {
+  j = {{"meter", d.meter_id},
+       {"device", d.device_name},
+       {"component", std::string(to_string(d.component))},
+       {"method", std::string(to_string(d.method))},
+       {"joules", d.joules},
+       {"complete", d.complete}};
+}
+void from_json(const json& j, DeviceEnergy& d) {
+  std::string comp, method;
+  read(j, "meter", d.meter_id);
+  read(j, "device", d.device_name);
+  read(j, "component", comp);
+  read(j, "method", method);
+  read(j, "joules", d.joules);
+  read(j, "complete", d.complete);
+  d.component = component_named(comp, d.component);
+  d.method = method_named(method, d.method);
+}
+
+void to_json(ordered_json& j, const EpochSummary& e) {
+  // joules_by_component is derived (the devices summed per component), for readers' convenience.
+  ordered_json by_component = ordered_json::object();
+  for (const auto& d : e.devices) {
+    std::string comp(to_string(d.component));
+    by_component[comp] = by_component.value(comp, 0.0) + d.joules;
+  }
+  j = {{"epoch", e.index},
+       {"interrupted", e.interrupted},
+       {"duration_s", e.duration_s},
+       {"joules", e.joules},
+       {"joules_by_component", by_component},
+       {"devices", e.devices}};
+}
+void from_json(const json& j, EpochSummary& e) {
+  read(j, "epoch", e.index);
+  read(j, "interrupted", e.interrupted);
+  read(j, "duration_s", e.duration_s);
+  read(j, "joules", e.joules);
+  read_array(j, "devices", e.devices);
+}
+
+void to_json(ordered_json& j, const Consumption& c) {
+  j = {{"epochs", c.epochs},
+       {"duration_s", c.duration_s},
+       {"energy_kwh", c.energy_kwh},
+       {"co2_g", c.co2_g},
+       {"intensity_g_per_kwh", c.intensity_g_per_kwh},
+       {"intensity_source", c.intensity_source},
+       {"intensity_forecast", c.intensity_forecast},
+       {"km_by_car", c.km_by_car}};
+}
+void from_json(const json& j, Consumption& c) {
+  read(j, "epochs", c.epochs);
+  read(j, "duration_s", c.duration_s);
+  read(j, "energy_kwh", c.energy_kwh);
+  read(j, "co2_g", c.co2_g);
+  read(j, "intensity_g_per_kwh", c.intensity_g_per_kwh);
+  read(j, "intensity_source", c.intensity_source);
+  read(j, "intensity_forecast", c.intensity_forecast);
+  read(j, "km_by_car", c.km_by_car);
+}
+
+void to_json(ordered_json& j, const PowerSeries& p) {
+  j = {{"meter", p.meter_id},
+       {"device", p.device_name},
+       {"component", std::string(to_string(p.component))},
+       {"method", std::string(to_string(p.method))},
+       {"start_s", p.start_s},
+       {"end_s", p.end_s},
+       {"watts", p.watts}};
+}
+void from_json(const json& j, PowerSeries& p) {
+  std::string comp, method;
+  read(j, "meter", p.meter_id);
+  read(j, "device", p.device_name);
+  read(j, "component", comp);
+  read(j, "method", method);
+  read(j, "start_s", p.start_s);
+  // A series is read up to its first broken point (mistyped, or a time that does not advance).
+  const json& end = field(j, "end_s");
+  const json& watts = field(j, "watts");
+  if (end.is_array() && watts.is_array()) {
+    for (std::size_t i = 0; i < std::min(end.size(), watts.size()); ++i) {
+      if (!end[i].is_number() || !watts[i].is_number()) break;
+      p.end_s.push_back(end[i].get<double>());
+      p.watts.push_back(watts[i].get<double>());
+    }
+  }
+  p.component = component_named(comp, p.component);
+  p.method = method_named(method, p.method);
+}
+
+void to_json(ordered_json& j, const Run& r) {
+  const RunContext& c = r.context;
+  j = ordered_json::object();
+  j["context"] = {{"tool", c.tool_name},
+                  {"version", c.version},
+                  {"json_schema_version", kJsonSchemaVersion},
+                  {"run_id", c.run_id},
+                  {"host", c.host},
+                  {"os", c.os},
+                  {"pid", c.pid},
+                  {"started_utc", detail::utc_iso8601(c.started)},
+                  {"finished_utc", detail::utc_iso8601(r.finished)},
+                  {"components", c.components},
+                  {"devices", c.meters},
+                  {"pue", c.pue},
+                  {"epochs_planned", c.epochs_planned},
+                  {"epochs_before_pred", c.epochs_before_pred},
+                  {"monitor_epochs", c.monitor_epochs},
+                  {"prediction_skips_first_epoch", c.prediction_skips_first_epoch},
+                  {"decimal_precision", c.decimal_precision},
+                  {"log_files", {{"standard", r.log_std},
+                                 {"output", r.log_output},
+                                 {"error", log_error_written(r) ? ordered_json(r.log_error) : ordered_json(nullptr)}}}};
+  j["epochs"] = r.epochs;
+  j["prediction"] = r.prediction ? ordered_json(*r.prediction) : ordered_json(nullptr);
+  j["actual"] = r.actual ? ordered_json(*r.actual) : ordered_json(nullptr);
+  j["early_stop"] = r.early_stop;
+  j["intensity"] = {{"g_per_kwh", r.intensity.g_per_kwh},
+                    {"source", r.intensity.source},
+                    {"description", r.intensity.description},
+                    {"live", r.intensity.live},
+                    {"location", r.location.country},
+                    {"location_rule", r.location.rule},
+                    {"values", r.intensity_values}};
+  j["warnings"] = r.warnings;
+  j["power_series"] = r.power_series;
+}
+
+void from_json(const json& j, Run& r) {
+  const json& ctx = field(j, "context");
+  RunContext& c = r.context;
+  read(ctx, "tool", c.tool_name);
+  read(ctx, "version", c.version);
+  read(ctx, "run_id", c.run_id);
+  read(ctx, "host", c.host);
+  read(ctx, "os", c.os);
+  read(ctx, "pid", c.pid);
+  c.started = utc_time(ctx, "started_utc");
+  r.finished = utc_time(ctx, "finished_utc");
+  read_array(ctx, "components", c.components);
+  read_array(ctx, "devices", c.meters);
+  read(ctx, "pue", c.pue);
+  read(ctx, "epochs_planned", c.epochs_planned);
+  read(ctx, "epochs_before_pred", c.epochs_before_pred);
+  read(ctx, "monitor_epochs", c.monitor_epochs);
+  read(ctx, "prediction_skips_first_epoch", c.prediction_skips_first_epoch);
+  read(ctx, "decimal_precision", c.decimal_precision);
+  const json& logs = field(ctx, "log_files");
+  read(logs, "standard", r.log_std);
+  read(logs, "output", r.log_output);
+  read(logs, "error", r.log_error);
+  read_array(j, "epochs", r.epochs);
+  if (field(j, "prediction").is_object()) r.prediction = field(j, "prediction").get<Consumption>();
+  if (field(j, "actual").is_object()) r.actual = field(j, "actual").get<Consumption>();
+  read(j, "early_stop", r.early_stop);
+  const json& in = field(j, "intensity");
+  read(in, "g_per_kwh", r.intensity.g_per_kwh);
+  read(in, "source", r.intensity.source);
+  read(in, "description", r.intensity.description);
+  read(in, "live", r.intensity.live);
+  read(in, "location", r.location.country);
+  read(in, "location_rule", r.location.rule);
+  read_array(in, "values", r.intensity_values);
+  read_array(j, "warnings", r.warnings);
+  read_array(j, "power_series", r.power_series);
+  r.complete = r.actual.has_value();
+}
+
+}  // namespace epochwatt

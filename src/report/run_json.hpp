@@ -1,0 +1,29 @@
+// The run model in JSON, by nlohmann's own mechanism: one to_json and one from_json per type, so
+// that the JSON summary is written (json_summary.cpp) and read back (`epochwatt report`,
+// html_report.cpp) by the same definitions. Field names and units: docs/json-summary.md.
+//
+// Reading is tolerant, as a report of an older or hand-edited file should be: a missing or
+// mistyped field keeps its default; an unknown component or method string reads as the default.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "epochwatt/run.hpp"
+
+namespace epochwatt {
+
+void to_json(nlohmann::ordered_json& j, const MeterInfo& m);
+void from_json(const nlohmann::json& j, MeterInfo& m);
+void to_json(nlohmann::ordered_json& j, const DeviceEnergy& d);
+void from_json(const nlohmann::json& j, DeviceEnergy& d);
+void to_json(nlohmann::ordered_json& j, const EpochSummary& e);
+void from_json(const nlohmann::json& j, EpochSummary& e);
+void to_json(nlohmann::ordered_json& j, const Consumption& c);
+void from_json(const nlohmann::json& j, Consumption& c);
+void to_json(nlohmann::ordered_json& j, const PowerSeries& p);
+void from_json(const nlohmann::json& j, PowerSeries& p);
+// The whole JSON summary: {"context": {...}, "epochs": [...], "prediction", "actual", ...}.
+void to_json(nlohmann::ordered_json& j, const Run& r);
+void from_json(const nlohmann::json& j, Run& r);
+
+}  // namespace epochwatt
