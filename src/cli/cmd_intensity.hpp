@@ -2,14 +2,13 @@
 // `epochwatt plan` (the start time that minimises a job's emissions, from a forecast).
 #pragma once
 
-#include <iosfwd>
-#include <string>
-#include <vector>
+#include "cli/command_line.hpp"
 
 namespace epochwatt::cli {
 
-// args: the arguments after the subcommand's name. Exit status: 0, 1 (no answer), 2 (bad command line).
-int intensity_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
-int plan_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+// Register the subcommands under `root`; they read `ctx` when run. Exit status: 0, 1 (no answer),
+// 2 (bad command line). The location options are those of a tracked run (cmd_run.hpp).
+Subcommand add_intensity_command(CLI::App& root, ParseContext& ctx);
+Subcommand add_plan_command(CLI::App& root, ParseContext& ctx);
 
 }  // namespace epochwatt::cli
