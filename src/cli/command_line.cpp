@@ -160,7 +160,8 @@ CLI::Option* add_positionals(CLI::App& app, const std::string& name, const std::
     for (const auto& r : results) apply(ParseContext::unmark(r));
     return true;
   };
-  return app.add_option(name, callback, help)->type_name(name)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  // No type name: the help would show it after the name ("PATH PATH").
+  return app.add_option(name, callback, help)->type_name("")->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
 }
 
 CLI::App* add_subcommand(CLI::App& root, const std::string& name, const std::string& description) {
