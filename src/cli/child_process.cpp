@@ -1,10 +1,10 @@
 #include "cli/child_process.hpp"
 
+#include "cli/process.hpp"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -60,48 +60,23 @@ struct Pipe {
   }
 };
 
-// posix_spawn's two setup objects, destroyed on every path.
-struct SpawnSetup {
-  posix_spawnattr_t attr;
-  posix_spawn_file_actions_t actions;
-  SpawnSetup() {
-    posix_spawnattr_init(&attr);
-    posix_spawn_file_actions_init(&actions);
-  }
-  ~SpawnSetup() {
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attr);
-  }
-  SpawnSetup(const SpawnSetup&) = delete;
-  SpawnSetup& operator=(const SpawnSetup&) = delete;
-};
-
-// posix_spawnp: the PATH search of execvp, no shell, and (in glibc) exec errors such as ENOENT
-// returned to us rather than to a forked copy of a threaded process.
-int spawn(const std::vector<std::string>& command, const SignalRelay& signals, Pipe* out, Pipe* err,
-          pid_t* pid) {
-  std::vector<char*> argv;
-  for (const auto& a : command) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  SpawnSetup s;
-  // The child starts with the signal state epochwatt was started with, not with ours.
-  posix_spawnattr_setsigmask(&s.attr, &signals.original_mask());
-  posix_spawnattr_setsigdefault(&s.attr, &signals.reset_in_child());
-  posix_spawnattr_setflags(&s.attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  if (out) posix_spawn_file_actions_adddup2(&s.actions, out->write, STDOUT_FILENO);
-  if (err) posix_spawn_file_actions_adddup2(&s.actions, err->write, STDERR_FILENO);
-  return ::posix_spawnp(pid, argv[0], &s.actions, &s.attr, argv.data(), environ);
-}
-
-int shell_status(int wait_status) {
-  if (WIFSIGNALED(wait_status)) return 128 + WTERMSIG(wait_status);
-  return WEXITSTATUS(wait_status);
+// The job: the PATH search of execvp, no shell, and the signal state epochwatt was started with,
+// not ours.
+std::optional<Process> spawn_job(const std::vector<std::string>& command, const SignalRelay& signals, Pipe* out,
+                                 Pipe* err, int* error) {
+  SpawnOptions o;
+  o.argv = command;
+  o.sigmask = &signals.original_mask();
+  o.sigdefault = &signals.reset_in_child();
+  if (out) o.out = Redirect::to_fd(out->write);
+  if (err) o.err = Redirect::to_fd(err->write);
+  return Process::spawn(o, error);
 }
 
 // Waits for the child while relaying signals and forwarding its output.
 class Supervisor {
  public:
-  Supervisor(pid_t pid, SignalRelay& signals) : pid_(pid), signals_(signals) {}
+  Supervisor(Process& child, SignalRelay& signals) : child_(child), signals_(signals) {}
   void add_stream(std::unique_ptr<OutputForwarder> s) { streams_.push_back(std::move(s)); }
   int run();  // the wait status
 
@@ -113,10 +88,11 @@ class Supervisor {
   bool done(Clock::time_point now) const;
   int poll_timeout_ms(Clock::time_point now) const;
 
-  pid_t pid_;
+  Process& child_;
   SignalRelay& signals_;
   std::vector<std::unique_ptr<OutputForwarder>> streams_;
-  std::optional<int> wait_status_;
+  bool exited_ = false;
+  int wait_status_ = 0;  // once exited_
   Clock::time_point exited_at_{}, last_data_{};
 };
 
@@ -134,39 +110,35 @@ int Supervisor::run() {
     int ready = ::poll(fds.data(), fds.size(), poll_timeout_ms(now));
     if (ready < 0 && errno != EINTR) {
       // Cannot happen with valid arguments; never leave the child behind: wait for it plainly.
-      int status = 0;
-      while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-      }
-      wait_status_ = status;
+      wait_status_ = child_.wait();
+      exited_ = true;
       break;
     }
     now = Clock::now();
     if (fds[0].revents) relay_signals();
     read_streams(fds, polled, now);
     for (auto& s : streams_) s->flush_if_due(now);
-    if (!wait_status_) reap(now);
+    if (!exited_) reap(now);
   }
   for (auto& s : streams_) s->finish();
-  return *wait_status_;
+  return wait_status_;
 }
 
 void Supervisor::relay_signals() {
   for (const auto& sig : signals_.take()) {
-    if (sig.signo == SIGCHLD || wait_status_) continue;
+    if (sig.signo == SIGCHLD || exited_) continue;
     // The terminal signals its whole foreground process group; a child that stayed in ours has
     // its own copy already (a second SIGINT would cut short a clean-up it started).
-    if (sig.from_terminal && ::getpgid(pid_) == ::getpgrp()) continue;
-    ::kill(pid_, sig.signo);
+    if (sig.from_terminal && ::getpgid(child_.pid()) == ::getpgrp()) continue;
+    child_.signal(sig.signo);
   }
 }
 
 void Supervisor::reap(Clock::time_point now) {
-  int status = 0;
-  pid_t r = ::waitpid(pid_, &status, WNOHANG);
-  if (r == 0 || (r < 0 && errno == EINTR)) return;
-  // r < 0 otherwise means ECHILD: nobody else waits for our child, so this cannot happen; report
-  // it as "could not run" rather than loop for ever.
-  wait_status_ = r == pid_ ? status : (127 << 8);
+  std::optional<int> status = child_.try_wait();
+  if (!status) return;
+  exited_ = true;
+  wait_status_ = *status;
   exited_at_ = last_data_ = now;
 }
 
@@ -177,13 +149,13 @@ void Supervisor::read_streams(const std::vector<pollfd>& fds, const std::vector<
 }
 
 bool Supervisor::done(Clock::time_point now) const {
-  if (!wait_status_) return false;
+  if (!exited_) return false;
   bool all_closed = std::all_of(streams_.begin(), streams_.end(), [](const auto& s) { return s->fd() < 0; });
   return all_closed || now - last_data_ >= kDrainIdle || now - exited_at_ >= kDrainMax;
 }
 
 int Supervisor::poll_timeout_ms(Clock::time_point now) const {
-  Clock::time_point wake = wait_status_ ? std::min(last_data_ + kDrainIdle, exited_at_ + kDrainMax)
+  Clock::time_point wake = exited_ ? std::min(last_data_ + kDrainIdle, exited_at_ + kDrainMax)
                                         : now + kReapCheck;
   for (const auto& s : streams_)
     if (auto d = s->deadline()) wake = std::min(wake, *d);
@@ -218,18 +190,18 @@ ChildOutcome run_child(const std::vector<std::string>& command, ChildIo io) {
     return outcome;
   }
   io.inherited.keep_ours_from_child();
-  pid_t pid = -1;
-  int rc = spawn(command, io.signals, capture ? &out : nullptr, capture ? &err : nullptr, &pid);
+  int error = 0;
+  std::optional<Process> child = spawn_job(command, io.signals, capture ? &out : nullptr, capture ? &err : nullptr, &error);
   out.close_write();  // the child holds its copies; ours would keep the pipes from ending
   err.close_write();
-  if (rc != 0) {
-    outcome.start_errno = rc;
+  if (!child) {
+    outcome.start_errno = error;
     out.close_all();
     err.close_all();
     return outcome;
   }
   outcome.started = true;
-  Supervisor supervisor(pid, io.signals);
+  Supervisor supervisor(*child, io.signals);
   if (capture) {
     supervisor.add_stream(std::make_unique<OutputForwarder>(out.read, STDOUT_FILENO, io.terminal, io.on_line));
     supervisor.add_stream(std::make_unique<OutputForwarder>(err.read, STDERR_FILENO, io.terminal, io.on_line));

@@ -1,4 +1,4 @@
-// Runs the tracked command: starts it (PATH search as execvp, no shell), relays signals to it,
+// Runs the tracked command: starts it (cli/process.hpp: PATH search as execvp, no shell), relays signals to it,
 // optionally forwards its output line by line, and waits for it.
 #pragma once
 

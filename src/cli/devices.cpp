@@ -1,13 +1,10 @@
 #include "cli/devices.hpp"
 
-#include <unistd.h>
-
 #include <nlohmann/json.hpp>
 #include <ostream>
 
 #include "epochwatt/registry.hpp"
 #include "epochwatt/version.hpp"
-#include "meters/rapl/rapl.hpp"
 
 namespace epochwatt::cli {
 namespace {
@@ -78,48 +75,6 @@ std::string devices_json(const Options& o) {
   }
   nlohmann::ordered_json j = {{"tool", "epochwatt"}, {"version", kVersion}, {"backends", backends}};
   return j.dump(2) + "\n";
-}
-
-int devices_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  bool json = false, fix = false;
-  Options o;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    auto value = [&](std::string* dst) {
-      if (i + 1 >= args.size()) return false;
-      *dst = args[++i];
-      return true;
-    };
-    if (a == "--json") json = true;
-    else if (a == "--fix-permissions") fix = true;
-    else if (a == "--powercap-root" && value(&o.powercap_root)) {}
-    else if (a == "--drm-root" && value(&o.drm_root)) {}
-    else if (a == "--proc-root" && value(&o.proc_root)) {}
-    else if (a == "--nvml-library" && value(&o.nvml_library)) {}
-    else if (a == "-h" || a == "--help") {
-      out << "usage: epochwatt devices [--json] [--fix-permissions] [--powercap-root DIR] [--drm-root DIR] "
-             "[--proc-root DIR] [--nvml-library PATH]\n"
-             "Lists every measurement backend, the meters it found with their method, and why a\n"
-             "backend found nothing. --fix-permissions (as root) makes RAPL energy counters readable.\n";
-      return 0;
-    } else {
-      err << "epochwatt devices: unknown or incomplete option '" << a << "' (see epochwatt devices --help)\n";
-      return 2;
-    }
-  }
-  if (fix) {
-    if (::geteuid() != 0) {
-      err << "epochwatt devices: --fix-permissions must run as root (it changes the mode of "
-          << o.powercap_root << "/*/energy_uj)\n";
-      return 1;
-    }
-    for (const auto& line : meters::fix_rapl_permissions(o.powercap_root)) out << line << "\n";
-    out << "To keep them readable after a reboot, add this udev rule (e.g. /etc/udev/rules.d/70-epochwatt-rapl.rules):\n"
-        << meters::kRaplUdevRule << "\n";
-    return 0;
-  }
-  out << (json ? devices_json(o) : devices_text(o));
-  return 0;
 }
 
 }  // namespace epochwatt::cli

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "cli/args.hpp"
+#include "cli/cmd_run.hpp"
 #include "cli/child_process.hpp"
 #include "cli/signals.hpp"
 #include "cli/terminal_output.hpp"

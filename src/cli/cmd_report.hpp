@@ -9,11 +9,18 @@
 #include <string>
 #include <vector>
 
+#include "cli/command_line.hpp"
+
 namespace epochwatt::cli {
 
-// Runs the subcommand with its own arguments (those after "report"); returns the exit status:
-// 0 done, 1 the input could not be read or the PDF could not be made, 2 bad command line.
-int report_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+// Registers the subcommand under `root`; it reads `ctx` when it is run. Exit status: 0 done, 1 the
+// input could not be read or the PDF could not be made, 2 bad command line.
+Subcommand add_report_command(CLI::App& root, ParseContext& ctx);
+
+// The report of `input` to `html_path` (empty: report.html, or beside the PDF) and, if not empty,
+// `pdf_path` (also carbontracker's --report mode); the exit status as above.
+int make_report(const std::string& input, std::string html_path, const std::string& pdf_path, std::ostream& out,
+                std::ostream& err);
 
 // The JSON summary PATH names: PATH itself if it is a file, else the newest (modification time,
 // then name) `*_epochwatt.json` directly in the directory PATH. nullopt with *why set otherwise.
@@ -37,8 +44,8 @@ std::optional<ReportInput> find_report_input(const std::string& path, std::strin
 // chromium, chromium-browser, google-chrome on PATH. Empty when none.
 std::string find_chromium();
 
-// Prints `html_path` to `pdf_path` with headless Chromium (fork/exec, no shell, its own process
-// group, a fresh profile and HOME in a temporary folder, killed after `timeout`). Returns "" or a
+// Prints `html_path` to `pdf_path` with headless Chromium (cli/process.hpp: no shell, its own
+// process group, a fresh profile and HOME in a temporary folder, killed after `timeout`). Returns "" or a
 // one-line error.
 std::string print_pdf_with_chromium(const std::string& chromium, const std::string& html_path,
                                     const std::string& pdf_path,

@@ -1,29 +1,21 @@
-// The command line of `epochwatt`: the option table (data: names, value, help), the parser that
-// reads it, and the --help text generated from it, so that the three never drift apart.
+// The main command line of `epochwatt`, on CLI11: the tracked run's options, and the grammar
 //
 //   epochwatt [OPTIONS] [--] COMMAND [ARGS...]
 //
 // Options end at `--` or at COMMAND's first word (a token that does not start with `-` and is not
 // the value of an option); nothing after that point is ever read as ours (spec §13 D20).
+// Subcommands (cmd_devices.cpp, ...) are recognised only as the very first argument (main.cpp).
 #pragma once
 
 #include <optional>
-#include <stdexcept>
 #include <string>
-#include <string_view>
 #include <utility>
 #include <vector>
 
+#include "cli/command_line.hpp"
 #include "epochwatt/options.hpp"
 
 namespace epochwatt::cli {
-
-// A command line that cannot be run: the message is one line, without the "epochwatt: " prefix.
-// main() prints it and exits with status 2; the command is never started.
-class CliError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
 
 // Everything `epochwatt [OPTIONS] COMMAND` needs, as read from the command line (values parsed,
 // not yet checked against each other: see plan_run()).
@@ -40,7 +32,7 @@ struct RunConfig {
 
 enum class Action {
   run,          // run `command` as the tracked job
-  help,         // print help_text() and exit 0
+  help,         // print the help and exit 0
   version,      // print the version and exit 0
   parse,        // --parse DIR: print the aggregate of the logs in parse_dir (as `epochwatt parse`)
   report,       // --report STD_LOG [--output X.pdf]: the report of one run as a PDF (as `epochwatt report`)
@@ -54,25 +46,24 @@ struct ParsedArgs {
   std::string report_pdf;        // for Action::report: a bare `--output X.pdf` (default carbon_report.pdf)
 };
 
-// One entry of the option table.
-struct OptionSpec {
-  std::vector<std::string_view> names;  // every spelling, e.g. {"--log-dir", "--log_dir"}
-  std::string_view metavar;             // the value's name in --help; empty: a flag, no value
-  std::string_view group;               // the --help section
-  std::string_view help;                // one sentence (or two) for --help
-  // Stores the value (empty for a flag) into the result; throws CliError for a bad value.
-  void (*apply)(ParsedArgs& out, std::string_view flag, const std::string& value);
-};
+// Sets up `app` as the main command: its usage, description, footer and every option of a tracked
+// run, read into `out`. -h/--help, --version and --parse end the parse where they stand.
+void add_run_options(CLI::App& app, HelpFormatter& formatter, ParseContext& ctx, ParsedArgs& out);
 
-// The option table, in --help order.
-const std::vector<OptionSpec>& option_table();
+// After ctx.parse(app): COMMAND from what CLI11 left over, and the checks between options.
+// Throws BadArgument (unknown option) or CliError.
+void finish_run_args(const CLI::App& app, const ParseContext& ctx, ParsedArgs& out);
 
-// Parses argv[1..] (without the program name). -h/--help and --version end the parse at once (so
-// `epochwatt --help --bogus` prints the help). Throws CliError for an unknown option, a missing
-// value, a value given to a flag, or a value that does not parse.
-ParsedArgs parse_args(const std::vector<std::string>& args);
+// The message (without "epochwatt: ") for an argument of the main command that cannot be read.
+std::string run_bad_argument_message(const BadArgument& bad);
 
-// The --help text, generated from option_table().
-std::string help_text();
+// The options that locate the run and choose its carbon-intensity source (--country, --zone, ...),
+// shared with `epochwatt intensity` and `epochwatt plan`; add_intensity_seams() adds the test
+// seams among them (--provider-url), in kSeamsGroup: add them after the options users need.
+void add_location_options(CLI::App& app, ParseContext& ctx, Options& out);
+void add_intensity_seams(CLI::App& app, ParseContext& ctx, Options& out);
+// Where the meters are read (--powercap-root, --drm-root, --proc-root, --nvml-library), in
+// kSeamsGroup; shared with `epochwatt devices`.
+void add_meter_seams(CLI::App& app, ParseContext& ctx, Options& out);
 
 }  // namespace epochwatt::cli

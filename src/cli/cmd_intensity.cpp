@@ -1,4 +1,4 @@
-#include "cli/intensity_command.hpp"
+#include "cli/cmd_intensity.hpp"
 
 #include <charconv>
 #include <cmath>
@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
-#include "cli/args.hpp"
+#include "cli/cmd_run.hpp"
 #include "core/format.hpp"
 #include "epochwatt/errors.hpp"
 #include "intensity/plan.hpp"
@@ -19,44 +19,12 @@ namespace {
 using nlohmann::json;
 using std::chrono::system_clock;
 
-// The subcommand's own flags, taken out before the rest (location and intensity options of the
-// main table) goes through parse_args.
+// What the two subcommands read: their own options, and the location options of a tracked run.
 struct SubArgs {
   bool json = false;
-  bool help = false;
   std::optional<std::string> duration, within, energy_kwh, from_json, now;
-  std::vector<std::string> rest;
+  Options options;
 };
-
-SubArgs split(const std::vector<std::string>& args, bool plan) {
-  SubArgs out;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    auto eq = a.find('=');
-    std::string name = a.substr(0, eq);
-    auto value = [&]() -> std::string {
-      if (eq != std::string::npos) return a.substr(eq + 1);
-      if (i + 1 >= args.size()) throw CliError(name + " needs a value");
-      return args[++i];
-    };
-    if (name == "--json" && eq == std::string::npos) out.json = true;
-    else if (name == "-h" || name == "--help") out.help = true;
-    else if (plan && name == "--duration") out.duration = value();
-    else if (plan && name == "--within") out.within = value();
-    else if (plan && name == "--energy-kwh") out.energy_kwh = value();
-    else if (plan && name == "--from-json") out.from_json = value();
-    else if (plan && name == "--now") out.now = value();
-    else out.rest.push_back(a);
-  }
-  return out;
-}
-
-Options location_options(const std::vector<std::string>& rest) {
-  ParsedArgs parsed = parse_args(rest);
-  if (parsed.action != Action::run) throw CliError("unexpected option here (see --help)");
-  if (!parsed.run.command.empty()) throw CliError("unexpected argument '" + parsed.run.command.front() + "'");
-  return parsed.run.options;
-}
 
 json location_json(const Location& l) {
   json j = {{"address", l.address()}, {"rule", l.rule}, {"country", l.country}, {"zone", l.zone},
@@ -73,25 +41,75 @@ void print_notes(detail::IntensityService& service, std::ostream& err, json* war
   }
 }
 
-const char* kLocationHelp =
-    "Location and source options (as for a tracked run): --country CC, --zone ZONE, --postcode PC,\n"
-    "--lat DEG --lon DEG, --cloud PROVIDER:REGION, --intensity G, --intensity-provider LIST,\n"
-    "--offline, --no-geolocation, --provider-url NAME=URL, --config FILE, --cache-dir DIR.\n"
-    "API keys come from EPOCHWATT_ELECTRICITYMAPS_TOKEN or the config file (docs/intensity.md).\n";
+// The options both subcommands share; the test seams last.
+Subcommand make_subcommand(CLI::App& root, ParseContext& ctx, const std::string& name, const std::string& description,
+                           const std::shared_ptr<SubArgs>& a, bool plan) {
+  Subcommand sub;
+  sub.dash_dash_ends_options = true;
+  sub.app = add_subcommand(root, name, description);
+  sub.app->footer("API keys come from EPOCHWATT_ELECTRICITYMAPS_TOKEN or the config file (docs/intensity.md).");
+  add_help(*sub.app, ctx, sub.help.get());
+  add_flag(*sub.app, ctx, "--json", "Print the answer as JSON.", [a] { a->json = true; });
+  if (plan) {
+    auto into = [](std::optional<std::string>* dst) {
+      return [dst](const std::string&, const std::string& v) { *dst = v; };
+    };
+    add_value(*sub.app, ctx, "--duration", "D", "Length of the job (e.g. 6h, 90m, 1h30m). Required.", into(&a->duration));
+    add_value(*sub.app, ctx, "--within", "W", "The job must end within W from now (default 24h).", into(&a->within));
+    add_value(*sub.app, ctx, "--energy-kwh", "E", "Energy of the job, in kWh: the grams saved are printed too.",
+              into(&a->energy_kwh));
+    add_value(*sub.app, ctx, "--from-json", "SUMMARY.json",
+              "The job's energy from an epochwatt JSON summary (its prediction, else its total).", into(&a->from_json));
+  }
+  add_location_options(*sub.app, ctx, a->options);
+  if (plan)  // a test seam: the seams' group comes last
+    add_value(*sub.app, ctx, "--now", "YYYY-MM-DDTHH:MMZ", "Plan as if it were this time (UTC) now.",
+              [a](const std::string&, const std::string& v) { a->now = v; })
+        ->group(std::string(kSeamsGroup));
+  add_intensity_seams(*sub.app, ctx, a->options);
+  sub.message = [name](const BadArgument& bad) {
+    if (bad.kind == BadArgument::Kind::unknown && (bad.name.empty() || bad.name[0] != '-'))
+      return "unexpected argument " + in_quotes(bad.name);
+    return bad_argument_message(bad, "epochwatt " + name + " --help");
+  };
+  return sub;
+}
+
+int intensity_run(const SubArgs& sub, std::ostream& out, std::ostream& err);
+int plan_run(const SubArgs& sub, std::ostream& out, std::ostream& err);
 
 }  // namespace
 
-int intensity_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+Subcommand add_intensity_command(CLI::App& root, ParseContext& ctx) {
+  auto a = std::make_shared<SubArgs>();
+  Subcommand sub = make_subcommand(root, ctx, "intensity",
+                                   "Print the carbon intensity a run started now would use.\n"
+                                   "Prints its value, source, time and location, and which rule located it.",
+                                   a, false);
+  sub.run = [a](std::ostream& out, std::ostream& err) { return intensity_run(*a, out, err); };
+  return sub;
+}
+
+Subcommand add_plan_command(CLI::App& root, ParseContext& ctx) {
+  auto a = std::make_shared<SubArgs>();
+  Subcommand sub = make_subcommand(
+      root, ctx, "plan",
+      "Print the start time that minimises a job's emissions, from a carbon-intensity forecast.\n"
+      "Reads the forecast for the location and prints the start time, within the next W (default 24h; the job must "
+      "end by then), that minimises the mean intensity over a job of length D, the expected gCO2eq/kWh, and the "
+      "saving against starting now. With the job's energy (--energy-kwh, or the prediction or total of an epochwatt "
+      "JSON summary) it prints the grams saved. Forecasts: carbonintensity.org.uk (Great Britain, 48 h), Energi Data "
+      "Service (Denmark), Electricity Maps (with a key and a plan that has forecasts).",
+      a, true);
+  sub.run = [a](std::ostream& out, std::ostream& err) { return plan_run(*a, out, err); };
+  return sub;
+}
+
+namespace {
+
+int intensity_run(const SubArgs& sub, std::ostream& out, std::ostream& err) {
   try {
-    SubArgs sub = split(args, false);
-    if (sub.help) {
-      out << "Usage: epochwatt intensity [--json] [LOCATION OPTIONS]\n\n"
-             "Prints the carbon intensity that a run started now would use: its value, source, time and\n"
-             "location, and which rule located it.\n\n"
-          << kLocationHelp;
-      return 0;
-    }
-    Options o = location_options(sub.rest);
+    Options o = sub.options;
     o.epochs = 1;  // validate() checks a tracked run; only the intensity options matter here
     validate(o);
     detail::IntensityService service(o);
@@ -126,21 +144,8 @@ int intensity_command(const std::vector<std::string>& args, std::ostream& out, s
   }
 }
 
-int plan_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+int plan_run(const SubArgs& sub, std::ostream& out, std::ostream& err) {
   try {
-    SubArgs sub = split(args, true);
-    if (sub.help) {
-      out << "Usage: epochwatt plan --duration D [--within W] [--energy-kwh E | --from-json SUMMARY.json]\n"
-             "                      [--json] [LOCATION OPTIONS]\n\n"
-             "Reads the carbon-intensity forecast for the location and prints the start time, within the\n"
-             "next W (default 24h; the job must end by then), that minimises the mean intensity over a job\n"
-             "of length D (e.g. 6h, 90m, 1h30m), the expected gCO2eq/kWh, and the saving against starting\n"
-             "now. With the job's energy (--energy-kwh, or the prediction or total of an epochwatt JSON\n"
-             "summary) it prints the grams saved. Forecasts: carbonintensity.org.uk (Great Britain, 48 h),\n"
-             "Energi Data Service (Denmark), Electricity Maps (with a key and a plan that has forecasts).\n\n"
-          << kLocationHelp;
-      return 0;
-    }
     if (!sub.duration) throw CliError("--duration is required (e.g. --duration 6h)");
     auto duration = detail::parse_duration(*sub.duration);
     if (!duration) throw CliError("--duration: '" + *sub.duration + "' is not a duration (e.g. 6h, 90m, 1h30m)");
@@ -181,7 +186,7 @@ int plan_command(const std::vector<std::string>& args, std::ostream& out, std::o
       if (!t) throw CliError("--now: '" + *sub.now + "' is not YYYY-MM-DDTHH:MM[:SS]Z");
       now = *t;
     }
-    Options o = location_options(sub.rest);
+    Options o = sub.options;
     o.epochs = 1;  // validate() checks a tracked run; only the intensity options matter here
     validate(o);
     detail::IntensityService service(o);
@@ -240,5 +245,7 @@ int plan_command(const std::vector<std::string>& args, std::ostream& out, std::o
     return 2;
   }
 }
+
+}  // namespace
 
 }  // namespace epochwatt::cli

@@ -1,9 +1,7 @@
-#include "cli/report_command.hpp"
+#include "cli/cmd_report.hpp"
 
-#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -15,8 +13,8 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
-#include <thread>
 
+#include "cli/process.hpp"
 #include "report/html_report.hpp"
 #include "report/json_summary.hpp"
 #include "report/log_parse.hpp"
@@ -28,15 +26,6 @@ namespace epochwatt::cli {
 namespace {
 
 namespace fs = std::filesystem;
-
-constexpr const char* kUsage =
-    "usage: epochwatt report PATH [--html OUT.html] [--pdf OUT.pdf]\n"
-    "Writes a self-contained HTML report of one run. PATH is an epochwatt JSON summary\n"
-    "(..._epochwatt.json), a carbontracker-format log (..._carbontracker.log or\n"
-    "..._carbontracker_output.log, from carbontracker 2.3/2.4 or epochwatt; the other file of the\n"
-    "pair is read too when it is beside it), or a log directory: its newest JSON summary, else its\n"
-    "newest standard log. Without --html or --pdf the report goes to report.html. --pdf prints it\n"
-    "with headless Chromium (the HTML is written beside the PDF unless --html names it).\n";
 
 using detail::kOutputLogSuffix;
 using detail::kStandardLogSuffix;
@@ -231,87 +220,72 @@ std::string print_pdf_with_chromium(const std::string& chromium, const std::stri
   env.push_back("HOME=" + tmp);
   env.push_back("XDG_CONFIG_HOME=" + tmp + "/config");
   env.push_back("XDG_CACHE_HOME=" + tmp + "/cache");
-  std::vector<char*> argv, envp;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  for (auto& e : env) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  std::string log_path = tmp + "/chromium.log";
-
   std::error_code ec;
   fs::remove(pdf_abs, ec);  // so a stale file is never taken for a result
-  pid_t pid = ::fork();
-  if (pid < 0) return std::string("cannot start Chromium: fork: ") + std::strerror(errno);
-  if (pid == 0) {
-    ::setpgid(0, 0);  // its helpers (zygote, GPU process) join the group we may kill
-    int in = ::open("/dev/null", O_RDONLY);
-    int log = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (in >= 0) ::dup2(in, STDIN_FILENO);
-    if (log >= 0) {
-      ::dup2(log, STDOUT_FILENO);
-      ::dup2(log, STDERR_FILENO);
-    }
-    ::execve(argv[0], argv.data(), envp.data());
-    ::_exit(127);
+  SpawnOptions spawn;
+  spawn.argv = std::move(args);
+  spawn.env = std::move(env);
+  spawn.in = Redirect::to_file("/dev/null");
+  spawn.out = Redirect::to_file(tmp + "/chromium.log");
+  spawn.stderr_to_stdout = true;
+  spawn.own_process_group = true;  // its helpers (zygote, GPU process) join the group we may kill
+  int error = 0;
+  std::optional<Process> chromium_process = Process::spawn(spawn, &error);
+  if (!chromium_process) return std::string("cannot start Chromium: ") + std::strerror(error);
+  std::optional<int> status = chromium_process->wait_for(timeout);
+  chromium_process->kill_group(SIGKILL);  // on a timeout; else the helpers it left behind, if any (ESRCH otherwise)
+  if (!status) {
+    chromium_process->wait();
+    return "Chromium did not finish within " + std::to_string(timeout.count()) + " s; no PDF written";
   }
-  ::setpgid(pid, pid);
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  int status = 0;
-  for (;;) {
-    pid_t r = ::waitpid(pid, &status, WNOHANG);
-    if (r == pid) break;
-    if (r < 0 && errno != EINTR) return std::string("waiting for Chromium: ") + std::strerror(errno);
-    if (std::chrono::steady_clock::now() >= deadline) {
-      ::kill(-pid, SIGKILL);
-      ::waitpid(pid, &status, 0);
-      return "Chromium did not finish within " + std::to_string(timeout.count()) + " s; no PDF written";
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  ::kill(-pid, SIGKILL);  // helpers it left behind, if any (ESRCH otherwise)
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    return "Chromium failed (" +
-           (WIFEXITED(status) ? "exit status " + std::to_string(WEXITSTATUS(status))
-                              : "signal " + std::to_string(WTERMSIG(status))) +
-           "); no PDF written";
+  if (shell_status(*status) != 0) return "Chromium failed (" + describe_wait_status(*status) + "); no PDF written";
   if (!starts_with_pdf_signature(pdf_abs)) return "Chromium exited without writing a PDF to " + pdf_path;
   return "";
 }
 
-int report_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  std::string input, html_path, pdf_path;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    auto value = [&](std::string* dst) {
-      if (i + 1 >= args.size() || args[i + 1].empty()) return false;
-      *dst = args[++i];
-      return true;
+Subcommand add_report_command(CLI::App& root, ParseContext& ctx) {
+  struct Args {
+    std::string input, html_path, pdf_path;
+  };
+  auto a = std::make_shared<Args>();
+  Subcommand sub;
+  sub.app = add_subcommand(
+      root, "report",
+      "Write a self-contained HTML report of one run, and its PDF with headless Chromium.\n"
+      "PATH is an epochwatt JSON summary (..._epochwatt.json), a carbontracker-format log (..._carbontracker.log or "
+      "..._carbontracker_output.log, from carbontracker 2.3/2.4 or epochwatt; the other file of the pair is read too "
+      "when it is beside it), or a log directory: its newest JSON summary, else its newest standard log. Without "
+      "--html or --pdf the report goes to report.html.");
+  sub.app->footer("More: docs/report.md.");
+  add_help(*sub.app, ctx, sub.help.get());
+  // An empty value is refused as a missing one.
+  auto path = [](std::string* dst) {
+    return [dst](const std::string& name, const std::string& value) {
+      if (value.empty()) throw BadArgument{BadArgument::Kind::missing_value, name, ""};
+      *dst = value;
     };
-    if (a == "-h" || a == "--help") {
-      out << kUsage;
-      return 0;
-    }
-    if (a == "--html" && value(&html_path)) continue;
-    if (a == "--pdf" && value(&pdf_path)) continue;
-    if (a.rfind("--html=", 0) == 0 && a.size() > 7) {
-      html_path = a.substr(7);
-      continue;
-    }
-    if (a.rfind("--pdf=", 0) == 0 && a.size() > 6) {
-      pdf_path = a.substr(6);
-      continue;
-    }
-    if (!a.empty() && a[0] != '-' && input.empty()) {
-      input = a;
-      continue;
-    }
-    err << "epochwatt report: unexpected or incomplete argument '" << a << "' (see epochwatt report --help)\n";
-    return 2;
-  }
-  if (input.empty()) {
-    err << "epochwatt report: which run? Give a JSON summary or a log directory (see epochwatt report --help)\n";
-    return 2;
-  }
+  };
+  add_value(*sub.app, ctx, "--html", "OUT.html", "Where the HTML report goes (default report.html, or beside --pdf).",
+            path(&a->html_path));
+  add_value(*sub.app, ctx, "--pdf", "OUT.pdf",
+            "Also print the report to this PDF with headless Chromium (EPOCHWATT_CHROMIUM, else chromium, "
+            "chromium-browser or google-chrome on PATH); the HTML is written beside it unless --html names it.",
+            path(&a->pdf_path));
+  add_positionals(*sub.app, "PATH", "The run: a JSON summary, a carbontracker-format log, or a log directory.",
+                  [a](const std::string& p) { a->input = p; })
+      ->expected(1);
+  sub.message = [](const BadArgument& bad) {
+    return "unexpected or incomplete argument " + in_quotes(bad.name) + " (see epochwatt report --help)";
+  };
+  sub.run = [a](std::ostream& out, std::ostream& err) {
+    if (a->input.empty()) throw CliError("which run? Give a JSON summary or a log directory (see epochwatt report --help)");
+    return make_report(a->input, a->html_path, a->pdf_path, out, err);
+  };
+  return sub;
+}
+
+int make_report(const std::string& input, std::string html_path, const std::string& pdf_path, std::ostream& out,
+                std::ostream& err) {
   if (html_path.empty())
     html_path = pdf_path.empty() ? "report.html" : fs::path(pdf_path).replace_extension(".html").string();
   if (!pdf_path.empty() && fs::absolute(pdf_path) == fs::absolute(html_path)) {

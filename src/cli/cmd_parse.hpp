@@ -7,14 +7,18 @@
 #include <string>
 #include <vector>
 
+#include "cli/command_line.hpp"
 #include "report/log_parse.hpp"
 
 namespace epochwatt::cli {
 
-// Runs the subcommand with its own arguments (those after "parse"). Warnings go to `err`, one
+// Registers the subcommand under `root`; it reads `ctx` when it is run. Warnings go to `err`, one
 // line each ("epochwatt: warning: FILE: ..."). Exit status: 0 when at least one run was read,
 // 1 when none, 2 for a bad command line.
-int parse_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+Subcommand add_parse_command(CLI::App& root, ParseContext& ctx);
+
+// The aggregate of the runs in `dirs`, as `epochwatt parse` prints it (also carbontracker's --parse).
+int parse_dirs(const std::vector<std::string>& dirs, bool table, bool json, std::ostream& out, std::ostream& err);
 
 // One row per run, aligned columns, and a total row (the --table output).
 std::string parse_table(const std::vector<detail::ParsedRun>& runs, const detail::Aggregate& total);

@@ -1,4 +1,4 @@
-#include "cli/parse_command.hpp"
+#include "cli/cmd_parse.hpp"
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
@@ -12,14 +12,6 @@ namespace {
 using detail::ParsedConsumption;
 using detail::ParsedRun;
 using nlohmann::ordered_json;
-
-constexpr const char* kUsage =
-    "usage: epochwatt parse DIR... [--table | --json]\n"
-    "Reads every carbontracker-format log pair (carbontracker 2.3, 2.4 and epochwatt's own) in the\n"
-    "folders DIR and prints carbontracker's aggregate sentence: the energy and CO2eq of all runs.\n"
-    "--table prints one row per run instead, --json everything read. Files that cannot be read\n"
-    "are skipped with a warning on stderr. Exit status: 0 if a run was read, 1 if none, 2 for a\n"
-    "bad command line. More: docs/parse.md.\n";
 
 // The most likely number of epochs the run was meant to have: the prediction's, the early-stop
 // line's, or, for a run that ended normally, the epochs it did.
@@ -181,29 +173,39 @@ std::string parse_json(const std::vector<ParsedRun>& runs, const detail::Aggrega
   return j.dump(2) + "\n";
 }
 
-int parse_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  bool table = false, json = false, options_done = false;
-  std::vector<std::string> dirs;
-  for (const auto& a : args) {
-    if (!options_done && a == "--") options_done = true;
-    else if (!options_done && (a == "-h" || a == "--help")) {
-      out << kUsage;
-      return 0;
-    } else if (!options_done && a == "--table") table = true;
-    else if (!options_done && a == "--json") json = true;
-    else if (!options_done && a.size() > 1 && a[0] == '-') {
-      err << "epochwatt parse: unknown option '" << a << "' (see epochwatt parse --help)\n";
-      return 2;
-    } else dirs.push_back(a);
-  }
-  if (table && json) {
-    err << "epochwatt parse: --table and --json exclude each other\n";
-    return 2;
-  }
-  if (dirs.empty()) {
-    err << "epochwatt parse: needs at least one DIR (see epochwatt parse --help)\n";
-    return 2;
-  }
+Subcommand add_parse_command(CLI::App& root, ParseContext& ctx) {
+  struct Args {
+    bool table = false, json = false;
+    std::vector<std::string> dirs;
+  };
+  auto a = std::make_shared<Args>();
+  Subcommand sub;
+  sub.dash_dash_ends_options = true;
+  sub.app = add_subcommand(
+      root, "parse",
+      "Print the energy and CO2eq of the runs logged in carbontracker-format log folders.\n"
+      "Reads every carbontracker-format log pair (carbontracker 2.3, 2.4 and epochwatt's own) in the folders DIR and "
+      "prints carbontracker's aggregate sentence: the energy and CO2eq of all runs. --table prints one row per run "
+      "instead, --json everything read. Files that cannot be read are skipped with a warning on stderr.");
+  sub.app->footer("Exit status: 0 if a run was read, 1 if none, 2 for a bad command line. More: docs/parse.md.");
+  add_help(*sub.app, ctx, sub.help.get());
+  add_flag(*sub.app, ctx, "--table", "Print one row per run and a total row.", [a] { a->table = true; });
+  add_flag(*sub.app, ctx, "--json", "Print everything read as JSON (schema epochwatt-parse/1).", [a] { a->json = true; });
+  add_positionals(*sub.app, "DIR", "Log folders to read.", [a](const std::string& dir) { a->dirs.push_back(dir); })
+      ->expected(1, CLI::detail::expected_max_vector_size)
+      ->allow_extra_args();
+  sub.message = [](const BadArgument& bad) {
+    return bad_argument_message(bad, "epochwatt parse --help");
+  };
+  sub.run = [a](std::ostream& out, std::ostream& err) {
+    if (a->table && a->json) throw CliError("--table and --json exclude each other");
+    if (a->dirs.empty()) throw CliError("needs at least one DIR (see epochwatt parse --help)");
+    return parse_dirs(a->dirs, a->table, a->json, out, err);
+  };
+  return sub;
+}
+
+int parse_dirs(const std::vector<std::string>& dirs, bool table, bool json, std::ostream& out, std::ostream& err) {
   std::vector<detail::ParseWarning> warnings;
   std::vector<ParsedRun> runs = detail::parse_log_dirs(dirs, &warnings);
   detail::Aggregate total = detail::aggregate(runs);
