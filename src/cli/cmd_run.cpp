@@ -5,6 +5,9 @@
 #include <cmath>
 #include <map>
 #include <sstream>
+#include <stdexcept>
+
+#include "epochwatt/registry.hpp"
 
 namespace epochwatt::cli {
 namespace {
@@ -200,15 +203,28 @@ void add_intensity_seams(CLI::App& app, ParseContext& ctx, Options& o) {
         });
 }
 
+// A backend option's help, from the backends' own table (BackendOption in src/meters/registry.cpp),
+// which also gives `devices --json` and docs/options.md their text.
+std::string backend_help(const std::string& name) {
+  for (const auto& b : BackendRegistry::builtin().backends())
+    for (const auto& opt : b.options)
+      if (opt.name == name) {
+        std::string h = opt.help;
+        if (!h.empty()) h[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(h[0])));
+        if (!opt.default_value.empty()) h += " (default " + opt.default_value + ")";
+        return h + ".";
+      }
+  throw std::logic_error("no backend declares the option " + name);
+}
+
 void add_meter_seams(CLI::App& app, ParseContext& ctx, Options& o) {
-  value(app, ctx, kSeams, "--nvml-library", "PATH",
-        "NVML library to load (default: EPOCHWATT_NVML_LIBRARY, else libnvidia-ml.so.1).",
+  value(app, ctx, kSeams, "--nvml-library", "PATH", backend_help("nvml_library"),
         [&o](auto&, auto& v) { o.nvml_library = v; });
-  value(app, ctx, kSeams, "--powercap-root", "DIR", "Where the RAPL zones are (default /sys/class/powercap).",
+  value(app, ctx, kSeams, "--powercap-root", "DIR", backend_help("powercap_root"),
         [&o](auto&, auto& v) { o.powercap_root = v; });
-  value(app, ctx, kSeams, "--drm-root", "DIR", "Where the hwmon GPUs are (default /sys/class/drm).",
+  value(app, ctx, kSeams, "--drm-root", "DIR", backend_help("drm_root"),
         [&o](auto&, auto& v) { o.drm_root = v; });
-  value(app, ctx, kSeams, "--proc-root", "DIR", "Where /proc is, for the estimates (default /proc).",
+  value(app, ctx, kSeams, "--proc-root", "DIR", backend_help("proc_root"),
         [&o](auto&, auto& v) { o.proc_root = v; });
 }
 
@@ -246,27 +262,25 @@ void add_run_options(CLI::App& app, HelpFormatter& formatter, ParseContext& ctx,
         [&r](auto&, auto& v) { r.epoch_regex = v; });
 
   // ---- meters
-  value(app, ctx, kMeasuring, "--sim-cpu", "NAME", "Simulate a CPU named NAME drawing TDP x UTIL watts (needs --sim-cpu-tdp).",
+  value(app, ctx, kMeasuring, "--sim-cpu", "NAME", backend_help("sim_cpu"),
         [&o](auto&, auto& v) { o.sim_cpu = v; });
-  value(app, ctx, kMeasuring, "--sim-cpu-tdp", "W", "TDP of the simulated CPU, in watts.",
+  value(app, ctx, kMeasuring, "--sim-cpu-tdp", "W", backend_help("sim_cpu_tdp"),
         [&o](auto& f, auto& v) { o.sim_cpu_tdp = finite_number(f, v); });
-  value(app, ctx, kMeasuring, "--sim-cpu-util", "U", "Utilisation of the simulated CPU, 0.0 to 1.0 (default 0.5).",
+  value(app, ctx, kMeasuring, "--sim-cpu-util", "U", backend_help("sim_cpu_util"),
         [&o](auto& f, auto& v) { o.sim_cpu_util = finite_number(f, v); });
-  value(app, ctx, kMeasuring, "--sim-gpu", "NAME",
-        "Simulate a GPU named NAME drawing WATTS x UTIL watts (needs --sim-gpu-watts).",
+  value(app, ctx, kMeasuring, "--sim-gpu", "NAME", backend_help("sim_gpu"),
         [&o](auto&, auto& v) { o.sim_gpu = v; });
-  value(app, ctx, kMeasuring, "--sim-gpu-watts", "W", "Power of the simulated GPU at full load, in watts.",
+  value(app, ctx, kMeasuring, "--sim-gpu-watts", "W", backend_help("sim_gpu_watts"),
         [&o](auto& f, auto& v) { o.sim_gpu_watts = finite_number(f, v); });
-  value(app, ctx, kMeasuring, "--sim-gpu-util", "U", "Utilisation of the simulated GPU, 0.0 to 1.0 (default 0.5).",
+  value(app, ctx, kMeasuring, "--sim-gpu-util", "U", backend_help("sim_gpu_util"),
         [&o](auto& f, auto& v) { o.sim_gpu_util = finite_number(f, v); });
-  value(app, ctx, kMeasuring, "--replay", "TRACE.csv",
-        "Replay a recorded trace (columns t_s,power_mw,energy_mj) as a meter, in real time.",
+  value(app, ctx, kMeasuring, "--replay", "TRACE.csv", backend_help("replay_trace"),
         [&o](auto&, auto& v) { o.replay_trace = v; });
-  value(app, ctx, kMeasuring, "--replay-component", "gpu|cpu|dram", "Component the replayed trace measures (default gpu).",
+  value(app, ctx, kMeasuring, "--replay-component", "gpu|cpu|dram", backend_help("replay_component"),
         [&o](auto& f, auto& v) { o.replay_component = component(f, v); });
-  flag(app, ctx, kMeasuring, "--replay-power", "Integrate the trace's power column instead of reading its energy counter.",
+  flag(app, ctx, kMeasuring, "--replay-power", backend_help("replay_use_power"),
        [&o] { o.replay_use_power = true; });
-  value(app, ctx, kMeasuring, "--replay-offset", "S", "Trace time, in seconds, at which the replay starts (default 0).",
+  value(app, ctx, kMeasuring, "--replay-offset", "S", backend_help("replay_offset_s"),
         [&o](auto& f, auto& v) { o.replay_offset_s = finite_number(f, v); });
   value(app, ctx, kMeasuring, "--components", "LIST", "Components to measure: gpu, cpu, or a comma list; default all.",
         [&o](auto&, auto& v) { o.components = v; });
@@ -274,17 +288,11 @@ void add_run_options(CLI::App& app, HelpFormatter& formatter, ParseContext& ctx,
         [&o](auto& f, auto& v) { o.update_interval = finite_number(f, v); });
   value(app, ctx, kMeasuring, "--pue", "F", "Power usage effectiveness applied to predicted and actual totals (default 1.58).",
         [&o](auto& f, auto& v) { o.pue = finite_number(f, v); });
-  value(app, ctx, kMeasuring, "--rapl-domains", "LIST",
-        "RAPL domains to measure: package, dram, core, uncore, psys (default package,dram; a parent and its children "
-        "are never counted together).",
+  value(app, ctx, kMeasuring, "--rapl-domains", "LIST", backend_help("rapl_domains"),
         [&o](auto&, auto& v) { o.rapl_domains = comma_list(v); });
-  flag(app, ctx, kMeasuring, "--cpu-estimate-process-tree",
-       "Where the CPU is estimated (no RAPL), use the CPU time of the command's process tree instead of the whole "
-       "machine's utilisation.",
+  flag(app, ctx, kMeasuring, "--cpu-estimate-process-tree", backend_help("estimate_process_tree"),
        [&o] { o.estimate_process_tree = true; });
-  flag(app, ctx, kMeasuring, "--devices-by-pid",
-       "NVIDIA GPUs count only while a process of COMMAND's process tree runs on them (checked every second; "
-       "carbontracker's devices_by_pid, refreshed while running).",
+  flag(app, ctx, kMeasuring, "--devices-by-pid", backend_help("devices_by_pid"),
        [&o] { o.devices_by_pid = true; });
 
   // ---- carbon intensity

@@ -65,10 +65,17 @@ std::string devices_json(const Options& o) {
     }
     std::vector<std::string> comps;
     for (auto c : r.spec->components) comps.emplace_back(to_string(c));
+    nlohmann::ordered_json options = nlohmann::ordered_json::array();
+    for (const auto& opt : r.spec->options)
+      options.push_back({{"name", opt.name},
+                         {"type", opt.type},
+                         {"default", opt.default_value.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(opt.default_value)},
+                         {"flag", opt.cli_flag},
+                         {"help", opt.help}});
     backends.push_back({{"name", r.spec->name},
                         {"description", r.spec->description},
                         {"components", comps},
-                        {"options", r.spec->option_names},
+                        {"options", options},
                         {"meters", meters},
                         {"reason", r.found.meters.empty() ? nlohmann::ordered_json(r.found.reason) : nlohmann::ordered_json(nullptr)},
                         {"notes", r.found.notes}});

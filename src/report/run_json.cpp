@@ -253,6 +253,20 @@ void from_json(const json& j, Run& r) {
   read(logs, "output", r.log_output);
   read(logs, "error", r.log_error);
   read_array(j, "epochs", r.epochs);
+  // A device entry that names only its meter takes the meter's component, name and method.
+  const json& epochs = field(j, "epochs");
+  for (std::size_t i = 0; epochs.is_array() && i < epochs.size() && i < r.epochs.size(); ++i) {
+    const json& devs = field(epochs[i], "devices");
+    for (std::size_t k = 0; devs.is_array() && k < devs.size() && k < r.epochs[i].devices.size(); ++k) {
+      DeviceEnergy& d = r.epochs[i].devices[k];
+      for (const auto& m : c.meters) {
+        if (m.id != d.meter_id) continue;
+        if (!field(devs[k], "component").is_string()) d.component = m.component;
+        if (!field(devs[k], "method").is_string()) d.method = m.method;
+        if (!field(devs[k], "device").is_string()) d.device_name = m.device_name;
+      }
+    }
+  }
   if (field(j, "prediction").is_object()) r.prediction = field(j, "prediction").get<Consumption>();
   if (field(j, "actual").is_object()) r.actual = field(j, "actual").get<Consumption>();
   read(j, "early_stop", r.early_stop);

@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "e2e/cli_harness.hpp"
+#include "epochwatt/registry.hpp"
 #include "epochwatt/version.hpp"
 
 namespace {
@@ -144,6 +146,38 @@ TEST(CliOptions, DevicesIsASubcommandOnlyAsTheFirstArgument) {
                       tmp.path());
   EXPECT_EQ(cmd.exit_status, 127);
   EXPECT_NE(cmd.err.find("epochwatt: cannot run 'devices': "), std::string::npos) << cmd.err;
+}
+
+}  // namespace
+
+namespace {
+
+// The backends' options in `epochwatt --help` and `devices --json` come from the backends' own
+// table (epochwatt/registry.hpp), with its flags and its help text.
+TEST(CliHelp, BackendOptionsComeFromTheBackendsTable) {
+  e2e::TempDir tmp;
+  auto help = e2e::run(cli({"--help"}), tmp.path());
+  ASSERT_EQ(help.exit_status, 0) << help.err;
+  auto devices = e2e::run(cli({"devices", "--json"}), tmp.path());
+  ASSERT_EQ(devices.exit_status, 0) << devices.err;
+  auto j = nlohmann::json::parse(devices.out);
+  std::size_t listed = 0;
+  for (const auto& b : epochwatt::BackendRegistry::builtin().backends())
+    for (const auto& opt : b.options) {
+      EXPECT_NE(help.out.find(opt.cli_flag), std::string::npos) << opt.cli_flag;
+      std::string start = opt.help.substr(1, 24);  // the first letter is capitalised in --help
+      EXPECT_NE(help.out.find(start), std::string::npos) << opt.name << ": " << start;
+      for (const auto& jb : j["backends"])
+        if (jb["name"] == b.name)
+          for (const auto& jo : jb["options"])
+            if (jo["name"] == opt.name) {
+              EXPECT_EQ(jo["flag"], opt.cli_flag);
+              EXPECT_EQ(jo["type"], opt.type);
+              EXPECT_EQ(jo["help"], opt.help);
+              ++listed;
+            }
+    }
+  EXPECT_EQ(listed, 17u);
 }
 
 }  // namespace
