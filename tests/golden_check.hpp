@@ -44,7 +44,7 @@ inline void expect_matches(const std::string& relative, const std::string& actua
     std::ofstream out(path, std::ios::binary);
     out << actual;
     out.close();
-    ASSERT_TRUE(out) << "[golden] could not write " << path.string();
+    ASSERT_FALSE(out.fail()) << "[golden] could not write " << path.string();
     std::cout << "[golden] wrote " << path.string() << "\n";
     ADD_FAILURE() << "[golden] EPOCHWATT_UPDATE_GOLDEN=1: rewrote " << path.string()
                   << (!existed ? " (new file)" : before == actual ? " (content unchanged)" : " (content CHANGED)")
