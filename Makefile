@@ -3,6 +3,9 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
+# ON: compiler warnings are errors (CI: `make test WERROR=ON`). Passed at every configure, so a
+# later plain `make` in the same build folder goes back to OFF.
+WERROR ?= OFF
 
 .PHONY: all setup configure build test demo install bench clean
 
@@ -12,7 +15,7 @@ setup:
 	@bash scripts/setup.sh
 
 configure: setup
-	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
+	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) -DEPOCHWATT_WERROR=$(WERROR) >/dev/null
 
 build: configure
 	@cmake --build $(BUILD) -j$(JOBS)

@@ -1,6 +1,7 @@
 // Golden-file comparison shared by the unit and end-to-end tests: `actual` must equal the file
 // tests/golden/RELATIVE byte for byte. With EPOCHWATT_UPDATE_GOLDEN=1 the file is rewritten instead
-// (review the diff against the spec before committing; tests/golden/README.md).
+// and the check FAILS all the same, so that an update run can never pass for a test run: review the
+// diff against the spec, then run the tests again without the variable (tests/golden/README.md).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -31,9 +32,24 @@ inline std::vector<std::string> lines_of(const std::string& text) {
 inline void expect_matches(const std::string& relative, const std::string& actual) {
   std::filesystem::path path = std::filesystem::path(EPOCHWATT_GOLDEN_DIR) / relative;
   if (updating()) {
+    std::string before;
+    const bool existed = std::filesystem::exists(path);
+    if (existed) {
+      std::ifstream in(path, std::ios::binary);
+      std::stringstream old;
+      old << in.rdbuf();
+      before = old.str();
+    }
     std::filesystem::create_directories(path.parent_path());
-    std::ofstream(path, std::ios::binary) << actual;
+    std::ofstream out(path, std::ios::binary);
+    out << actual;
+    out.close();
+    ASSERT_FALSE(out.fail()) << "[golden] could not write " << path.string();
     std::cout << "[golden] wrote " << path.string() << "\n";
+    ADD_FAILURE() << "[golden] EPOCHWATT_UPDATE_GOLDEN=1: rewrote " << path.string()
+                  << (!existed ? " (new file)" : before == actual ? " (content unchanged)" : " (content CHANGED)")
+                  << " instead of comparing it. The file must be reviewed (git diff tests/golden, against the"
+                     " spec) and the tests run again without EPOCHWATT_UPDATE_GOLDEN; an update run never passes.";
     return;
   }
   ASSERT_TRUE(std::filesystem::exists(path)) << path.string() << " is missing; run with EPOCHWATT_UPDATE_GOLDEN=1 to create it";

@@ -3,6 +3,7 @@
 #include <cctype>
 #include <charconv>
 #include <algorithm>
+#include <utility>
 
 namespace epochwatt::data {
 extern const std::string_view kCpuTdpCsv;
@@ -87,8 +88,19 @@ std::string normalise_cpu_model(std::string_view model) {
   // Plain string operations rather than std::regex: the whole table is normalised at start-up.
   std::string s;
   for (char c : model) s += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  for (std::string_view mark : {"(r)", "(tm)"})
-    for (auto pos = s.find(mark); pos != std::string::npos; pos = s.find(mark, pos)) s.replace(pos, mark.size(), " ");
+  for (std::string_view mark : {"(r)", "(tm)"}) {  // each mark becomes one space
+    // Copied into a new string rather than s.replace(pos, n, " "): that trips g++ 12's -Wrestrict
+    // at -O3 (GCC bug 105651). Same result: a space never starts or continues a mark.
+    std::string kept;
+    std::size_t from = 0;
+    for (auto pos = s.find(mark); pos != std::string::npos; pos = s.find(mark, from)) {
+      kept.append(s, from, pos - from);
+      kept += ' ';
+      from = pos + mark.size();
+    }
+    kept.append(s, from);
+    s = std::move(kept);
+  }
   if (auto at = s.find('@'); at != std::string::npos) s.erase(at);  // "@ 2.50GHz"
   if (auto radeon = s.find(" with radeon"); radeon != std::string::npos) s.erase(radeon);
   std::string out;

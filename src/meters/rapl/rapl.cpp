@@ -6,11 +6,41 @@
 #include <cerrno>
 #include <cstring>
 #include <map>
-#include <regex>
+#include <optional>
+#include <string_view>
 #include <tuple>
 
 namespace epochwatt::meters {
 namespace {
+
+// A powercap zone directory name: intel-rapl:P or intel-rapl:P:S, likewise intel-rapl-mmio:...
+// (P and S one or more ASCII digits). Matched by hand rather than with std::regex: the same
+// language, and at -O3 with -fsanitize=address,undefined g++ 12 warns (-Wmaybe-uninitialized, a
+// false positive inside <regex>'s compiler, GCC bug 105616) on any std::regex built here.
+struct ZoneName {
+  std::string prefix;   // "intel-rapl" or "intel-rapl-mmio"
+  std::string package;  // P, the digits
+};
+
+std::optional<ZoneName> parse_zone_name(std::string_view name) {
+  auto digits = [](std::string_view s) {
+    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  ZoneName z;
+  for (std::string_view prefix : {"intel-rapl-mmio:", "intel-rapl:"})
+    if (name.substr(0, prefix.size()) == prefix) {
+      z.prefix = std::string(prefix.substr(0, prefix.size() - 1));
+      name.remove_prefix(prefix.size());
+      break;
+    }
+  if (z.prefix.empty()) return std::nullopt;
+  std::string_view package = name.substr(0, name.find(':'));
+  std::string_view rest = name.substr(package.size());
+  if (!digits(package)) return std::nullopt;
+  if (!rest.empty() && !digits(rest.substr(1))) return std::nullopt;  // rest is ":S"
+  z.package = std::string(package);
+  return z;
+}
 
 std::string domain_of(const std::string& name) {
   if (name.rfind("package", 0) == 0) return "package";
@@ -93,7 +123,6 @@ RaplDiscovery find_rapl_zones(const RaplConfig& cfg) {
     want.erase(std::remove_if(want.begin(), want.end(), [](const std::string& d) { return d == "core" || d == "uncore"; }), want.end());
   }
 
-  static const std::regex zone_re(R"(^(intel-rapl|intel-rapl-mmio):(\d+)(?::(\d+))?$)");
   struct Candidate {
     RaplZone zone;
     bool mmio;
@@ -103,8 +132,8 @@ RaplDiscovery find_rapl_zones(const RaplConfig& cfg) {
   std::map<std::string, std::vector<Candidate>> by_key;  // "domain:package" -> candidates
   std::map<std::string, int> package_of_zone;            // "intel-rapl:0" -> 0 from "package-0"
   for (const auto& name : entries) {
-    std::smatch m;
-    if (!std::regex_match(name, m, zone_re)) continue;
+    std::optional<ZoneName> m = parse_zone_name(name);
+    if (!m) continue;
     auto text = cfg.reader->read(cfg.root + "/" + name + "/name").text;
     if (!text) continue;
     std::string zname = *text;
@@ -114,8 +143,8 @@ RaplDiscovery find_rapl_zones(const RaplConfig& cfg) {
       out.notes.push_back(name + ": unknown domain '" + zname + "', skipped");
       continue;
     }
-    std::string top = m[1].str() + ":" + m[2].str();
-    int package = std::stoi(m[2].str());
+    std::string top = m->prefix + ":" + m->package;
+    int package = std::stoi(m->package);
     if (domain == "package") {
       auto dash = zname.find('-');
       if (dash != std::string::npos) package = std::atoi(zname.c_str() + dash + 1);
@@ -123,7 +152,7 @@ RaplDiscovery find_rapl_zones(const RaplConfig& cfg) {
     }
     if (!wants(domain)) continue;
     Candidate c;
-    c.mmio = m[1].str() == "intel-rapl-mmio";
+    c.mmio = m->prefix == "intel-rapl-mmio";
     c.zone.zone = name;
     c.zone.domain = domain;
     c.zone.package = package;
@@ -139,9 +168,8 @@ RaplDiscovery find_rapl_zones(const RaplConfig& cfg) {
   std::map<std::string, std::vector<Candidate>> by_domain_package;
   for (auto& [key, cands] : by_key)
     for (auto& c : cands) {
-      std::smatch m;
-      std::regex_match(c.zone.zone, m, zone_re);
-      std::string top = m[1].str() + ":" + m[2].str();
+      std::optional<ZoneName> m = parse_zone_name(c.zone.zone);  // matched above
+      std::string top = m->prefix + ":" + m->package;
       if (c.zone.domain != "package" && package_of_zone.count(top)) c.zone.package = package_of_zone[top];
       by_domain_package[c.zone.domain + ":" + std::to_string(c.zone.package)].push_back(c);
     }
@@ -196,9 +224,8 @@ Discovery discover_rapl(const RaplConfig& cfg) {
 std::vector<std::string> fix_rapl_permissions(const std::string& root) {
   std::vector<std::string> lines;
   int err = 0;
-  static const std::regex zone_re(R"(^intel-rapl(-mmio)?:\d+(:\d+)?$)");
   for (const auto& name : real_file_reader()->list(root, &err)) {
-    if (!std::regex_match(name, zone_re)) continue;
+    if (!parse_zone_name(name)) continue;
     std::string path = root + "/" + name + "/energy_uj";
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) {
