@@ -97,6 +97,10 @@ struct Tracker::Impl {
   double open_epoch_start = 0.0;
   bool epoch_open = false;  // the sampler's view: a start handled, its end not yet
   bool reported_actual = false;
+  // The ended epochs' count, time and IT energy, summed as they end (in epoch order, as
+  // footprint_of_epochs sums them): a snapshot costs the same at epoch 10 and at epoch 100,000.
+  int counted_epochs = 0;
+  double counted_s = 0.0, counted_joules = 0.0;
 
   // --- written by the sampler thread under the mutex, read by reporters on that thread without
   // it, and by the accessors under it ---
@@ -388,15 +392,19 @@ void Tracker::Impl::stop_run(const detail::Boundary& e) {
 
 // The snapshot the reporters and totals() see: the footprint of the epochs ended so far.
 void Tracker::Impl::refresh_snapshot(bool complete) {
+  // Everything computed before the lock, which the caller's epoch_start()/epoch_end() take too.
   IntensityValue now = ledger.current();
-  Consumption c = footprint_of_epochs(run.epochs, opt.pue, ledger.run_intensity(), now.source);
+  Consumption c = footprint(counted_epochs, counted_s, counted_joules, opt.pue, ledger.run_intensity(), now.source);
+  auto finished = clock->wall();
+  Location where = intensity->location();
+  std::vector<double> values = ledger.values();
   std::lock_guard lk(mu());
   run.complete = complete;
-  run.finished = clock->wall();
-  run.location = intensity->location();
-  run.intensity = now;
-  run.intensity_values = ledger.values();
-  run.actual = c;
+  run.finished = finished;
+  run.location = std::move(where);
+  run.intensity = std::move(now);
+  run.intensity_values = std::move(values);
+  run.actual = std::move(c);
 }
 
 void Tracker::Impl::end_epoch(const detail::Boundary& e) {
@@ -405,6 +413,9 @@ void Tracker::Impl::end_epoch(const detail::Boundary& e) {
   ep.duration_s = e.t - open_epoch_start;
   ep.devices = meters.energy_between(open_epoch_start, e.t, &ep.joules);
   ledger.count_epoch(meters, opt.pue, open_epoch_start, e.t);
+  ++counted_epochs;
+  counted_s += ep.duration_s;
+  counted_joules += ep.joules;
   {
     std::lock_guard lk(mu());
     run.epochs.push_back(std::move(ep));
