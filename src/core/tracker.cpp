@@ -142,7 +142,6 @@ struct Tracker::Impl {
   void refresh_snapshot(bool complete);
   void report_actual(bool early_stop);
 
-  bool reporting = false;  // inside a fan-out's error report: no second one
 };
 
 Tracker::Impl::Impl(Options o, TrackerParts p) : opt(std::move(o)), parts(std::move(p)) {
@@ -189,6 +188,9 @@ Tracker::Impl::Impl(Options o, TrackerParts p) : opt(std::move(o)), parts(std::m
 
 template <class F>
 void Tracker::Impl::fan(const char* event, F&& f) {
+  // Set while this thread reports a reporter's error, so that an error in that report is not
+  // reported in turn (fan-outs run on the caller's thread and on the sampler's).
+  static thread_local bool reporting = false;
   for (auto& r : parts.reporters) {
     if (!r) continue;
     try {

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <stdexcept>
 
 #include "epochwatt/epochwatt.hpp"
 #include "report/html_report.hpp"
@@ -125,6 +126,35 @@ TEST(RunModel, CoreTrackerWithoutMetersThrowsAndSaysWhy) {
   std::lock_guard lk(rec->mu);
   ASSERT_FALSE(rec->messages.empty());
   EXPECT_NE(rec->messages.back().find("No components were available"), std::string::npos);
+}
+
+// A reporter that throws loses its own event only: the others still get it, the error is said once
+// on the err channel, and the run goes on to its actual.
+TEST(RunModel, ThrowingReporterNeitherStopsTheRunNorSilencesTheOthers) {
+  struct Throwing final : Reporter {
+    void epoch_ended(const epochwatt::Run&) override { throw std::runtime_error("disk on fire"); }
+  };
+  auto clock = std::make_shared<ManualClock>();
+  std::ostringstream console;
+  Options o = ewtest::deterministic_options(clock, &console, 2);
+  o.meters = ewtest::section14_meters();
+  auto rec = std::make_shared<RecordingReporter>();
+  TrackerParts parts = default_tracker_parts(o);
+  parts.reporters.insert(parts.reporters.begin(), std::make_shared<Throwing>());
+  parts.reporters.push_back(rec);
+  Tracker t(o, std::move(parts));
+  run_epoch(t, *clock, 10.0);
+  run_epoch(t, *clock, 10.0);
+  t.stop();
+  std::lock_guard lk(rec->mu);
+  EXPECT_EQ(rec->snapshots.size(), 2u);
+  ASSERT_TRUE(rec->finished.has_value());
+  EXPECT_EQ(rec->finished->actual->epochs, 2);
+  std::size_t said = 0;
+  for (const auto& m : rec->messages)
+    if (m == "Internal error in a reporter (epoch_ended): disk on fire") ++said;
+  EXPECT_EQ(said, 2u);  // once per failed event
+  EXPECT_NE(console.str().find("Internal error in a reporter (epoch_ended): disk on fire"), std::string::npos);
 }
 
 TEST(RunModel, FootprintAndPredictionFunctions) {
