@@ -112,19 +112,20 @@ ReportData report_data_from_parsed_run(const ParsedRun& run) {
     d.actual = figures_of(*run.actual);
   } else if (run.output_log.empty()) {
     // The standard log alone: the measured figures from its epochs.
+    // The one footprint rule (epochwatt/run.hpp), over the counted epochs.
+    int epochs = 0;
+    double seconds = 0, joules = 0;
+    for (const auto& e : d.epochs)
+      if (!e.interrupted) ++epochs, seconds += e.duration_s, joules += e.joules;
+    Consumption c = footprint(epochs, seconds, joules, d.pue, d.intensity_g_per_kwh);
     ReportFigures& f = d.actual;
     f.present = true;
-    double joules = 0;
-    for (const auto& e : d.epochs)
-      if (!e.interrupted) {
-        ++f.epochs;
-        f.duration_s += e.duration_s;
-        joules += e.joules;
-      }
-    f.energy_kwh = joules * d.pue / kJoulesPerKwh;
-    f.intensity_g_per_kwh = d.intensity_g_per_kwh;
-    f.co2_g = f.energy_kwh * f.intensity_g_per_kwh;
-    f.km_by_car = f.co2_g / kCarGramsPerKm;
+    f.epochs = c.epochs;
+    f.duration_s = c.duration_s;
+    f.energy_kwh = c.energy_kwh;
+    f.intensity_g_per_kwh = c.intensity_g_per_kwh;
+    f.co2_g = c.co2_g;
+    f.km_by_car = c.km_by_car;
     d.warnings.push_back("Read from the standard log alone (no output log beside it): energy is the epochs' power x "
                          "duration x PUE" +
                          std::string(d.intensity_g_per_kwh > 0 ? ", CO2 at the logged average intensity"
