@@ -62,7 +62,7 @@ class BackendRegistry {
 // it: the simulated devices (console lines) and, per component with no meter, why (err channel:
 // WARNING when asked for by name, INFO as part of "all").
 struct RunDiscovery {
-  std::vector<MeterChoice> meters;
+  std::vector<std::shared_ptr<Meter>> meters;  // in report order
   std::vector<Message> notes;
 };
 RunDiscovery discover_for_run(const Options& options, const BackendRegistry& registry = BackendRegistry::builtin());

@@ -3,11 +3,15 @@
 // summary, JSON Lines, the CodeCarbon CSV, the Prometheus textfile) are reporters, and a caller
 // can add its own (TrackerParts::reporters, or Tracker(Options, extra reporters)).
 //
-// Threads: run_started, message and meters_ready may come from the thread that builds the
-// tracker or calls it (usage errors, the stop_and_confirm dialogue); every other event comes from
-// the tracker's sampler thread, one at a time. A message from the caller's thread may arrive while
-// the sampler is inside another event: make message() thread-safe. A reporter must not throw (the tracker
-// catches and logs what escapes) and must not block for long: the sampler waits for it.
+// Threads: run_started, meters_ready and sampling_started come from the thread that builds the
+// tracker; message may also come from the caller's thread (usage errors, the stop_and_confirm
+// dialogue), and flush from the thread that calls stop(); every other event comes from the
+// tracker's sampler thread, one at a time. A message from the caller's thread may arrive while the
+// sampler is inside another event: make message() thread-safe. A reporter must not call the
+// tracker back (flush(), stop(), window_end() would wait for the very thread that runs it), must
+// not block for long (the sampler waits for it), and should not throw: what escapes is reported
+// once on the err channel and the other reporters still get the event. Raise warn() only from the
+// events of the sampler thread: it adds to the Run that the reporters are reading.
 #pragma once
 
 #include <functional>

@@ -117,7 +117,9 @@ struct Run {
   std::vector<double> intensity_values;  // every value held during the run
   std::vector<std::string> warnings;
   std::vector<PowerSeries> power_series;  // one per meter, at most ~1000 buckets each (at the end)
-  std::string log_std, log_output, log_error;  // log_error empty when nothing was logged there
+  // The log files' paths (empty without log_dir). The err log exists only once something was
+  // logged there: readers check (the JSON summary writes null for it until then).
+  std::string log_std, log_output, log_error;
 };
 
 // ---- accounting ----

@@ -1,7 +1,8 @@
 // The Tracker: epochs in, predictions and measurements out.
 //
 //   epochwatt::Options o; o.epochs = 100; o.log_dir = "logs";
-//   epochwatt::Tracker tracker(o);
+//   epochwatt::Tracker tracker(o);   // the `epochwatt` library; with epochwatt::core alone:
+//                                    // Tracker(o, parts) (TrackerParts below)
 //   for (int e = 0; e < 100; ++e) {
 //     auto scope = tracker.epoch();   // epoch_start() now, epoch_end() at scope exit
 //     train_one_epoch();
@@ -23,13 +24,6 @@
 
 namespace epochwatt {
 
-// A meter chosen for the run, and carbontracker's report component it counts in ("gpu", or "cpu"
-// for CPU and DRAM meters).
-struct MeterChoice {
-  std::shared_ptr<Meter> meter;
-  std::string report_component;
-};
-
 // Paths of the files a run writes (empty where none is written), for the accessors and the run
 // model; the reporters that write them know them first.
 struct RunFiles {
@@ -40,7 +34,10 @@ struct RunFiles {
 // layers above assemble these (default_tracker_parts() in epochwatt/defaults.hpp), and a caller may
 // assemble its own or add to the default (a reporter of its own, a meter, an intensity source).
 struct TrackerParts {
-  std::vector<MeterChoice> meters;          // in report order; empty: Error (or inert, ignore_errors)
+  // The meters, in report order (GPUs, then CPUs and DRAM, as carbontracker lists its components);
+  // each counts in carbontracker's component of its MeterInfo::component (DRAM in "cpu"). Empty:
+  // Error (or an inert tracker, with ignore_errors).
+  std::vector<std::shared_ptr<Meter>> meters;
   std::vector<Message> discovery_notes;     // what discovery said, reported after the header
   std::shared_ptr<IntensitySource> intensity;  // null: Options::intensity_g_per_kwh, else the world average
   std::vector<std::shared_ptr<Reporter>> reporters;  // every event goes to each, in order

@@ -13,7 +13,8 @@ namespace epochwatt::detail {
 class IntensityLedger {
  public:
   // A new value holds from t. A value that held while no epoch was open counted for no energy:
-  // it is replaced rather than listed. Returns false when nothing changed.
+  // it is replaced rather than listed; a value equal to the newest (same figure and source) adds
+  // nothing.
   void apply(double t, const IntensityValue& v, bool epoch_open);
   // An epoch was open while the newest value held: it is kept in the list from now on.
   void mark_used() { entry_used_ = true; }

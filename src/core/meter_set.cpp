@@ -6,14 +6,13 @@
 
 namespace epochwatt::detail {
 
-MeterSet::MeterSet(const std::vector<MeterChoice>& chosen, double update_interval_s, std::shared_ptr<Clock> clock)
+MeterSet::MeterSet(const std::vector<std::shared_ptr<Meter>>& chosen, double update_interval_s, std::shared_ptr<Clock> clock)
     : clock_(std::move(clock)) {
-  for (const auto& c : chosen) {
-    if (!c.meter) continue;
+  for (const auto& m : chosen) {
+    if (!m) continue;
     Slot s;
-    s.meter = c.meter;
-    s.info = c.meter->info();
-    s.report_component = c.report_component;
+    s.meter = m;
+    s.info = m->info();
     s.period = s.info.poll_period_s > 0 ? std::min(s.info.poll_period_s, update_interval_s) : update_interval_s;
     slots_.push_back(std::move(s));
   }

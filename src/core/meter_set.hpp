@@ -23,7 +23,6 @@ class MeterSet {
   struct Slot {
     std::shared_ptr<Meter> meter;
     MeterInfo info;
-    std::string report_component;  // carbontracker's component: "gpu", or "cpu" (DRAM included)
     Timeline timeline;
     PowerHistory power;
     double period = 1.0;     // seconds between its polls
@@ -36,7 +35,7 @@ class MeterSet {
 
   MeterSet() = default;
   // Each meter's poll period is its own (MeterInfo::poll_period_s) capped at update_interval_s.
-  MeterSet(const std::vector<MeterChoice>& chosen, double update_interval_s, std::shared_ptr<Clock> clock);
+  MeterSet(const std::vector<std::shared_ptr<Meter>>& chosen, double update_interval_s, std::shared_ptr<Clock> clock);
 
   bool empty() const { return slots_.empty(); }
   const std::vector<Slot>& slots() const { return slots_; }

@@ -10,7 +10,14 @@ namespace epochwatt::detail {
 Sampler::Sampler(std::shared_ptr<Clock> clock, MeterSet& meters, double update_interval_s, MeterSet::Warn warn)
     : clock_(std::move(clock)), meters_(meters), update_interval_s_(update_interval_s), warn_(std::move(warn)) {}
 
-Sampler::~Sampler() { join(); }
+Sampler::~Sampler() {
+  {
+    std::lock_guard lk(mu_);
+    quit_ = true;  // a tracker that failed after start(), or one never stopped: end the thread
+  }
+  wake_.notify_one();
+  join();
+}
 
 void Sampler::start(RoundHandler on_round, ErrorHandler on_error) {
   on_round_ = std::move(on_round);
@@ -65,13 +72,17 @@ void Sampler::loop() {
       meters_.read(t, !batch.empty(), warn_);  // a boundary takes an extra reading of every meter
       if (!batch.empty()) last_full_read_.store(t, std::memory_order_relaxed);
     } catch (const std::exception& e) {
-      on_error_(e.what(), nullptr);  // never let an error escape the sampler: keep measuring
+      on_error_(e.what());  // never let an error escape the sampler: keep measuring
+    } catch (...) {
+      on_error_("unknown exception");
     }
     try {
       double keep_from = on_round_(t, batch, intensity_ready_.exchange(false));
       meters_.forget_before(keep_from);
     } catch (const std::exception& e) {
-      on_error_(e.what(), nullptr);
+      on_error_(e.what());
+    } catch (...) {
+      on_error_("unknown exception");
     }
     {
       std::lock_guard lk(mu_);

@@ -36,9 +36,10 @@ class Sampler {
   // batch is not empty); `intensity_posted`: the intensity source posted since the last round.
   // Returns the time before which no timeline point is needed any more.
   using RoundHandler = std::function<double(double t, const std::deque<Boundary>& batch, bool intensity_posted)>;
-  using ErrorHandler = std::function<void(const std::string& what, const Boundary* boundary)>;
+  using ErrorHandler = std::function<void(const std::string& what)>;
 
   Sampler(std::shared_ptr<Clock> clock, MeterSet& meters, double update_interval_s, MeterSet::Warn warn);
+  // Ends the thread (as a last round) if it still runs, and joins it.
   ~Sampler();
   Sampler(const Sampler&) = delete;
   Sampler& operator=(const Sampler&) = delete;

@@ -25,6 +25,10 @@ namespace epochwatt {
 
 namespace {
 
+// Set while this thread reports a reporter's error (fan-outs run on the caller's thread and on
+// the sampler's), so that a failure of that report is not reported in turn.
+thread_local bool reporting_error = false;
+
 constexpr const char* kSamplerThread = "CarbonTrackerThread";  // carbontracker's thread name
 constexpr double kStartWakeSlack = 0.01;  // seconds; see Tracker::epoch_start
 
@@ -87,7 +91,6 @@ struct Tracker::Impl {
   TrackerParts parts;
   std::shared_ptr<IntensitySource> intensity;
   detail::MeterSet meters;
-  std::unique_ptr<detail::Sampler> sampler;
   double started_mono = 0.0;  // clock->now() when the meters opened: t = 0 of power_series
 
   // --- sampler thread only (and the constructor before it starts) ---
@@ -116,13 +119,23 @@ struct Tracker::Impl {
   std::map<WindowId, WindowMeasurement> window_results;  // measured, not yet collected
   long intensity_applied = 0;  // rounds of the intensity source applied by the sampler
   std::mutex no_sampler_mu;    // the mutex of an inert tracker, which has no sampler
+  // Last, so that it is destroyed first: its thread uses every member above.
+  std::unique_ptr<detail::Sampler> sampler;
 
   Impl(Options o, TrackerParts p);
+  // Ends the sampler thread before anything it uses goes, and unhooks the reporters, which the
+  // caller may keep, from this tracker.
+  ~Impl() {
+    sampler.reset();
+    for (auto& r : parts.reporters)
+      if (r) r->set_warning_sink(nullptr);
+  }
   std::mutex& mu() const { return sampler ? sampler->mutex() : const_cast<std::mutex&>(no_sampler_mu); }
 
   // Fan-out to the reporters; one that throws is reported and skipped.
   template <class F>
   void fan(const char* event, F&& f);
+  void report_reporter_error(const char* event, const char* what) noexcept;
   void say(Message::Channel ch, const std::string& text, const char* thread = "MainThread");
   void err(Severity s, const std::string& text, const char* thread = "MainThread");
   void warn(const std::string& msg, const char* thread);
@@ -188,22 +201,27 @@ Tracker::Impl::Impl(Options o, TrackerParts p) : opt(std::move(o)), parts(std::m
 
 template <class F>
 void Tracker::Impl::fan(const char* event, F&& f) {
-  // Set while this thread reports a reporter's error, so that an error in that report is not
-  // reported in turn (fan-outs run on the caller's thread and on the sampler's).
-  static thread_local bool reporting = false;
   for (auto& r : parts.reporters) {
     if (!r) continue;
     try {
       f(*r);
     } catch (const std::exception& e) {
-      if (reporting) continue;
-      reporting = true;
-      err(Severity::critical, std::string("Internal error in a reporter (") + event + "): " + e.what(), kSamplerThread);
-      reporting = false;
+      report_reporter_error(event, e.what());
     } catch (...) {
-      // A foreign reporter threw something that is not an exception: nothing to say about it.
+      report_reporter_error(event, "unknown exception");
     }
   }
+}
+
+void Tracker::Impl::report_reporter_error(const char* event, const char* what) noexcept {
+  if (reporting_error) return;  // an error while reporting one: not reported in turn
+  reporting_error = true;
+  try {
+    err(Severity::critical, std::string("Internal error in a reporter (") + event + "): " + what, kSamplerThread);
+  } catch (...) {
+    // Nothing more can be said.
+  }
+  reporting_error = false;
 }
 
 void Tracker::Impl::say(Message::Channel ch, const std::string& text, const char* thread) {
@@ -280,17 +298,24 @@ void Tracker::Impl::apply_intensity(double t, const IntensityValue& v) {
 }
 
 double Tracker::Impl::on_round(double t, const std::deque<detail::Boundary>& batch, bool intensity_posted) {
-  if (intensity_posted) {
-    if (auto posted = intensity->poll()) {
-      meters.read(t, true, [this](const std::string& m) { warn(m, kSamplerThread); });  // a point where it changes
-      apply_intensity(t, posted->value);
-      std::lock_guard lk(mu());
-      intensity_applied = std::max(intensity_applied, posted->round);
+  // The intensity source on its own: whatever it throws, this round's boundaries are handled.
+  try {
+    if (intensity_posted) {
+      if (auto posted = intensity->poll()) {
+        meters.read(t, true, [this](const std::string& m) { warn(m, kSamplerThread); });  // a point where it changes
+        apply_intensity(t, posted->value);
+        std::lock_guard lk(mu());
+        intensity_applied = std::max(intensity_applied, posted->round);
+      }
     }
-  }
-  if (t >= next_intensity_refresh) {
-    intensity->request_refresh();  // answered in the background; applied when it posts
-    next_intensity_refresh = t + opt.intensity_refresh_s;
+    if (t >= next_intensity_refresh) {
+      next_intensity_refresh = t + opt.intensity_refresh_s;
+      intensity->request_refresh();  // answered in the background; applied when it posts
+    }
+  } catch (const std::exception& e) {
+    err(Severity::critical, std::string("Internal error in the intensity source: ") + e.what(), kSamplerThread);
+  } catch (...) {
+    err(Severity::critical, "Internal error in the intensity source: unknown exception", kSamplerThread);
   }
   // Each boundary on its own, so that one that fails cannot take the others (a window's end that
   // someone waits for) with it.
@@ -299,6 +324,9 @@ double Tracker::Impl::on_round(double t, const std::deque<detail::Boundary>& bat
       handle(e);
     } catch (const std::exception& ex) {
       err(Severity::critical, std::string("Internal error in the sampler: ") + ex.what(), kSamplerThread);
+      if (e.kind == detail::Boundary::Kind::window_end) post_window(e.window, WindowMeasurement{});
+    } catch (...) {
+      err(Severity::critical, "Internal error in the sampler: unknown exception", kSamplerThread);
       if (e.kind == detail::Boundary::Kind::window_end) post_window(e.window, WindowMeasurement{});
     }
   }
@@ -518,7 +546,7 @@ void Tracker::Impl::start() {
   fan("sampling_started", [&](Reporter& r) { r.sampling_started(run); });
   next_intensity_refresh = t0 + opt.intensity_refresh_s;
   sampler->start([this](double t, const std::deque<detail::Boundary>& b, bool posted) { return on_round(t, b, posted); },
-                 [this](const std::string& what, const detail::Boundary*) {
+                 [this](const std::string& what) {
                    err(Severity::critical, "Internal error in the sampler: " + what, kSamplerThread);
                  });
   if (intensity->has_background_work()) {
@@ -619,7 +647,11 @@ void Tracker::stop() {
     d.sampler->quit_locked();
   }
   d.sampler->wake();
-  d.intensity->stop(2.0);  // a fetch in flight is abandoned: its value would come too late
+  try {
+    d.intensity->stop(2.0);  // a fetch in flight is abandoned: its value would come too late
+  } catch (const std::exception& e) {
+    d.err(Severity::warning, std::string("The intensity source did not stop cleanly: ") + e.what());
+  }
   d.sampler->join();
   d.fan("flush", [](Reporter& r) { r.flush(); });
 }

@@ -182,7 +182,7 @@ RunDiscovery discover_for_run(const Options& opt, const BackendRegistry& registr
                            "MainThread"});
       for (const auto& r : reasons) out.notes.push_back({Message::Channel::err, level, "  " + r, "MainThread"});
     }
-    for (auto& m : chosen) out.meters.push_back({m, comp});
+    for (auto& m : chosen) out.meters.push_back(m);
   }
   return out;
 }

@@ -95,7 +95,7 @@ TEST(RunModel, CoreTrackerRunsOnInjectedPartsAlone) {
   o.clock = clock;
   o.pue = 1.0;
   TrackerParts parts;
-  parts.meters.push_back({std::make_shared<ewtest::ScriptedMeter>("gpu:0", Component::gpu, "G", 100.0), "gpu"});
+  parts.meters.push_back(std::make_shared<ewtest::ScriptedMeter>("gpu:0", Component::gpu, "G", 100.0));
   IntensityValue v;
   v.g_per_kwh = 360.0;
   v.source = "test";
@@ -155,6 +155,39 @@ TEST(RunModel, ThrowingReporterNeitherStopsTheRunNorSilencesTheOthers) {
     if (m == "Internal error in a reporter (epoch_ended): disk on fire") ++said;
   EXPECT_EQ(said, 2u);  // once per failed event
   EXPECT_NE(console.str().find("Internal error in a reporter (epoch_ended): disk on fire"), std::string::npos);
+}
+
+// An intensity source that throws costs its own round only: the boundaries of that round (epoch
+// ends, a window's end that a caller waits for) are still measured.
+TEST(RunModel, ThrowingIntensitySourceLosesNoBoundary) {
+  struct Throwing final : IntensitySource {
+    Location location() const override { return {}; }
+    IntensityValue initial() override { return {100.0, "test", "", false, false, {}}; }
+    void request_refresh() override { throw std::runtime_error("provider on fire"); }
+  };
+  auto clock = std::make_shared<ManualClock>();
+  Options o;
+  o.epochs = 2;
+  o.clock = clock;
+  o.intensity_refresh_s = 60.0;  // the smallest allowed: refreshes asked for once the clock passes it
+  auto rec = std::make_shared<RecordingReporter>();
+  TrackerParts parts;
+  parts.meters.push_back(std::make_shared<ewtest::ScriptedMeter>("gpu:0", Component::gpu, "G", 100.0));
+  parts.intensity = std::make_shared<Throwing>();
+  parts.reporters.push_back(rec);
+  Tracker t(o, std::move(parts));
+  auto w = t.window_start("w");
+  run_epoch(t, *clock, 70.0);  // past the refresh period: the rounds from here on ask and fail
+  run_epoch(t, *clock, 70.0);
+  WindowMeasurement m = t.window_end(w);
+  EXPECT_DOUBLE_EQ(m.joules, 14000.0);
+  t.stop();
+  EXPECT_EQ(t.totals().epochs, 2);
+  EXPECT_DOUBLE_EQ(t.totals().co2_g, 14000.0 * 1.58 / 3.6e6 * 100.0);
+  std::lock_guard lk(rec->mu);
+  bool said = false;
+  for (const auto& msg : rec->messages) said |= msg == "Internal error in the intensity source: provider on fire";
+  EXPECT_TRUE(said);
 }
 
 TEST(RunModel, FootprintAndPredictionFunctions) {

@@ -42,7 +42,7 @@ int main() {
   o.clock = clock;
   o.pue = 1.0;
   epochwatt::TrackerParts parts;
-  parts.meters.push_back({std::make_shared<ConstantMeter>(), "gpu"});
+  parts.meters.push_back(std::make_shared<ConstantMeter>());
   epochwatt::IntensityValue v;
   v.g_per_kwh = 360.0;
   v.source = "fixed";
