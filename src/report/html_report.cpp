@@ -26,19 +26,6 @@ const json& field(const json& j, const char* key) {
   return it == j.end() ? null_value : *it;
 }
 
-ReportFigures figures(const std::optional<Consumption>& c) {
-  ReportFigures f;
-  if (!c) return f;
-  f.present = true;
-  f.epochs = c->epochs;
-  f.duration_s = c->duration_s;
-  f.energy_kwh = c->energy_kwh;
-  f.co2_g = c->co2_g;
-  f.intensity_g_per_kwh = c->intensity_g_per_kwh;
-  f.intensity_source = c->intensity_source;
-  f.km_by_car = c->km_by_car;
-  return f;
-}
 
 std::string utc_or_empty(std::chrono::system_clock::time_point t) {
   return t == std::chrono::system_clock::time_point{} ? "" : utc_iso8601(t);
@@ -402,6 +389,20 @@ pre { background: var(--panel); border: 1px solid var(--line); padding: 10px 14p
 
 }  // namespace
 
+ReportFigures report_figures(const std::optional<Consumption>& c) {
+  ReportFigures f;
+  if (!c) return f;
+  f.present = true;
+  f.epochs = c->epochs;
+  f.duration_s = c->duration_s;
+  f.energy_kwh = c->energy_kwh;
+  f.co2_g = c->co2_g;
+  f.intensity_g_per_kwh = c->intensity_g_per_kwh;
+  f.intensity_source = c->intensity_source;
+  f.km_by_car = c->km_by_car;
+  return f;
+}
+
 std::string html_escape(const std::string& text) {
   std::string out;
   out.reserve(text.size());
@@ -482,8 +483,8 @@ ReportData report_data_from_run(const Run& r) {
   d.pue = ctx.pue;
   d.epochs_planned = ctx.epochs_planned;
   d.early_stop = r.early_stop;
-  d.actual = figures(r.actual);
-  d.prediction = figures(r.prediction);
+  d.actual = report_figures(r.actual);
+  d.prediction = report_figures(r.prediction);
   d.intensity_source = r.intensity.source;
   d.intensity_description = r.intensity.description;
   d.intensity_live = r.intensity.live;

@@ -86,6 +86,8 @@ struct ReportData {
 // mistyped field takes its default. Throws std::invalid_argument (one line) when `summary` is not
 // an object with a "context" object.
 ReportData report_data_from_json_summary(const nlohmann::json& summary);
+// A footprint as the report shows it (present: the run has it).
+ReportFigures report_figures(const std::optional<Consumption>& c);
 // The report's model from the run model (what the JSON summary holds, read by run_json.hpp).
 ReportData report_data_from_run(const Run& run);
 

@@ -117,15 +117,7 @@ ReportData report_data_from_parsed_run(const ParsedRun& run) {
     double seconds = 0, joules = 0;
     for (const auto& e : d.epochs)
       if (!e.interrupted) ++epochs, seconds += e.duration_s, joules += e.joules;
-    Consumption c = footprint(epochs, seconds, joules, d.pue, d.intensity_g_per_kwh);
-    ReportFigures& f = d.actual;
-    f.present = true;
-    f.epochs = c.epochs;
-    f.duration_s = c.duration_s;
-    f.energy_kwh = c.energy_kwh;
-    f.intensity_g_per_kwh = c.intensity_g_per_kwh;
-    f.co2_g = c.co2_g;
-    f.km_by_car = c.km_by_car;
+    d.actual = report_figures(footprint(epochs, seconds, joules, d.pue, d.intensity_g_per_kwh));
     d.warnings.push_back("Read from the standard log alone (no output log beside it): energy is the epochs' power x "
                          "duration x PUE" +
                          std::string(d.intensity_g_per_kwh > 0 ? ", CO2 at the logged average intensity"
