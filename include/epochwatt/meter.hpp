@@ -19,6 +19,8 @@ enum class Method { counter, integrated_power, estimate, simulated, replay };
 
 std::string_view to_string(Component c);
 std::string_view to_string(Method m);  // "counter", "integrated-power", "estimate", ...
+// carbontracker's report component of a meter: "gpu", or "cpu" (it counts DRAM in the CPU).
+std::string_view report_component_of(Component c);
 
 struct MeterInfo {
   std::string id;           // unique within a run, e.g. "sim:cpu", "replay:gpu0", "rapl:0"

@@ -22,6 +22,8 @@ std::string_view to_string(Method m) {
   return "?";
 }
 
+std::string_view report_component_of(Component c) { return c == Component::gpu ? "gpu" : "cpu"; }
+
 double WrappingCounter::update(std::uint64_t raw) {
   if (!primed_) {
     primed_ = true;

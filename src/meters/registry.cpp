@@ -125,11 +125,6 @@ void BackendRegistry::add(BackendSpec spec) { backends_.push_back(std::move(spec
 
 namespace epochwatt {
 
-namespace {
-// carbontracker reports DRAM inside its "cpu" component.
-std::string report_component_of(Component c) { return c == Component::gpu ? "gpu" : "cpu"; }
-}  // namespace
-
 RunDiscovery discover_for_run(const Options& opt, const BackendRegistry& registry) {
   RunDiscovery out;
   auto console = [&](const std::string& text) {

@@ -7,11 +7,6 @@
 
 namespace epochwatt::detail {
 
-namespace {
-// carbontracker reports DRAM inside its "cpu" component.
-std::string report_component_of(Component c) { return c == Component::gpu ? "gpu" : "cpu"; }
-}  // namespace
-
 void CarbontrackerReporter::run_started(const Run& run) {
   log_->standard(run.context.tool_name + " version " + run.context.version);
   log_->standard(pue_line(run.context.pue));
