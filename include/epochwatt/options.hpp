@@ -11,6 +11,7 @@
 
 #include "epochwatt/clock.hpp"
 #include "epochwatt/meter.hpp"
+#include "epochwatt/run.hpp"
 
 namespace epochwatt {
 
@@ -53,6 +54,18 @@ struct Options {
   // Leave the first epoch out of the prediction's mean when more than one epoch was measured
   // (it carries warm-up). Off by default, as the spec requires.
   bool prediction_skips_first_epoch = false;
+  // The prediction's rule (docs/prediction.md): steady_epochs (the measured set-up and epochs +
+  // the remaining epochs x the mean steady epoch; warm-up and one-off outliers left out, periodic
+  // extra work recognised) or carbontracker's (planned epochs x the mean epoch, the original's
+  // figures). A prediction is remade after every epoch; the Predicted block is printed once.
+  PredictionRule prediction_rule = PredictionRule::steady_epochs;
+  // The share of the prediction's range, in (0, 1): 0.9 = a 90 % range.
+  double prediction_level = 0.9;
+  // Print one short line each time a later prediction leaves the range of the last one printed.
+  bool prediction_updates = false;
+  // Epoch 1 starts with the job itself (the CLI with an end regex alone): the prediction says
+  // that its first epoch includes the set-up.
+  bool first_epoch_includes_setup = false;
 
   // Carbon intensity (docs/intensity.md). Sources, first that answers: a fixed value; the live
   // providers suited to the location (Electricity Maps with a key; carbonintensity.org.uk in Great

@@ -46,8 +46,12 @@ class Reporter {
   virtual void message(const Message& m) { (void)m; }
   // An epoch ended: run.epochs.back() is it; run.actual holds the totals so far (complete false).
   virtual void epoch_ended(const Run& run) { (void)run; }
-  // The prediction was made (run.prediction).
+  // The prediction was made (run.prediction): carbontracker's Predicted block, once. Every epoch_ended
+  // also carries the newest prediction (run.latest_prediction).
   virtual void predicted(const Run& run) { (void)run; }
+  // Options::prediction_updates: the newest prediction (run.latest_prediction) left the range of
+  // the last one printed.
+  virtual void prediction_moved(const Run& run) { (void)run; }
   // The run is over (run.complete, run.actual, run.power_series). Called once.
   virtual void run_finished(const Run& run) { (void)run; }
   virtual void flush() {}

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "epochwatt/intensity.hpp"
@@ -79,6 +80,61 @@ struct PowerSeries {
   std::vector<double> end_s, watts;
 };
 
+// The job's set-up: from the tracker's start (the CLI: the job's start) to the start of epoch 1
+// (interpreter start-up, imports, data loading). Counted once in the actual, never multiplied by a
+// prediction. A run whose first epoch starts at once (the CLI with an end regex alone) has a
+// set-up of about zero: its first epoch includes the set-up (RunContext::first_epoch_includes_setup).
+struct Setup {
+  double duration_s = 0.0;
+  double joules = 0.0;                // IT energy, J (without PUE)
+  std::vector<DeviceEnergy> devices;  // one per meter
+};
+
+// How the whole run is predicted from the epochs measured so far (Options::prediction_rule).
+enum class PredictionRule {
+  // epochwatt's (default): the energy and time measured so far (set-up included) + the remaining
+  // epochs x the mean of the steady epochs, plus recognised periodic extra work. Warm-up epochs
+  // (a leading run of outliers) and one-off outliers are left out of the mean.
+  steady_epochs,
+  // carbontracker's (spec §6): planned epochs x the mean of the epochs so far; set-up ignored.
+  carbontracker,
+};
+std::string_view to_string(PredictionRule r);  // "steady-epochs", "carbontracker"
+// nullopt for an unknown name.
+std::optional<PredictionRule> prediction_rule_from_string(std::string_view name);
+
+// A closed range [low, high], same unit as the figure it bounds.
+struct Range {
+  double low = 0.0, high = 0.0;
+};
+
+// How a prediction was made, and how far it may be off.
+struct PredictionDetail {
+  PredictionRule rule = PredictionRule::steady_epochs;
+  int after_epochs = 0;             // epochs ended when it was made
+  int steady_epochs = 0;            // epochs the per-epoch mean came from
+  std::vector<int> warmup_epochs;   // left out of the mean: the leading outliers (1-based)
+  std::vector<int> outlier_epochs;  // left out of the mean: one-off outliers
+  // Periodic extra work (validation every `period` epochs, first at `period_first`): its extra
+  // time and energy per occurrence are added for each occurrence still to come. 0: none seen.
+  int period = 0, period_first = 0, periodic_remaining = 0;
+  double period_extra_s = 0.0, period_extra_joules = 0.0;
+  bool first_epoch_includes_setup = false;  // no epoch-start marker: epoch 1 began with the job
+  double setup_s = 0.0, setup_joules = 0.0;  // counted once in the prediction (steady_epochs)
+  // The range: `level` (0.9) of the predicted totals, from the spread of the steady epochs
+  // (Student's t over the remaining epochs' sum and the mean's own error). Unknown (range_known
+  // false, ranges equal to the figure) with fewer than two steady epochs.
+  double level = 0.9;
+  bool range_known = false;
+  Range duration_s, energy_kwh, co2_g;
+};
+
+// A prediction of the whole run: its footprint (time, facility energy, gCO2e) and how it was made.
+struct Prediction {
+  Consumption footprint;
+  PredictionDetail detail;
+};
+
 // Who ran what, where, with which settings: fixed once the tracker has started.
 struct RunContext {
   std::string tool_name = "epochwatt";
@@ -96,6 +152,8 @@ struct RunContext {
   int epochs_before_pred = 1;  // resolved: 0 = never
   int monitor_epochs = -1;     // resolved
   bool prediction_skips_first_epoch = false;
+  PredictionRule prediction_rule = PredictionRule::steady_epochs;
+  bool first_epoch_includes_setup = false;  // the CLI without an epoch-start regex
   double intensity_refresh_s = 900.0;
   int decimal_precision = 12;
   bool interpretable = true;
@@ -109,7 +167,17 @@ struct Run {
   bool complete = true;
   std::chrono::system_clock::time_point finished;
   std::vector<EpochSummary> epochs;  // interrupted epoch included (last), flagged
+  // The set-up before epoch 1 (nullopt until epoch 1 starts, or stop() comes first). Included in
+  // `actual`.
+  std::optional<Setup> setup;
+  // The prediction printed after epochs_before_pred epochs (carbontracker's Predicted block), and
+  // how it was made.
   std::optional<Consumption> prediction;
+  std::optional<PredictionDetail> prediction_detail;
+  // The newest prediction: remade after every epoch (Tracker::prediction()).
+  std::optional<Prediction> latest_prediction;
+  // The footprint measured: the ended epochs plus the set-up (duration and energy include it;
+  // `epochs` counts the epochs).
   std::optional<Consumption> actual;
   bool early_stop = false;
   Location location;
@@ -150,6 +218,32 @@ PredictionBasis prediction_basis(const std::vector<EpochSummary>& epochs, int af
 // and energy, at `intensity_g_per_kwh` (see predicted_intensity). An empty basis predicts zero.
 Consumption predict(const PredictionBasis& basis, int planned, double pue, double intensity_g_per_kwh,
                     std::string intensity_source = "", bool intensity_forecast = false);
+
+// Everything a prediction is made from besides the epochs.
+struct PredictionInput {
+  int planned = 0;  // the run's epochs (Options::epochs)
+  double pue = 1.58;
+  PredictionRule rule = PredictionRule::steady_epochs;
+  bool skip_first = false;  // carbontracker rule only: Options::prediction_skips_first_epoch
+  std::optional<Setup> setup;
+  bool first_epoch_includes_setup = false;
+  double level = 0.9;       // of the range, in (0, 1)
+  // The ended epochs' count and sums when the caller keeps them (the tracker does), so that a
+  // prediction costs the same at epoch 10 and at epoch 100,000; < 0: counted from `epochs`.
+  int measured_epochs = -1;
+  double measured_s = -1.0, measured_joules = -1.0;
+};
+
+// The statistics of a prediction look at the newest kPredictionWindow ended epochs at most (warm-up
+// is recognised only while epoch 1 is among them); the totals so far count every epoch.
+inline constexpr int kPredictionWindow = 1000;
+
+// The whole run predicted from every epoch that ended in `epochs` (interrupted ones ignored), by
+// input.rule, at zero intensity: time, facility energy and their ranges. Apply the intensity with
+// with_intensity(). Zero epochs: a zero prediction with no range.
+Prediction predict_run(const std::vector<EpochSummary>& epochs, const PredictionInput& input);
+// Sets the gCO2e (and its range, and the km) of `p` at `g_per_kwh`.
+void with_intensity(Prediction& p, double g_per_kwh, std::string source, bool forecast);
 
 // carbontracker's intensity for a prediction: the mean of every live value stored so far and the
 // value `ahead` (the forecast over the remaining time, else the current value), the latter counted

@@ -111,9 +111,15 @@ class Tracker {
 
   // Wait until every epoch boundary so far has been measured and reported.
   void flush() const;
-  // The prediction, once epochs_before_pred epochs have ended.
+  // The newest prediction of the whole run, remade after every epoch (none before the first epoch
+  // ends, nor with epochs_before_pred = 0); latest_prediction() adds how it was made and its range.
+  // The Predicted block printed after epochs_before_pred epochs is Run::prediction.
   std::optional<Consumption> prediction() const;
-  // The measured footprint of the epochs that have ended (and been measured) so far: the same
+  std::optional<Prediction> latest_prediction() const;
+  // The set-up: from the tracker's construction to the first epoch_start() (or to stop(), if no
+  // epoch started); nullopt before then. Included in totals().
+  std::optional<Setup> setup() const;
+  // The measured footprint of the set-up and the epochs that have ended (and been measured) so far: the same
   // figures as the run snapshot of the last epoch end, and the actual once the run is over.
   Consumption totals() const;
   std::vector<EpochSummary> epochs() const;

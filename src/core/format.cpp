@@ -99,6 +99,13 @@ std::string shortest_fixed(double value) {
   return s;
 }
 
+std::string significant(double value, int digits) {
+  if (!std::isfinite(value)) return non_finite(value);
+  char buf[64];
+  auto res = std::to_chars(buf, buf + sizeof buf, value, std::chars_format::general, digits);
+  return std::string(buf, res.ptr);
+}
+
 std::string python_float_repr(double value) {
   if (!std::isfinite(value)) return non_finite(value);
   double a = std::fabs(value);

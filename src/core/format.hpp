@@ -24,6 +24,10 @@ std::string fixed(double value, int decimals);
 // decimal ("300.0", "0.00005", "469.06075000000004"); never scientific.
 std::string shortest_fixed(double value);
 
+// `digits` significant digits, plain or scientific whichever is shorter (printf's %g): "0.0123",
+// "3.21e-05", "152". NaN prints "nan".
+std::string significant(double value, int digits);
+
 // Python str() of a float: shortest round-trip, scientific below 1e-4 and from 1e16.
 std::string python_float_repr(double value);
 

@@ -46,6 +46,8 @@ void validate(const Options& o) {
   if (o.decimal_precision < 0 || o.decimal_precision > 100)
     throw OptionsError("decimal_precision must be between 0 and 100.");
   if (!(o.pue >= 1.0) || !std::isfinite(o.pue)) throw OptionsError("pue must be a finite number >= 1.0.");
+  if (!(o.prediction_level > 0.0 && o.prediction_level < 1.0))
+    throw OptionsError("prediction_level must be between 0 and 1 (0.9 = a 90 % range).");
   if (o.intensity_g_per_kwh && (!std::isfinite(*o.intensity_g_per_kwh) || *o.intensity_g_per_kwh < 0))
     throw OptionsError("carbon intensity must be a non-negative number of gCO2e/kWh.");
   if (o.latitude.has_value() != o.longitude.has_value())

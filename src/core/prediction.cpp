@@ -1,10 +1,28 @@
-// carbontracker's prediction (spec §6): the planned epochs times the mean of the epochs measured
-// before the prediction, at the mean of the live intensities and the forecast.
+// Predicting the whole run from its first epochs: carbontracker's rule (spec §6: the planned epochs
+// times the mean epoch) and epochwatt's steady-epochs rule (docs/prediction.md), each with a range
+// from the spread of the epochs it used.
+#include <algorithm>
 #include <cmath>
+#include <numbers>
 
+#include "core/prediction.hpp"
 #include "epochwatt/run.hpp"
 
 namespace epochwatt {
+
+std::string_view to_string(PredictionRule r) {
+  switch (r) {
+    case PredictionRule::steady_epochs: return "steady-epochs";
+    case PredictionRule::carbontracker: return "carbontracker";
+  }
+  return "unknown";
+}
+
+std::optional<PredictionRule> prediction_rule_from_string(std::string_view name) {
+  if (name == "steady-epochs" || name == "steady_epochs" || name == "steady") return PredictionRule::steady_epochs;
+  if (name == "carbontracker") return PredictionRule::carbontracker;
+  return std::nullopt;
+}
 
 PredictionBasis prediction_basis(const std::vector<EpochSummary>& epochs, int after, bool skip_first) {
   std::vector<const EpochSummary*> measured;
@@ -49,6 +67,216 @@ double predicted_intensity(const std::vector<double>& live_values, double ahead,
   sum += ahead * repeats;
   count += repeats;
   return sum / count;
+}
+
+namespace detail {
+
+// The standard normal's p-quantile, p in (0, 1): Abramowitz & Stegun 26.2.23 (|error| < 4.5e-4).
+double normal_quantile(double p) {
+  bool upper = p >= 0.5;
+  double q = upper ? 1.0 - p : p;
+  double t = std::sqrt(-2.0 * std::log(q));
+  double z = t - (2.515517 + 0.802853 * t + 0.010328 * t * t) / (1.0 + 1.432788 * t + 0.189269 * t * t + 0.001308 * t * t * t);
+  return upper ? z : -z;
+}
+
+// Student's t p-quantile with nu >= 1 degrees of freedom, p in [0.5, 1): exact for nu = 1 and 2;
+// above, the Cornish-Fisher expansion of Abramowitz & Stegun 26.7.5 (within 1 % for nu >= 3 at
+// p <= 0.995).
+double t_quantile(double p, int nu) {
+  if (nu == 1) return std::tan(std::numbers::pi * (p - 0.5));
+  if (nu == 2) return (2 * p - 1) / std::sqrt(2 * p * (1 - p));
+  double z = normal_quantile(p), v = nu;
+  double z3 = z * z * z, z5 = z3 * z * z, z7 = z5 * z * z, z9 = z7 * z * z;
+  return z + (z3 + z) / (4 * v) + (5 * z5 + 16 * z3 + 3 * z) / (96 * v * v) +
+         (3 * z7 + 19 * z5 + 17 * z3 - 15 * z) / (384 * v * v * v) +
+         (79 * z9 + 776 * z7 + 1482 * z5 - 1920 * z3 - 945 * z) / (92160 * v * v * v * v);
+}
+
+}  // namespace detail
+
+namespace {
+
+struct Point {
+  int index;  // 1-based
+  double s, j;
+};
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0.0;
+  std::size_t n = v.size();
+  std::nth_element(v.begin(), v.begin() + n / 2, v.end());
+  double hi = v[n / 2];
+  if (n % 2) return hi;
+  double lo = *std::max_element(v.begin(), v.begin() + n / 2);
+  return (lo + hi) / 2;
+}
+
+// Median and scaled median absolute deviation (1.4826 x MAD estimates the standard deviation of
+// normal data) of one figure over points [from, to).
+struct Spread {
+  double med = 0.0, sigma = 0.0;
+};
+template <class F>
+Spread spread(const std::vector<Point>& p, std::size_t from, std::size_t to, F figure) {
+  std::vector<double> v;
+  for (std::size_t i = from; i < to; ++i) v.push_back(figure(p[i]));
+  Spread s;
+  s.med = median(v);
+  for (double& x : v) x = std::abs(x - s.med);
+  s.sigma = 1.4826 * median(v);
+  return s;
+}
+
+// An outlier: further from the median than 3.5 robust standard deviations (Iglewicz & Hoaglin's
+// modified z-score cut-off) and than 20 % of the median, so that ordinary jitter is never one.
+constexpr double kOutlierZ = 3.5;
+constexpr double kOutlierRelative = 0.20;
+bool outside(double x, const Spread& s) {
+  return std::abs(x - s.med) > std::max(kOutlierZ * s.sigma, kOutlierRelative * std::abs(s.med));
+}
+
+// Half-width of the `level` range of the sum of m future epochs, from n steady epochs with sample
+// standard deviation sd: t(n-1) x sd x sqrt(m + m^2/n) (the epochs' own spread plus the mean's error).
+double half_width(double sd, int n, int m, double level) {
+  if (n < 2 || m <= 0) return 0.0;
+  double t = detail::t_quantile(0.5 + level / 2, n - 1);
+  return t * sd * std::sqrt(m + static_cast<double>(m) * m / n);
+}
+
+double stddev(const std::vector<double>& v, double mean) {
+  if (v.size() < 2) return 0.0;
+  double ss = 0;
+  for (double x : v) ss += (x - mean) * (x - mean);
+  return std::sqrt(ss / static_cast<double>(v.size() - 1));
+}
+
+}  // namespace
+
+Prediction predict_run(const std::vector<EpochSummary>& epochs, const PredictionInput& in) {
+  // The newest kPredictionWindow ended epochs, oldest first.
+  std::vector<Point> p;
+  for (auto it = epochs.rbegin(); it != epochs.rend() && p.size() < static_cast<std::size_t>(kPredictionWindow); ++it)
+    if (!it->interrupted) p.push_back({it->index, it->duration_s, it->joules});
+  std::reverse(p.begin(), p.end());
+  int k = in.measured_epochs;
+  double measured_s = in.measured_s, measured_j = in.measured_joules;
+  if (k < 0 || measured_s < 0 || measured_j < 0) {
+    k = 0, measured_s = 0, measured_j = 0;
+    for (const auto& e : epochs)
+      if (!e.interrupted) ++k, measured_s += e.duration_s, measured_j += e.joules;
+  }
+  const bool whole = static_cast<int>(p.size()) == k;  // epoch 1 is in the window
+  const int m = std::max(0, in.planned - k);  // epochs still to come
+  const double to_kwh = in.pue / kJoulesPerKwh;
+
+  Prediction out;
+  PredictionDetail& d = out.detail;
+  d.rule = in.rule;
+  d.after_epochs = k;
+  d.level = in.level;
+  d.first_epoch_includes_setup = in.first_epoch_includes_setup;
+  out.footprint.epochs = in.planned;
+  if (k == 0 || p.empty()) return out;
+
+  double total_s, total_j;
+  std::vector<double> steady_s, steady_j;
+  if (in.rule == PredictionRule::carbontracker) {
+    PredictionBasis b;
+    if (whole) {
+      b = prediction_basis(epochs, p.back().index, in.skip_first);
+    } else {  // the same sums, kept by the caller; past the window the first epoch weighs nothing
+      b.epochs_used = k;
+      b.duration_s = measured_s, b.joules = measured_j, b.measured_s = measured_s;
+    }
+    out.footprint = predict(b, in.planned, in.pue, 0.0);
+    total_s = out.footprint.duration_s;
+    total_j = out.footprint.energy_kwh / to_kwh;
+    std::size_t first = (in.skip_first && k > 1 && whole) ? 1 : 0;
+    if (first) d.warmup_epochs.push_back(p[0].index);
+    for (std::size_t i = first; i < p.size(); ++i) steady_s.push_back(p[i].s), steady_j.push_back(p[i].j);
+  } else {
+    if (in.setup) d.setup_s = in.setup->duration_s, d.setup_joules = in.setup->joules;
+    // Warm-up: the leading epochs that are outliers against the epochs after the first.
+    std::size_t w = 0;
+    if (whole && k >= 2) {
+      Spread rs = spread(p, 1, p.size(), [](const Point& x) { return x.s; });
+      Spread rj = spread(p, 1, p.size(), [](const Point& x) { return x.j; });
+      while (w + 1 < p.size() && (outside(p[w].s, rs) || outside(p[w].j, rj))) ++w;
+    }
+    for (std::size_t i = 0; i < w; ++i) d.warmup_epochs.push_back(p[i].index);
+    // Outliers among the rest (three or more epochs are needed to tell which one is off).
+    std::vector<bool> out_of(p.size(), false);
+    std::vector<int> high;
+    Spread ps{}, pj{};
+    if (p.size() - w >= 3) {
+      ps = spread(p, w, p.size(), [](const Point& x) { return x.s; });
+      pj = spread(p, w, p.size(), [](const Point& x) { return x.j; });
+      for (std::size_t i = w; i < p.size(); ++i) {
+        if (!outside(p[i].s, ps) && !outside(p[i].j, pj)) continue;
+        out_of[i] = true;
+        if (p[i].j > pj.med || p[i].s > ps.med) high.push_back(p[i].index);
+      }
+    }
+    for (std::size_t i = w; i < p.size(); ++i)
+      if (!out_of[i]) steady_s.push_back(p[i].s), steady_j.push_back(p[i].j);
+    double mean_s = 0, mean_j = 0;
+    for (std::size_t i = 0; i < steady_s.size(); ++i) mean_s += steady_s[i], mean_j += steady_j[i];
+    mean_s /= static_cast<double>(steady_s.size());
+    mean_j /= static_cast<double>(steady_j.size());
+    // Periodic extra work: the high outliers fall at first, first + period, ... and at every such
+    // epoch so far (one seen: period = its index, as "every k epochs" would put it).
+    bool periodic = false;
+    if (!high.empty()) {
+      int first = high[0];
+      int period = high.size() == 1 ? high[0] : high[1] - high[0];
+      periodic = period >= 2;
+      for (std::size_t i = 0; periodic && i < high.size(); ++i) periodic = high[i] == first + static_cast<int>(i) * period;
+      int expected = periodic ? 1 + (p.back().index - first) / period : 0;
+      periodic = periodic && expected == static_cast<int>(high.size());
+      if (periodic) {
+        d.period = period, d.period_first = first;
+        for (int idx = p.back().index + 1; idx <= in.planned; ++idx)
+          if ((idx - first) % period == 0) ++d.periodic_remaining;
+        for (std::size_t i = w; i < p.size(); ++i)
+          if (std::find(high.begin(), high.end(), p[i].index) != high.end())
+            d.period_extra_s += p[i].s - mean_s, d.period_extra_joules += p[i].j - mean_j;
+        d.period_extra_s /= static_cast<double>(high.size());
+        d.period_extra_joules /= static_cast<double>(high.size());
+      }
+    }
+    for (std::size_t i = w; i < p.size(); ++i)
+      if (out_of[i] && !(periodic && std::find(high.begin(), high.end(), p[i].index) != high.end()))
+        d.outlier_epochs.push_back(p[i].index);
+    double so_far_s = d.setup_s + measured_s, so_far_j = d.setup_joules + measured_j;
+    total_s = so_far_s + m * mean_s + d.periodic_remaining * d.period_extra_s;
+    total_j = so_far_j + m * mean_j + d.periodic_remaining * d.period_extra_joules;
+    out.footprint.duration_s = total_s;
+    out.footprint.energy_kwh = total_j * to_kwh;
+  }
+  d.steady_epochs = static_cast<int>(steady_s.size());
+  int n = d.steady_epochs;
+  d.range_known = n >= 2;
+  double mean_s = 0, mean_j = 0;
+  for (int i = 0; i < n; ++i) mean_s += steady_s[i] / n, mean_j += steady_j[i] / n;
+  double hs = half_width(stddev(steady_s, mean_s), n, m, in.level);
+  double hj = half_width(stddev(steady_j, mean_j), n, m, in.level);
+  // What was measured is a floor: a run cannot end below it.
+  double floor_s = d.setup_s + measured_s, floor_j = d.setup_joules + measured_j;
+  d.duration_s = {std::max(total_s - hs, std::min(floor_s, total_s)), total_s + hs};
+  d.energy_kwh = {std::max(total_j - hj, std::min(floor_j, total_j)) * to_kwh, (total_j + hj) * to_kwh};
+  d.co2_g = {0.0, 0.0};
+  return out;
+}
+
+void with_intensity(Prediction& p, double g_per_kwh, std::string source, bool forecast) {
+  Consumption& c = p.footprint;
+  c.intensity_g_per_kwh = g_per_kwh;
+  c.intensity_source = std::move(source);
+  c.intensity_forecast = forecast;
+  c.co2_g = c.energy_kwh * g_per_kwh;
+  c.km_by_car = c.co2_g / kCarGramsPerKm;
+  p.detail.co2_g = {p.detail.energy_kwh.low * g_per_kwh, p.detail.energy_kwh.high * g_per_kwh};
 }
 
 }  // namespace epochwatt

@@ -99,6 +99,10 @@ struct Tracker::Impl {
   double next_intensity_refresh = 0.0;
   double open_epoch_start = 0.0;
   bool epoch_open = false;  // the sampler's view: a start handled, its end not yet
+  bool setup_open = true;   // no epoch has started yet: the time so far is set-up
+  double setup_s = 0.0, setup_joules = 0.0;  // the set-up, once closed (counted in the actual)
+  // The range of the last prediction printed (prediction_updates): a later one outside it is said.
+  std::optional<PredictionDetail> printed;
   bool reported_actual = false;
   // The ended epochs' count, time and IT energy, summed as they end (in epoch order, as
   // footprint_of_epochs sums them): a snapshot costs the same at epoch 10 and at epoch 100,000.
@@ -151,7 +155,8 @@ struct Tracker::Impl {
   void take_intensity_notes();
   WindowMeasurement measure_window(double t0, double t1) const;
   void post_window(WindowId id, WindowMeasurement w);
-  Consumption make_prediction(std::string* forecast_note);
+  Prediction make_prediction(std::string* forecast_note);
+  void close_setup(double t);
   void refresh_snapshot(bool complete);
   void report_actual(bool early_stop);
 
@@ -188,6 +193,8 @@ Tracker::Impl::Impl(Options o, TrackerParts p) : opt(std::move(o)), parts(std::m
   c.epochs_before_pred = pred_after;
   c.monitor_epochs = monitor_after;
   c.prediction_skips_first_epoch = opt.prediction_skips_first_epoch;
+  c.prediction_rule = opt.prediction_rule;
+  c.first_epoch_includes_setup = opt.first_epoch_includes_setup;
   c.intensity_refresh_s = opt.intensity_refresh_s;
   c.decimal_precision = opt.decimal_precision;
   c.interpretable = opt.interpretable;
@@ -333,7 +340,7 @@ double Tracker::Impl::on_round(double t, const std::deque<detail::Boundary>& bat
   // Points before the open epoch's start, or between epochs before this round (the last point
   // before it stays, so a start stamped just before the round is still bracketed), and before
   // the oldest open window are no longer needed.
-  double keep_from = epoch_open ? std::min(open_epoch_start, t) : t;
+  double keep_from = epoch_open ? std::min(open_epoch_start, t) : setup_open ? started_mono : t;
   for (const auto& [id, t0] : window_starts) keep_from = std::min(keep_from, t0);
   return keep_from;
 }
@@ -365,6 +372,7 @@ void Tracker::Impl::handle(const detail::Boundary& e) {
   using Kind = detail::Boundary::Kind;
   switch (e.kind) {
     case Kind::epoch_start:
+      if (setup_open) close_setup(e.t);
       open_epoch_start = e.t;
       epoch_open = true;
       ledger.mark_used();
@@ -402,6 +410,7 @@ void Tracker::Impl::stop_run(const detail::Boundary& e) {
     open_index = started_epochs;
   }
   if (reported_actual) return;
+  if (setup_open) close_setup(e.t);  // no epoch started: the whole run was set-up
   if (open) {
     // The open epoch is not counted; its partial figures are kept, marked interrupted.
     EpochSummary part;
@@ -424,7 +433,8 @@ void Tracker::Impl::stop_run(const detail::Boundary& e) {
 void Tracker::Impl::refresh_snapshot(bool complete) {
   // Everything computed before the lock, which the caller's epoch_start()/epoch_end() take too.
   IntensityValue now = ledger.current();
-  Consumption c = footprint(counted_epochs, counted_s, counted_joules, opt.pue, ledger.run_intensity(), now.source);
+  Consumption c = footprint(counted_epochs, setup_s + counted_s, setup_joules + counted_joules, opt.pue,
+                            ledger.run_intensity(), now.source);
   auto finished = clock->wall();
   Location where = intensity->location();
   std::vector<double> values = ledger.values();
@@ -450,12 +460,28 @@ void Tracker::Impl::end_epoch(const detail::Boundary& e) {
     std::lock_guard lk(mu());
     run.epochs.push_back(std::move(ep));
   }
+  // A prediction after every epoch (none when epochs_before_pred is 0); the Predicted block once,
+  // after epochs_before_pred epochs.
   bool predict_now = e.epoch == pred_after;
   std::string forecast_note;
-  if (predict_now) {
-    Consumption p = make_prediction(&forecast_note);
+  std::optional<Prediction> latest;
+  if (pred_after > 0) latest = make_prediction(predict_now ? &forecast_note : nullptr);
+  bool moved = false;
+  if (latest && predict_now) {
+    printed = latest->detail;
+  } else if (latest && printed && opt.prediction_updates && e.epoch > pred_after) {
+    const PredictionDetail& d = latest->detail;
+    double kwh = latest->footprint.energy_kwh;
+    moved = printed->range_known ? (kwh < printed->energy_kwh.low || kwh > printed->energy_kwh.high) : d.range_known;
+    if (moved) printed = d;
+  }
+  {
     std::lock_guard lk(mu());
-    run.prediction = p;
+    run.latest_prediction = latest;
+    if (latest && predict_now) {
+      run.prediction = latest->footprint;
+      run.prediction_detail = latest->detail;
+    }
   }
   refresh_snapshot(false);
   fan("epoch_ended", [&](Reporter& r) { r.epoch_ended(run); });
@@ -463,26 +489,51 @@ void Tracker::Impl::end_epoch(const detail::Boundary& e) {
     if (!forecast_note.empty()) say(Message::Channel::standard, forecast_note, kSamplerThread);
     fan("predicted", [&](Reporter& r) { r.predicted(run); });
   }
+  if (moved) fan("prediction_moved", [&](Reporter& r) { r.prediction_moved(run); });
   if (e.epoch == monitor_after) report_actual(false);
 }
 
-Consumption Tracker::Impl::make_prediction(std::string* forecast_note) {
-  PredictionBasis basis;
-  {
-    std::lock_guard lk(mu());
-    basis = prediction_basis(run.epochs, pred_after, opt.prediction_skips_first_epoch);
-  }
-  Consumption c = predict(basis, opt.epochs, opt.pue, 0.0);
+// The set-up ends where epoch 1 starts (or at stop(), if no epoch started): counted once in the
+// actual and in the steady-epochs prediction.
+void Tracker::Impl::close_setup(double t) {
+  setup_open = false;
+  Setup s;
+  s.duration_s = std::max(0.0, t - started_mono);
+  s.devices = meters.energy_between(started_mono, t, &s.joules);
+  ledger.count_epoch(meters, opt.pue, started_mono, t);
+  setup_s = s.duration_s;
+  setup_joules = s.joules;
+  std::lock_guard lk(mu());
+  run.setup = std::move(s);
+}
+
+// The prediction from every epoch ended so far (run.epochs: written by this thread only, so read
+// without the lock).
+Prediction Tracker::Impl::make_prediction(std::string* forecast_note) {
+  PredictionInput in;
+  in.planned = opt.epochs;
+  in.pue = opt.pue;
+  in.rule = opt.prediction_rule;
+  in.skip_first = opt.prediction_skips_first_epoch;
+  in.setup = run.setup;
+  in.first_epoch_includes_setup = opt.first_epoch_includes_setup;
+  in.level = opt.prediction_level;
+  in.measured_epochs = counted_epochs;
+  in.measured_s = counted_s;
+  in.measured_joules = counted_joules;
+  Prediction p = predict_run(run.epochs, in);
   // The forecast over the remaining predicted time where a provider gave one (fetched in the
   // background: nothing here waits for the network), else the value that holds now.
-  double remaining_s = std::max(0.0, c.duration_s - basis.measured_s);
+  double measured_s = counted_s + (opt.prediction_rule == PredictionRule::steady_epochs ? setup_s : 0.0);
+  double remaining_s = std::max(0.0, p.footprint.duration_s - measured_s);
   std::optional<IntensityValue> forecast = intensity->forecast_mean(clock->wall(), remaining_s);
   IntensityValue f = forecast ? *forecast : ledger.current();
-  if (forecast)
+  if (forecast && forecast_note)
     *forecast_note = "Carbon intensity forecast for the remaining " + detail::log_duration(remaining_s) + ": " +
                      detail::fixed(f.g_per_kwh, 2) + " gCO2eq/kWh from " + f.source + "; the prediction uses it.";
-  double g = predicted_intensity(ledger.live_values(), f.g_per_kwh, c.duration_s, opt.intensity_refresh_s);
-  return predict(basis, opt.epochs, opt.pue, g, f.source, f.forecast);
+  double g = predicted_intensity(ledger.live_values(), f.g_per_kwh, p.footprint.duration_s, opt.intensity_refresh_s);
+  with_intensity(p, g, f.source, f.forecast);
+  return p;
 }
 
 void Tracker::Impl::report_actual(bool early_stop) {
@@ -734,10 +785,23 @@ void Tracker::flush() const {
 
 // In a forked child the accessors answer without the mutex, which the parent's sampler may have
 // held at the fork: nothing measured, nothing predicted, finished.
+std::optional<Prediction> Tracker::latest_prediction() const {
+  if (impl_->foreign()) return std::nullopt;
+  std::lock_guard lk(impl_->mu());
+  return impl_->run.latest_prediction;
+}
+
+std::optional<Setup> Tracker::setup() const {
+  if (impl_->foreign()) return std::nullopt;
+  std::lock_guard lk(impl_->mu());
+  return impl_->run.setup;
+}
+
 std::optional<Consumption> Tracker::prediction() const {
   if (impl_->foreign()) return std::nullopt;
   std::lock_guard lk(impl_->mu());
-  return impl_->run.prediction;
+  if (!impl_->run.latest_prediction) return std::nullopt;
+  return impl_->run.latest_prediction->footprint;
 }
 
 Consumption Tracker::totals() const {

@@ -151,13 +151,16 @@ TEST(Accounting, OnlyTimeInsideEpochsIsMeasured) {
 }
 
 // ------------------------------------------------------------------ prediction
+// carbontracker's rule (prediction_rule = carbontracker); epochwatt's own: prediction_test.cpp.
 
 TEST(Prediction, MeanOfTheFirstEpochsTimesAllEpochs) {
   TrackedRun r(5);
   r.options.epochs_before_pred = 2;
+  r.options.prediction_rule = PredictionRule::carbontracker;
   Tracker t(r.options);
   run_epoch(t, *r.clock, 10.0);
-  EXPECT_FALSE(t.prediction().has_value());
+  EXPECT_DOUBLE_EQ(t.prediction()->duration_s, 50.0);  // remade after every epoch...
+  EXPECT_EQ(r.console.str().find("Predicted consumption"), std::string::npos);  // ...printed after epoch 2
   run_epoch(t, *r.clock, 20.0);
   auto p = t.prediction();
   ASSERT_TRUE(p.has_value());
@@ -165,14 +168,17 @@ TEST(Prediction, MeanOfTheFirstEpochsTimesAllEpochs) {
   EXPECT_DOUBLE_EQ(p->duration_s, 75.0);  // 5 x mean(10, 20): the whole run, not what remains
   EXPECT_NEAR(p->energy_kwh, kwh_with_pue(5 * 350.0 * 15.0), 1e-15);
   EXPECT_NEAR(p->co2_g, p->energy_kwh * 445.0, 1e-12);
+  EXPECT_NE(r.console.str().find("Predicted consumption for 5 epoch(s):\n\tTime:\t0:01:15\n"), std::string::npos);
   run_epoch(t, *r.clock, 30.0);
-  EXPECT_DOUBLE_EQ(t.prediction()->duration_s, 75.0);  // made once, never revised
+  EXPECT_DOUBLE_EQ(t.prediction()->duration_s, 100.0);  // the newest: 5 x mean(10, 20, 30)
+  EXPECT_EQ(t.latest_prediction()->detail.after_epochs, 3);
 }
 
 TEST(Prediction, SkipsFirstEpochWhenAsked) {
   TrackedRun r(4);
   r.options.epochs_before_pred = 3;
   r.options.prediction_skips_first_epoch = true;
+  r.options.prediction_rule = PredictionRule::carbontracker;
   Tracker t(r.options);
   run_epoch(t, *r.clock, 40.0);  // warm-up
   run_epoch(t, *r.clock, 10.0);
@@ -186,6 +192,7 @@ TEST(Prediction, SkipsFirstEpochWhenAsked) {
 TEST(Prediction, SkipFirstEpochIsOffByDefault) {
   TrackedRun r(4);
   r.options.epochs_before_pred = 3;
+  r.options.prediction_rule = PredictionRule::carbontracker;
   Tracker t(r.options);
   run_epoch(t, *r.clock, 40.0);
   run_epoch(t, *r.clock, 10.0);
@@ -196,6 +203,7 @@ TEST(Prediction, SkipFirstEpochIsOffByDefault) {
 TEST(Prediction, SkipFirstEpochNeedsMoreThanOneEpoch) {
   TrackedRun r(4);
   r.options.prediction_skips_first_epoch = true;  // epochs_before_pred = 1: nothing to skip
+  r.options.prediction_rule = PredictionRule::carbontracker;
   Tracker t(r.options);
   run_epoch(t, *r.clock, 10.0);
   EXPECT_DOUBLE_EQ(t.prediction()->duration_s, 40.0);
@@ -207,7 +215,7 @@ TEST(Prediction, MinusOneMeansAfterAllEpochs) {
   Tracker t(r.options);
   run_epoch(t, *r.clock, 10.0);
   run_epoch(t, *r.clock, 10.0);
-  EXPECT_FALSE(t.prediction().has_value());
+  EXPECT_EQ(r.console.str().find("Predicted consumption"), std::string::npos);
   run_epoch(t, *r.clock, 10.0);
   ASSERT_TRUE(t.prediction().has_value());
   EXPECT_DOUBLE_EQ(t.prediction()->duration_s, 30.0);

@@ -36,15 +36,19 @@ TEST(Lifecycle, StopBeforeAnyEpoch) {
   ASSERT_NO_THROW(t.stop());
   EXPECT_TRUE(t.finished());
   EXPECT_TRUE(t.epochs().empty());
+  // No epoch started: the 5 s were set-up, which the actual includes (nothing measured is lost).
   Consumption a = t.totals();
   EXPECT_EQ(a.epochs, 0);
-  EXPECT_DOUBLE_EQ(a.duration_s, 0.0);
-  EXPECT_DOUBLE_EQ(a.energy_kwh, 0.0);
-  EXPECT_DOUBLE_EQ(a.co2_g, 0.0);
+  EXPECT_DOUBLE_EQ(a.duration_s, 5.0);
+  EXPECT_NEAR(a.energy_kwh, 5.0 * 350.0 * 1.58 / 3.6e6, 1e-15);
+  EXPECT_NEAR(a.co2_g, a.energy_kwh * 445.0, 1e-12);
+  ASSERT_TRUE(t.setup().has_value());
+  EXPECT_DOUBLE_EQ(t.setup()->duration_s, 5.0);
   EXPECT_FALSE(t.prediction().has_value());
   std::string out_log = ewtest::read_file(t.output_log_path());
-  EXPECT_NE(out_log.find("Actual consumption for 0 epoch(s):\n\tTime:\t0:00:00\n\tEnergy:\t0.000000000000 kWh\n"),
-            std::string::npos);
+  EXPECT_NE(out_log.find("Actual consumption for 0 epoch(s):\n\tTime:\t0:00:05\n\tEnergy:\t0.000768055556 kWh\n"),
+            std::string::npos) << out_log;
+  EXPECT_NE(out_log.find("Of which set-up before epoch 1: 0:00:05 and 0.000768055556 kWh."), std::string::npos);
   EXPECT_NE(ewtest::read_file(t.standard_log_path()).find("Training was interrupted before all 3 epochs were monitored.\n"),
             std::string::npos);
 }
