@@ -55,6 +55,67 @@ std::vector<std::string> epoch_component_lines(const std::string& component,
   return lines;
 }
 
+namespace {
+
+std::string epoch_list(const std::vector<int>& v) {
+  std::string s;
+  for (std::size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + std::to_string(v[i]);
+  return s;
+}
+
+std::string range_text(const PredictionDetail& d) {
+  return significant(d.level * 100, 3) + "% range: " + report_time(d.duration_s.low) + " to " +
+         report_time(d.duration_s.high) + ", " + significant(d.energy_kwh.low, 3) + " to " +
+         significant(d.energy_kwh.high, 3) + " kWh, " + significant(d.co2_g.low, 3) + " to " +
+         significant(d.co2_g.high, 3) + " g CO2eq";
+}
+
+}  // namespace
+
+std::vector<std::string> prediction_lines(const Consumption& c, const PredictionDetail& d) {
+  std::vector<std::string> lines;
+  std::string how = "Prediction rule: " + std::string(to_string(d.rule)) + ": ";
+  if (d.rule == PredictionRule::carbontracker) {
+    how += std::to_string(c.epochs) + " x the mean of " + std::to_string(d.steady_epochs) + " epoch(s)";
+    if (!d.warmup_epochs.empty()) how += " (epoch 1 left out)";
+    how += "; the set-up is not in it.";
+  } else {
+    how += std::to_string(d.after_epochs) + " epoch(s) measured";
+    if (d.setup_s >= 0.5) how += ", set-up " + report_time(d.setup_s) + " counted once,";
+    how += " + " + std::to_string(std::max(0, c.epochs - d.after_epochs)) + " x the mean of " +
+           std::to_string(d.steady_epochs) + " steady epoch(s)";
+    if (!d.warmup_epochs.empty()) how += "; left out as warm-up: epoch " + epoch_list(d.warmup_epochs);
+    if (!d.outlier_epochs.empty()) how += "; left out as one-off: epoch " + epoch_list(d.outlier_epochs);
+    if (d.period > 0)
+      how += "; extra work every " + std::to_string(d.period) + " epochs from epoch " + std::to_string(d.period_first) +
+             " (" + std::to_string(d.periodic_remaining) + " more to come)";
+    how += ".";
+  }
+  lines.push_back(how);
+  if (d.first_epoch_includes_setup && d.after_epochs == 1)
+    lines.push_back("Epoch 1 began with the job, so it includes the set-up (imports, data loading): this prediction "
+                    "may be far too high. Give --epoch-start-regex to measure the set-up apart.");
+  if (d.range_known)
+    lines.push_back(range_text(d) + ".");
+  else
+    lines.push_back("Range unknown: " + std::to_string(d.steady_epochs) +
+                    " steady epoch(s) so far, and the spread needs two; the figures above may be far off.");
+  return lines;
+}
+
+std::string prediction_moved_line(const Consumption& c, const PredictionDetail& d) {
+  std::string s = "Prediction after epoch " + std::to_string(d.after_epochs) + " (" + std::string(to_string(d.rule)) +
+                  "): " + report_time(c.duration_s) + ", " + significant(c.energy_kwh, 3) + " kWh, " +
+                  significant(c.co2_g, 3) + " g CO2eq";
+  if (d.range_known) s += "; " + range_text(d);
+  return s + ".";
+}
+
+std::string setup_line(const Setup& s) {
+  return "Set-up before epoch 1: " + log_duration(s.duration_s) + " and " + shortest_fixed(s.joules) +
+         " J (included in the actual; never multiplied).";
+}
+
 std::string pue_line(double pue) {
   std::string v = shortest_fixed(pue);
   if (pue == 1.58)

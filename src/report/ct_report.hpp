@@ -29,6 +29,14 @@ std::vector<std::string> epoch_component_lines(const std::string& component,
                                                const std::vector<DeviceEnergy>& devices,
                                                double duration_s);
 
+// epochwatt's extension lines after a Predicted block (console and output log; carbontracker's
+// parser skips them): the rule and what it left out, then the range or why it is unknown.
+std::vector<std::string> prediction_lines(const Consumption& c, const PredictionDetail& d);
+// The one line of a prediction that left the range of the last one printed (prediction_updates).
+std::string prediction_moved_line(const Consumption& c, const PredictionDetail& d);
+// "Set-up before epoch 1: 0:00:03.54 and 152.3 J (included in the actual; never multiplied)."
+std::string setup_line(const Setup& s);
+
 // The PUE line of the standard log's header.
 std::string pue_line(double pue);
 

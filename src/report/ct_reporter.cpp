@@ -46,6 +46,7 @@ void CarbontrackerReporter::message(const Message& m) {
 
 void CarbontrackerReporter::epoch_ended(const Run& run) {
   const EpochSummary& ep = run.epochs.back();
+  if (run.epochs.size() == 1 && run.setup && run.setup->duration_s > 0) log_->standard(setup_line(*run.setup));
   log_->standard("Epoch " + std::to_string(ep.index) + ":");
   log_->standard("Duration: " + log_duration(ep.duration_s));
   for (const auto& comp : run.context.components) {
@@ -60,6 +61,12 @@ void CarbontrackerReporter::epoch_ended(const Run& run) {
 void CarbontrackerReporter::predicted(const Run& run) {
   log_->output(consumption_block("Predicted consumption for " + std::to_string(run.context.epochs_planned) + " epoch(s):",
                                  *run.prediction, run.context.decimal_precision, run.context.interpretable));
+  if (run.prediction_detail)
+    for (const auto& line : prediction_lines(*run.prediction, *run.prediction_detail)) log_->output(line);
+}
+
+void CarbontrackerReporter::prediction_moved(const Run& run) {
+  if (run.latest_prediction) log_->output(prediction_moved_line(run.latest_prediction->footprint, run.latest_prediction->detail));
 }
 
 void CarbontrackerReporter::run_finished(const Run& run) {
@@ -78,6 +85,10 @@ void CarbontrackerReporter::run_finished(const Run& run) {
   std::string title = ctx.epochs_before_pred == 0 ? "Actual consumption:"
                                                   : "Actual consumption for " + std::to_string(c.epochs) + " epoch(s):";
   log_->output(consumption_block(title, c, ctx.decimal_precision, ctx.interpretable));
+  // The set-up is in the actual; said where it is large enough to be seen in its Time.
+  if (run.setup && run.setup->duration_s >= 0.5)
+    log_->output("Of which set-up before epoch 1: " + report_time(run.setup->duration_s) + " and " +
+                 fixed(run.setup->joules * ctx.pue / kJoulesPerKwh, ctx.decimal_precision) + " kWh.");
   log_->output("Finished monitoring.");
   log_->standard("Monitoring thread ended.");
 }

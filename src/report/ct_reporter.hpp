@@ -18,6 +18,7 @@ class CarbontrackerReporter final : public Reporter {
   void message(const Message& m) override;
   void epoch_ended(const Run& run) override;
   void predicted(const Run& run) override;
+  void prediction_moved(const Run& run) override;
   void run_finished(const Run& run) override;
   void flush() override { log_->flush(); }
 

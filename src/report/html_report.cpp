@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "core/format.hpp"
+#include "report/ct_report.hpp"
 #include "report/log_parse.hpp"
 #include "report/run_json.hpp"
 
@@ -312,18 +313,32 @@ std::string epoch_energy_chart(const ReportData& d) {
 std::string prediction_chart(const ReportData& d) {
   Line predicted{"predicted total", "#d95f02", {}, {}, true, true};
   Line actual{"measured so far", "#1f5fa8", {}, {}, false, true};
+  Line low{"range, low end", "#f4b183", {}, {}, true, false};
+  Line high{"range, high end", "#f4b183", {}, {}, true, false};
   for (const auto& pt : d.prediction_series) {
     predicted.x.push_back(pt.epoch);
     predicted.y.push_back(pt.predicted_kwh);
     actual.x.push_back(pt.epoch);
     actual.y.push_back(pt.actual_kwh);
+    if (!pt.range_known) continue;
+    low.x.push_back(pt.epoch);
+    low.y.push_back(pt.low_kwh);
+    high.x.push_back(pt.epoch);
+    high.y.push_back(pt.high_kwh);
   }
   double x_max = std::max<double>({1.0, static_cast<double>(d.prediction_series.size()),
                                    static_cast<double>(d.epochs_planned)});
-  return legend({{predicted.name, predicted.colour}, {actual.name, actual.colour}}) +
-         line_chart("chart-prediction", "Predicted against measured energy", "epochs ended",
-                    "energy (kWh, with PUE " + sig(d.pue, 3) + ")", {predicted, actual}, 0, x_max,
-                    "no epoch ended in this run");
+  std::vector<std::pair<std::string, std::string>> keys{{predicted.name, predicted.colour}, {actual.name, actual.colour}};
+  std::vector<Line> lines{predicted, actual};
+  if (!low.x.empty()) {
+    std::string level = significant(100 * d.prediction_level, 3);
+    keys.push_back({level + "% range of the prediction", low.colour});
+    lines.push_back(low);
+    lines.push_back(high);
+  }
+  return legend(keys) + line_chart("chart-prediction", "Predicted against measured energy", "epochs ended",
+                                   "energy (kWh, with PUE " + sig(d.pue, 3) + ")", lines, 0, x_max,
+                                   "no epoch ended in this run");
 }
 
 // ---------------------------------------------------------------- page parts
@@ -444,13 +459,12 @@ std::string carbontracker_bibtex() {
          "}\n";
 }
 
-std::vector<ReportPredictionPoint> prediction_series(const std::vector<ReportEpoch>& epochs, int planned, double pue,
-                                                     bool skip_first) {
-  // The tracker's own rule (epochwatt/run.hpp: prediction_basis, predict), as if the prediction
-  // had been made after each counted epoch.
+std::vector<ReportPredictionPoint> prediction_series(const std::vector<ReportEpoch>& epochs, const PredictionInput& how) {
+  // The tracker's own rule (epochwatt/run.hpp: predict_run), as if the prediction had been made
+  // after each counted epoch.
   std::vector<EpochSummary> seen;
   std::vector<ReportPredictionPoint> out;
-  double joules_so_far = 0;
+  double joules_so_far = how.setup && how.rule == PredictionRule::steady_epochs ? how.setup->joules : 0.0;
   for (const auto& e : epochs) {
     if (e.interrupted) continue;
     EpochSummary s;
@@ -459,9 +473,11 @@ std::vector<ReportPredictionPoint> prediction_series(const std::vector<ReportEpo
     s.joules = e.joules;
     seen.push_back(s);
     joules_so_far += e.joules;
-    int n = planned > 0 ? planned : static_cast<int>(seen.size());
-    Consumption p = predict(prediction_basis(seen, e.index, skip_first), n, pue, 0.0);
-    out.push_back({e.index, p.energy_kwh, joules_so_far * pue / kJoulesPerKwh});
+    PredictionInput in = how;
+    if (in.planned <= 0) in.planned = static_cast<int>(seen.size());
+    Prediction p = predict_run(seen, in);
+    out.push_back({e.index, p.footprint.energy_kwh, joules_so_far * how.pue / kJoulesPerKwh, p.detail.range_known,
+                   p.detail.energy_kwh.low, p.detail.energy_kwh.high});
   }
   return out;
 }
@@ -520,7 +536,26 @@ ReportData report_data_from_run(const Run& r) {
   }
   d.prediction_skips_first_epoch = ctx.prediction_skips_first_epoch;
   d.decimal_precision = ctx.decimal_precision;
-  d.prediction_series = prediction_series(d.epochs, d.epochs_planned, d.pue, d.prediction_skips_first_epoch);
+  d.prediction_rule = ctx.prediction_rule;
+  d.first_epoch_includes_setup = ctx.first_epoch_includes_setup;
+  d.setup = r.setup;
+  if (r.prediction && r.prediction_detail) {
+    d.prediction_lines = prediction_lines(*r.prediction, *r.prediction_detail);
+    const PredictionDetail& pd = *r.prediction_detail;
+    d.prediction_range = pd.range_known ? significant(100 * pd.level, 3) + "% range " + sig(pd.energy_kwh.low) + " to " +
+                                              sig(pd.energy_kwh.high) + " kWh"
+                                        : "range unknown (fewer than two steady epochs)";
+  }
+  PredictionInput how;
+  how.planned = d.epochs_planned;
+  how.pue = d.pue;
+  how.rule = d.prediction_rule;
+  how.skip_first = d.prediction_skips_first_epoch;
+  how.setup = d.setup;
+  how.first_epoch_includes_setup = d.first_epoch_includes_setup;
+  if (r.prediction_detail) how.level = r.prediction_detail->level;
+  d.prediction_level = how.level;
+  d.prediction_series = prediction_series(d.epochs, how);
 
   // Components in the devices' order (the tracker lists gpu first).
   auto rank = [&](const std::string& comp) {
@@ -590,9 +625,12 @@ std::string render_html(const ReportData& d) {
   if (d.prediction.present)
     h += card("Prediction", sig(d.prediction.energy_kwh) + " kWh",
               "for " + std::to_string(d.prediction.epochs) + " epochs: " + report_time(d.prediction.duration_s) + ", " +
-                  sig(d.prediction.co2_g) + " gCO2e");
+                  sig(d.prediction.co2_g) + " gCO2e" + (d.prediction_range.empty() ? "" : "; " + d.prediction_range));
   else
     h += card("Prediction", "none", "no prediction was made in this run");
+  if (d.setup)
+    h += card("Set-up", report_time(d.setup->duration_s),
+              sig(d.setup->joules * d.pue / kJoulesPerKwh) + " kWh before epoch 1, in the measured total once");
   h += "</section>\n";
   if (!d.intensity_description.empty())
     h += "<p class=\"caption\">Intensity: " + html_escape(d.intensity_description) + "</p>\n";
@@ -611,8 +649,14 @@ std::string render_html(const ReportData& d) {
   h += ".</p>\n</section>\n";
 
   h += "<section id=\"prediction\">\n<h2>Prediction as epochs accrue</h2>\n" + prediction_chart(d);
+  std::string rule = d.prediction_rule == PredictionRule::carbontracker
+                         ? "carbontracker's rule: " + std::to_string(d.epochs_planned) + " x the mean of epochs 1..k"
+                         : "the steady-epochs rule: what was measured up to k (set-up included) + the remaining epochs x "
+                           "the mean steady epoch (warm-up and one-off outliers left out)";
   h += "<p class=\"caption\">After each epoch k: the total predicted for " + std::to_string(d.epochs_planned) +
-       " epochs from the mean of epochs 1..k, against the energy measured up to k (both with PUE).</p>\n</section>\n";
+       " epochs by " + rule + ", against the energy measured up to k (both with PUE).</p>\n";
+  for (const auto& line : d.prediction_lines) h += "<p class=\"caption\">" + html_escape(line) + "</p>\n";
+  h += "</section>\n";
 
   h += "<section id=\"devices\">\n<h2>Devices</h2>\n<table>\n<thead><tr><th>meter</th><th>component</th><th>device</th>"
        "<th>method</th><th class=\"num\">energy (Wh)</th><th class=\"num\">mean power (W)</th><th>detail</th></tr></thead>\n<tbody>\n";

@@ -5,6 +5,7 @@
 // has no scripts, and prints to PDF through @media print. Pure functions: no I/O.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,7 +45,9 @@ struct ReportEpoch {
 struct ReportPredictionPoint {
   int epoch = 0;
   double predicted_kwh = 0.0;
-  double actual_kwh = 0.0;
+  double actual_kwh = 0.0;          // measured so far: the set-up and the epochs ended
+  bool range_known = false;
+  double low_kwh = 0.0, high_kwh = 0.0;  // the prediction's range (PredictionDetail::level)
 };
 
 // Mean power of one component (its devices summed) over consecutive time buckets; t_s is each
@@ -79,6 +82,12 @@ struct ReportData {
   std::vector<std::string> warnings;
   std::string aggregate_sentence;  // spec §8.5's sentence for this run
   bool prediction_skips_first_epoch = false;  // the tracker's option: the curve follows it
+  PredictionRule prediction_rule = PredictionRule::steady_epochs;  // the curve follows it too
+  bool first_epoch_includes_setup = false;
+  std::optional<Setup> setup;                   // before epoch 1; in the actual
+  std::vector<std::string> prediction_lines;    // how the printed prediction was made, its range
+  double prediction_level = 0.9;                // of the ranges in prediction_series
+  std::string prediction_range;                 // the printed prediction's range, in words
   int decimal_precision = 12;                 // decimals of the run's log blocks
 };
 
@@ -94,8 +103,9 @@ ReportData report_data_from_run(const Run& run);
 // After each counted (not interrupted) epoch k of `epochs`: the total predicted for `planned`
 // epochs (the counted ones if planned <= 0) from the mean of epochs 1..k, and the energy so far,
 // both x `pue`, in kWh.
-std::vector<ReportPredictionPoint> prediction_series(const std::vector<ReportEpoch>& epochs, int planned, double pue,
-                                                     bool skip_first = false);
+// The prediction as it would have been made after each counted epoch (predict_run with `how`;
+// how.planned 0: the epochs seen).
+std::vector<ReportPredictionPoint> prediction_series(const std::vector<ReportEpoch>& epochs, const PredictionInput& how);
 
 // The sentence of spec §8.5 for given totals (16 decimals, CO2 in kg), naming epochwatt.
 std::string aggregate_sentence(double kwh, double co2_g, double km_by_car);

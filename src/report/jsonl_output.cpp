@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/format.hpp"
+#include "report/run_json.hpp"
 #include "epochwatt/version.hpp"
 
 namespace epochwatt::detail {
@@ -62,6 +63,9 @@ std::string jsonl_epoch_line(const Run& r, const EpochSummary& e) {
                  {"joules_by_component", by_component},
                  {"devices", devices},
                  {"totals", consumption(r.actual)}};
+  // The newest prediction, made at this epoch's end (docs/prediction.md).
+  if (!e.interrupted && !r.epochs.empty() && &e == &r.epochs.back() && r.latest_prediction)
+    j["prediction"] = *r.latest_prediction;
   return line(j);
 }
 
@@ -86,6 +90,7 @@ std::string jsonl_run_line(const Run& r) {
                  {"epochs_counted", counted},
                  {"epochs_interrupted", interrupted},
                  {"early_stop", r.early_stop},
+                 {"setup", r.setup ? ordered_json(*r.setup) : ordered_json(nullptr)},
                  {"prediction", consumption(r.prediction)},
                  {"actual", consumption(r.actual)},
                  {"intensity", {{"g_per_kwh", r.intensity.g_per_kwh},

@@ -131,20 +131,37 @@ std::string prometheus_text(const Run& r) {
   double energy_kwh = 0;
   for (const auto& pm : meters) energy_kwh += pm.joules * r.context.pue / kJoulesPerKwh;
   x.family("epochwatt_energy_with_pue_joules_total", "counter",
-           "Energy of the counted epochs over all devices, in joules, multiplied by the PUE.");
+           "Energy of the set-up and the counted epochs over all devices, in joules, multiplied by the PUE.");
   x.sample("epochwatt_energy_with_pue_joules_total", r.actual ? r.actual->energy_kwh * kJoulesPerKwh : energy_kwh * kJoulesPerKwh);
-  x.family("epochwatt_emissions_grams_total", "counter", "Emissions of the counted epochs, in grams of CO2e, with PUE.");
+  x.family("epochwatt_emissions_grams_total", "counter", "Emissions of the set-up and the counted epochs, in grams of CO2e, with PUE.");
   x.sample("epochwatt_emissions_grams_total", r.actual ? r.actual->co2_g : 0.0);
   x.family("epochwatt_carbon_intensity_grams_per_kwh", "gauge",
            "Carbon intensity in use, in grams of CO2e per kWh; the source label says where it came from.");
   x.sample("epochwatt_carbon_intensity_grams_per_kwh", r.intensity.g_per_kwh, {{"source", r.intensity.source}});
-  if (r.prediction) {
+  // The newest prediction (remade after every epoch), else the printed one (a run read back).
+  std::optional<Consumption> predicted = r.latest_prediction ? std::optional(r.latest_prediction->footprint) : r.prediction;
+  if (predicted) {
     x.family("epochwatt_predicted_duration_seconds", "gauge", "Predicted duration of all planned epochs, in seconds.");
-    x.sample("epochwatt_predicted_duration_seconds", r.prediction->duration_s);
+    x.sample("epochwatt_predicted_duration_seconds", predicted->duration_s);
     x.family("epochwatt_predicted_energy_kwh", "gauge", "Predicted energy of all planned epochs, in kWh, with PUE.");
-    x.sample("epochwatt_predicted_energy_kwh", r.prediction->energy_kwh);
+    x.sample("epochwatt_predicted_energy_kwh", predicted->energy_kwh);
     x.family("epochwatt_predicted_emissions_grams", "gauge", "Predicted emissions of all planned epochs, in grams of CO2e.");
-    x.sample("epochwatt_predicted_emissions_grams", r.prediction->co2_g);
+    x.sample("epochwatt_predicted_emissions_grams", predicted->co2_g);
+  }
+  if (r.latest_prediction) {
+    const PredictionDetail& d = r.latest_prediction->detail;
+    x.family("epochwatt_prediction_epochs", "gauge", "Epochs that had ended when the newest prediction was made.");
+    x.sample("epochwatt_prediction_epochs", d.after_epochs, {{"rule", std::string(to_string(d.rule))}});
+    if (d.range_known) {
+      std::string level = shortest_fixed(d.level);
+      x.family("epochwatt_predicted_energy_range_kwh", "gauge",
+               "Ends of the prediction's range of energy (level label: its share, 0.9 = 90 %), in kWh, with PUE.");
+      x.sample("epochwatt_predicted_energy_range_kwh", d.energy_kwh.low, {{"bound", "low"}, {"level", level}});
+      x.sample("epochwatt_predicted_energy_range_kwh", d.energy_kwh.high, {{"bound", "high"}, {"level", level}});
+      x.family("epochwatt_predicted_duration_range_seconds", "gauge", "Ends of the prediction's range of duration, in seconds.");
+      x.sample("epochwatt_predicted_duration_range_seconds", d.duration_s.low, {{"bound", "low"}, {"level", level}});
+      x.sample("epochwatt_predicted_duration_range_seconds", d.duration_s.high, {{"bound", "high"}, {"level", level}});
+    }
   }
   return x.text();
 }

@@ -89,7 +89,13 @@ ReportData report_data_from_parsed_run(const ParsedRun& run) {
   }
   const int done = run.epochs_done();
   d.epochs_planned = run.predicted ? run.predicted->epochs : run.monitor_epochs ? *run.monitor_epochs : done;
-  d.prediction_series = prediction_series(d.epochs, d.epochs_planned, d.pue);
+  // A log names no rule: the curve is carbontracker's, the rule its Predicted block was made by.
+  PredictionInput how;
+  how.planned = d.epochs_planned;
+  how.pue = d.pue;
+  how.rule = PredictionRule::carbontracker;
+  d.prediction_rule = how.rule;
+  d.prediction_series = prediction_series(d.epochs, how);
 
   for (const auto& c : run.components) add_devices(run, c, ours, d);
 

@@ -161,6 +161,76 @@ void from_json(const json& j, Consumption& c) {
   read(j, "km_by_car", c.km_by_car);
 }
 
+void to_json(ordered_json& j, const Setup& s) {
+  j = {{"duration_s", s.duration_s}, {"joules", s.joules}, {"devices", s.devices}};
+}
+void from_json(const json& j, Setup& s) {
+  read(j, "duration_s", s.duration_s);
+  read(j, "joules", s.joules);
+  read_array(j, "devices", s.devices);
+}
+
+namespace {
+ordered_json range_json(const Range& r) { return ordered_json::array({r.low, r.high}); }
+void read_range(const json& j, const char* key, Range& r) {
+  const json& v = field(j, key);
+  if (v.is_array() && v.size() == 2 && v[0].is_number() && v[1].is_number())
+    r = {v[0].get<double>(), v[1].get<double>()};
+}
+}  // namespace
+
+void to_json(ordered_json& j, const PredictionDetail& d) {
+  j = {{"rule", std::string(to_string(d.rule))},
+       {"after_epochs", d.after_epochs},
+       {"steady_epochs", d.steady_epochs},
+       {"warmup_epochs", d.warmup_epochs},
+       {"outlier_epochs", d.outlier_epochs},
+       {"period", d.period},
+       {"period_first", d.period_first},
+       {"periodic_remaining", d.periodic_remaining},
+       {"period_extra_s", d.period_extra_s},
+       {"period_extra_joules", d.period_extra_joules},
+       {"first_epoch_includes_setup", d.first_epoch_includes_setup},
+       {"setup_s", d.setup_s},
+       {"setup_joules", d.setup_joules},
+       {"level", d.level},
+       {"range_known", d.range_known},
+       {"duration_s_range", range_json(d.duration_s)},
+       {"energy_kwh_range", range_json(d.energy_kwh)},
+       {"co2_g_range", range_json(d.co2_g)}};
+}
+void from_json(const json& j, PredictionDetail& d) {
+  std::string rule;
+  read(j, "rule", rule);
+  d.rule = prediction_rule_from_string(rule).value_or(d.rule);
+  read(j, "after_epochs", d.after_epochs);
+  read(j, "steady_epochs", d.steady_epochs);
+  read_array(j, "warmup_epochs", d.warmup_epochs);
+  read_array(j, "outlier_epochs", d.outlier_epochs);
+  read(j, "period", d.period);
+  read(j, "period_first", d.period_first);
+  read(j, "periodic_remaining", d.periodic_remaining);
+  read(j, "period_extra_s", d.period_extra_s);
+  read(j, "period_extra_joules", d.period_extra_joules);
+  read(j, "first_epoch_includes_setup", d.first_epoch_includes_setup);
+  read(j, "setup_s", d.setup_s);
+  read(j, "setup_joules", d.setup_joules);
+  read(j, "level", d.level);
+  read(j, "range_known", d.range_known);
+  read_range(j, "duration_s_range", d.duration_s);
+  read_range(j, "energy_kwh_range", d.energy_kwh);
+  read_range(j, "co2_g_range", d.co2_g);
+}
+
+void to_json(ordered_json& j, const Prediction& p) {
+  j = p.footprint;
+  j["detail"] = p.detail;
+}
+void from_json(const json& j, Prediction& p) {
+  from_json(j, p.footprint);
+  if (field(j, "detail").is_object()) from_json(field(j, "detail"), p.detail);
+}
+
 void to_json(ordered_json& j, const PowerSeries& p) {
   j = {{"meter", p.meter_id},
        {"device", p.device_name},
@@ -210,12 +280,17 @@ void to_json(ordered_json& j, const Run& r) {
                   {"epochs_before_pred", c.epochs_before_pred},
                   {"monitor_epochs", c.monitor_epochs},
                   {"prediction_skips_first_epoch", c.prediction_skips_first_epoch},
+                  {"prediction_rule", std::string(to_string(c.prediction_rule))},
+                  {"first_epoch_includes_setup", c.first_epoch_includes_setup},
                   {"decimal_precision", c.decimal_precision},
                   {"log_files", {{"standard", r.log_std},
                                  {"output", r.log_output},
                                  {"error", log_error_written(r) ? ordered_json(r.log_error) : ordered_json(nullptr)}}}};
   j["epochs"] = r.epochs;
+  j["setup"] = r.setup ? ordered_json(*r.setup) : ordered_json(nullptr);
   j["prediction"] = r.prediction ? ordered_json(*r.prediction) : ordered_json(nullptr);
+  j["prediction_detail"] = r.prediction_detail ? ordered_json(*r.prediction_detail) : ordered_json(nullptr);
+  j["latest_prediction"] = r.latest_prediction ? ordered_json(*r.latest_prediction) : ordered_json(nullptr);
   j["actual"] = r.actual ? ordered_json(*r.actual) : ordered_json(nullptr);
   j["early_stop"] = r.early_stop;
   j["intensity"] = {{"g_per_kwh", r.intensity.g_per_kwh},
@@ -247,6 +322,11 @@ void from_json(const json& j, Run& r) {
   read(ctx, "epochs_before_pred", c.epochs_before_pred);
   read(ctx, "monitor_epochs", c.monitor_epochs);
   read(ctx, "prediction_skips_first_epoch", c.prediction_skips_first_epoch);
+  // Summaries written before epochwatt had its own rule name none: theirs was carbontracker's.
+  std::string rule;
+  read(ctx, "prediction_rule", rule);
+  c.prediction_rule = prediction_rule_from_string(rule).value_or(PredictionRule::carbontracker);
+  read(ctx, "first_epoch_includes_setup", c.first_epoch_includes_setup);
   read(ctx, "decimal_precision", c.decimal_precision);
   const json& logs = field(ctx, "log_files");
   read(logs, "standard", r.log_std);
@@ -267,7 +347,12 @@ void from_json(const json& j, Run& r) {
       }
     }
   }
+  if (field(j, "setup").is_object()) r.setup = field(j, "setup").get<Setup>();
   if (field(j, "prediction").is_object()) r.prediction = field(j, "prediction").get<Consumption>();
+  if (field(j, "prediction_detail").is_object())
+    r.prediction_detail = field(j, "prediction_detail").get<PredictionDetail>();
+  if (field(j, "latest_prediction").is_object())
+    r.latest_prediction = field(j, "latest_prediction").get<Prediction>();
   if (field(j, "actual").is_object()) r.actual = field(j, "actual").get<Consumption>();
   read(j, "early_stop", r.early_stop);
   const json& in = field(j, "intensity");

@@ -20,6 +20,13 @@ void to_json(nlohmann::ordered_json& j, const EpochSummary& e);
 void from_json(const nlohmann::json& j, EpochSummary& e);
 void to_json(nlohmann::ordered_json& j, const Consumption& c);
 void from_json(const nlohmann::json& j, Consumption& c);
+void to_json(nlohmann::ordered_json& j, const Setup& s);
+void from_json(const nlohmann::json& j, Setup& s);
+void to_json(nlohmann::ordered_json& j, const PredictionDetail& d);
+void from_json(const nlohmann::json& j, PredictionDetail& d);
+// A Consumption's keys plus "detail": the PredictionDetail.
+void to_json(nlohmann::ordered_json& j, const Prediction& p);
+void from_json(const nlohmann::json& j, Prediction& p);
 void to_json(nlohmann::ordered_json& j, const PowerSeries& p);
 void from_json(const nlohmann::json& j, PowerSeries& p);
 // The whole JSON summary: {"context": {...}, "epochs": [...], "prediction", "actual", ...}.

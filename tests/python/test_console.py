@@ -56,7 +56,9 @@ def test_stop_and_confirm_asks_through_input_when_the_console_is_collected(monke
     with contextlib.redirect_stdout(buf):
         run_section14(True, stop_and_confirm=True)
     assert len(asked) == 2
-    assert asked[0].endswith("km travelled by car\nCarbonTracker: Continue training (y/n)?\n")
+    # The Predicted block and its extension lines (rule, range) come before the question.
+    assert "km travelled by car\nCarbonTracker: Prediction rule: " in asked[0]
+    assert asked[0].endswith("the figures above may be far off.\nCarbonTracker: Continue training (y/n)?\n")
     assert asked[1].endswith("CarbonTracker: Input not recognized. Try again (y/n):\n")
     assert "CarbonTracker: Continuing...\n" in buf.getvalue()
     assert "Actual consumption for 3 epoch(s):" in buf.getvalue()

@@ -60,6 +60,7 @@ TEST(RunModel, TotalsMidRunCarryGramsAndEqualTheSnapshot) {
   parts.reporters.push_back(rec);
   Tracker t(o, std::move(parts));
   run_epoch(t, *clock, 10.0);
+  std::optional<Consumption> after_epoch1 = t.prediction();
   run_epoch(t, *clock, 20.0);
   Consumption mid = t.totals();
   // 350 W (2 x 150 + 45 + 5) for 30 s = 10500 J; x PUE 1.58 / 3.6e6 kWh; x 200 g/kWh.
@@ -76,7 +77,10 @@ TEST(RunModel, TotalsMidRunCarryGramsAndEqualTheSnapshot) {
     EXPECT_EQ(rec->snapshots.back().energy_kwh, mid.energy_kwh);
     EXPECT_EQ(rec->complete_flags.back(), false);
     ASSERT_TRUE(rec->prediction.has_value());
-    EXPECT_EQ(rec->prediction->co2_g, t.prediction()->co2_g);
+    // The block printed after epoch 1 is what prediction() said then (it is remade after each epoch).
+    ASSERT_TRUE(after_epoch1.has_value());
+    EXPECT_EQ(rec->prediction->co2_g, after_epoch1->co2_g);
+    EXPECT_NE(t.prediction()->co2_g, after_epoch1->co2_g);
   }
   t.stop();
   std::lock_guard lk(rec->mu);
@@ -256,21 +260,52 @@ TEST(RunModel, ReportCurveFollowsPredictionSkipsFirstEpoch) {
     o.meters = ewtest::section14_meters();
     o.epochs_before_pred = 2;
     o.prediction_skips_first_epoch = skip;
+    o.prediction_rule = PredictionRule::carbontracker;
     o.json_path = (dir.path() / "run.json").string();
     Tracker t(o);
     run_epoch(t, *clock, 30.0);  // a long first epoch (warm-up)
     run_epoch(t, *clock, 10.0);
+    std::optional<Consumption> printed = t.prediction();
     run_epoch(t, *clock, 10.0);
     t.stop();
     std::ifstream f(*o.json_path);
     auto d = detail::report_data_from_json_summary(nlohmann::json::parse(f));
     EXPECT_EQ(d.prediction_skips_first_epoch, skip);
     ASSERT_EQ(d.prediction_series.size(), 3u);
-    ASSERT_TRUE(t.prediction().has_value());
-    EXPECT_DOUBLE_EQ(d.prediction_series[1].predicted_kwh, t.prediction()->energy_kwh) << "skip=" << skip;
+    ASSERT_TRUE(printed.has_value());
+    EXPECT_DOUBLE_EQ(d.prediction_series[1].predicted_kwh, printed->energy_kwh) << "skip=" << skip;
+    EXPECT_DOUBLE_EQ(d.prediction_series[2].predicted_kwh, t.prediction()->energy_kwh) << "skip=" << skip;
     double per_epoch_j = 350.0 * (skip ? 10.0 : 20.0);
     EXPECT_DOUBLE_EQ(d.prediction_series[1].predicted_kwh, 4 * per_epoch_j * 1.58 / 3.6e6) << "skip=" << skip;
   }
+}
+
+// The default rule's curve is the tracker's own as well: the warm-up left out once epoch 2 shows it.
+TEST(RunModel, ReportCurveFollowsTheSteadyEpochsRule) {
+  ewtest::TempDir dir;
+  auto clock = std::make_shared<ManualClock>();
+  std::ostringstream console;
+  Options o = ewtest::deterministic_options(clock, &console, 4);
+  o.meters = ewtest::section14_meters();
+  o.json_path = (dir.path() / "run.json").string();
+  Tracker t(o);
+  clock->advance(3.0);  // set-up: 3 s at 350 W
+  run_epoch(t, *clock, 30.0);
+  run_epoch(t, *clock, 10.0);
+  run_epoch(t, *clock, 10.0);
+  std::optional<Consumption> after3 = t.prediction();
+  t.stop();
+  std::ifstream f(*o.json_path);
+  auto d = detail::report_data_from_json_summary(nlohmann::json::parse(f));
+  ASSERT_EQ(d.prediction_series.size(), 3u);
+  ASSERT_TRUE(after3.has_value());
+  EXPECT_DOUBLE_EQ(d.prediction_series[2].predicted_kwh, after3->energy_kwh);
+  // 3 s set-up + 50 s measured + 1 x 10 s, at 350 W.
+  EXPECT_NEAR(d.prediction_series[2].predicted_kwh, 350.0 * 63.0 * 1.58 / 3.6e6, 1e-15);
+  EXPECT_TRUE(d.prediction_series[2].range_known);
+  ASSERT_TRUE(d.setup.has_value());
+  EXPECT_DOUBLE_EQ(d.setup->duration_s, 3.0);
+  EXPECT_NE(detail::render_html(d).find("Set-up"), std::string::npos);
 }
 
 }  // namespace
