@@ -35,7 +35,7 @@ __version__ = _epochwatt.__version__
 
 __all__ = [
     "Tracker", "track", "Window", "Error", "OptionsError", "UsageError", "Consumption", "EpochSummary",
-    "DeviceEnergy", "MeterInfo", "WindowMeasurement", "ManualClock", "Meter", "constant_power_meter",
+    "DeviceEnergy", "MeterInfo", "Setup", "WindowMeasurement", "ManualClock", "Meter", "constant_power_meter",
     "default_options",
 ]
 
@@ -59,6 +59,12 @@ EpochSummary = _namedtuple("EpochSummary", ["index", "duration_s", "joules", "de
 EpochSummary.__doc__ = (
     "One epoch: 1-based index, duration in seconds, IT energy in joules (sum over devices, no PUE), "
     "devices as a tuple of DeviceEnergy; interrupted: still open at stop() and not counted.")
+
+Setup = _namedtuple("Setup", ["duration_s", "joules", "devices"])
+Setup.__doc__ = (
+    "The set-up before epoch 1 (from the tracker's construction to the first epoch_start): duration in "
+    "seconds, IT energy in joules (no PUE), devices as a tuple of DeviceEnergy. Included in totals(); "
+    "never multiplied by a prediction.")
 
 MeterInfo = _namedtuple("MeterInfo", ["id", "component", "device_name", "method", "poll_period_s", "detail"])
 MeterInfo.__doc__ = "A meter in use: id, component, device name, method, poll period in seconds (0: update_interval), how."
@@ -240,8 +246,22 @@ class Tracker:
             self._show_console()
 
     def prediction(self):
-        """The Consumption predicted for all epochs, once epochs_before_pred epochs ended; else None."""
+        """The newest Consumption predicted for all epochs, remade after every epoch; None before the
+        first epoch ends or with epochs_before_pred=0."""
         return _consumption(self._t.prediction())
+
+    def prediction_detail(self):
+        """How the newest prediction was made, as a dict: rule ('steady-epochs' or 'carbontracker'),
+        after_epochs, steady_epochs, warmup_epochs and outlier_epochs (lists of 1-based epochs left out
+        of the mean), period / period_first / periodic_remaining (periodic extra work, 0: none),
+        first_epoch_includes_setup, setup_s, setup_joules, level (0.9), range_known, and the ranges
+        duration_s (s), energy_kwh (kWh, with PUE), co2_g (g) as (low, high). None before epoch 1 ends."""
+        return self._t.prediction_detail()
+
+    def setup(self):
+        """The Setup before epoch 1 (None until the first epoch_start, or stop(), ends it)."""
+        s = self._t.setup()
+        return None if s is None else Setup(s[0], s[1], _devices(s[2]))
 
     def totals(self):
         """Consumption measured over the epochs that ended so far (the actual one after the report)."""

@@ -252,14 +252,35 @@ void add_run_options(CLI::App& app, HelpFormatter& formatter, ParseContext& ctx,
 
   // ---- epochs
   value(app, ctx, kEpochs, "--epochs", "N",
-        "Number of epochs of the job. Needs --epoch-regex, whose matches end the epochs; the prediction for all N "
-        "epochs is printed after the first one.",
+        "Number of epochs of the job. Needs --epoch-regex or --epoch-start-regex, whose matches mark the epochs; "
+        "the prediction for all N epochs is printed after the first one.",
         [&r](auto& f, auto& v) { r.epochs = integer(f, v); });
   value(app, ctx, kEpochs, "--epoch-regex", "REGEX",
         "ECMAScript regular expression searched in every line the command writes to stdout or stderr. A matching "
-        "line ends the current epoch and starts the next one. Needs --epochs. Without both, the whole command is "
+        "line ends the current epoch (and, without --epoch-start-regex, starts the next one: epoch 1 then starts "
+        "with the command and includes its set-up). Needs --epochs. Without either regex, the whole command is "
         "one epoch.",
         [&r](auto&, auto& v) { r.epoch_regex = v; });
+  value(app, ctx, kEpochs, "--epoch-start-regex", "REGEX",
+        "Regular expression of the lines that start an epoch, e.g. 'Epoch \\d+/' (Keras) or '^Epoch \\d+:' "
+        "(tqdm). The time before the first match is the set-up: reported apart, counted once. A match also ends "
+        "the epoch still open; without --epoch-regex the last epoch ends when the command exits. Needs --epochs.",
+        [&r](auto&, auto& v) { r.epoch_start_regex = v; });
+  value(app, ctx, kEpochs, "--prediction-rule", "steady-epochs|carbontracker",
+        "How the whole run is predicted: steady-epochs (default: the measured set-up and epochs + the remaining "
+        "epochs x the mean steady epoch, warm-up and outliers left out) or carbontracker (N x the mean epoch, the "
+        "original's figure).",
+        [&o](auto& f, auto& v) {
+          auto rule = prediction_rule_from_string(v);
+          if (!rule) throw CliError(std::string(f) + ": " + in_quotes(v) + " is not one of steady-epochs, carbontracker");
+          o.prediction_rule = *rule;
+        });
+  value(app, ctx, kEpochs, "--prediction-level", "F",
+        "Share of the prediction's range, between 0 and 1 (default 0.9: a 90 % range).",
+        [&o](auto& f, auto& v) { o.prediction_level = finite_number(f, v); });
+  flag(app, ctx, kEpochs, "--prediction-updates",
+       "Print one short line each time a later prediction leaves the range of the last one printed.",
+       [&o] { o.prediction_updates = true; });
 
   // ---- meters
   value(app, ctx, kMeasuring, "--sim-cpu", "NAME", backend_help("sim_cpu"),

@@ -23,7 +23,8 @@ struct RunConfig {
   Options options;                         // the tracker's options; epochs and friends set later
   std::vector<std::string> command;        // empty: no command (an empty epoch, as the original)
   std::optional<int> epochs;               // --epochs
-  std::optional<std::string> epoch_regex;  // --epoch-regex
+  std::optional<std::string> epoch_regex;  // --epoch-regex: ends epochs
+  std::optional<std::string> epoch_start_regex;  // --epoch-start-regex: starts epochs
   bool api_keys_given = false;             // --api_keys
   // Arguments that hold a secret: (index in the arguments, offset of the secret in it), so that
   // main() can overwrite them in argv and they no longer show in /proc/PID/cmdline or ps.

@@ -17,34 +17,56 @@ class EpochDriver {
   EpochDriver(Tracker& tracker, const RunPlan& plan, TerminalOutput& terminal)
       : tracker_(tracker), plan_(plan), terminal_(terminal) {}
 
-  // Epoch 1 starts when the child starts.
+  // Without a start regex, epoch 1 starts when the child starts (its set-up inside it). With one,
+  // the time until the first start line is the tracker's set-up.
   void child_starting() {
-    guarded("epoch_start", [&] { tracker_.epoch_start(); });
+    if (!plan_.epoch_start_regex) start();
   }
 
-  // A line of the child's output (--epoch-regex only): a match ends the open epoch and, while
-  // fewer than N have ended, starts the next.
+  // A line of the child's output (a regex given). An end line ends the open epoch; without a
+  // start regex it also starts the next, while fewer than N have ended. A start line ends an
+  // epoch still open (its end line was missed, or there is no end regex) and starts the next.
   void line(std::string_view text) {
-    if (!plan_.epoch_regex || ended_ >= plan_.epochs || !matches(text)) return;
-    guarded("epoch_end", [&] { tracker_.epoch_end(); });
-    if (++ended_ < plan_.epochs) guarded("epoch_start", [&] { tracker_.epoch_start(); });
+    if (ended_ >= plan_.epochs) return;
+    if (plan_.epoch_regex && open_ && matches(*plan_.epoch_regex, text, end_failed_, "--epoch-regex")) {
+      end();
+      if (!plan_.epoch_start_regex && ended_ < plan_.epochs) start();
+      return;
+    }
+    if (plan_.epoch_start_regex && matches(*plan_.epoch_start_regex, text, start_failed_, "--epoch-start-regex")) {
+      if (open_) end();
+      if (ended_ < plan_.epochs) start();
+    }
   }
 
-  void child_ended() {
-    if (!plan_.epoch_regex)
+  void child_ended(const ChildOutcome& outcome) {
+    if (!plan_.epoch_regex && !plan_.epoch_start_regex) {
       guarded("epoch_end", [&] { tracker_.epoch_end(); });  // the whole job was the epoch
-    // With a regex, an epoch still open is one the job did not finish: stop() reports it as
+    } else if (open_ && !plan_.epoch_regex && outcome.started && outcome.exit_status == 0) {
+      end();  // start lines only: the last epoch ends when the job completes
+    }
+    // An epoch still open otherwise is one the job did not finish: stop() reports it as
     // interrupted and counts only the epochs that ended.
     guarded("stop", [&] { tracker_.stop(); });
   }
 
  private:
-  bool matches(std::string_view text) {
+  void start() {
+    guarded("epoch_start", [&] { tracker_.epoch_start(); });
+    open_ = true;
+  }
+  void end() {
+    guarded("epoch_end", [&] { tracker_.epoch_end(); });
+    open_ = false;
+    ++ended_;
+  }
+
+  bool matches(const std::regex& re, std::string_view text, bool& failed, const char* flag) {
     try {
-      return std::regex_search(text.data(), text.data() + text.size(), *plan_.epoch_regex);
+      return std::regex_search(text.data(), text.data() + text.size(), re);
     } catch (const std::regex_error& e) {  // error_complexity / error_stack on a pathological line
-      if (!regex_failed_) terminal_.message(std::string("warning: --epoch-regex could not be applied to a line: ") + e.what());
-      regex_failed_ = true;
+      if (!failed) terminal_.message(std::string("warning: ") + flag + " could not be applied to a line: " + e.what());
+      failed = true;
       return false;
     }
   }
@@ -62,14 +84,26 @@ class EpochDriver {
   const RunPlan& plan_;
   TerminalOutput& terminal_;
   int ended_ = 0;
-  bool regex_failed_ = false;
+  bool open_ = false;
+  bool end_failed_ = false, start_failed_ = false;
 };
 
 void check_epoch_flags(const RunConfig& c) {
-  if (c.epochs && !c.epoch_regex)
-    throw CliError("--epochs needs --epoch-regex REGEX: an epoch ends at each line of the command's output that matches it");
+  if (c.epochs && !c.epoch_regex && !c.epoch_start_regex)
+    throw CliError("--epochs needs --epoch-regex REGEX: an epoch ends at each line of the command's output that matches it "
+                   "(or --epoch-start-regex REGEX: an epoch starts at each match)");
   if (c.epoch_regex && !c.epochs)
     throw CliError("--epoch-regex needs --epochs N, the number of epochs the prediction is for");
+  if (c.epoch_start_regex && !c.epochs)
+    throw CliError("--epoch-start-regex needs --epochs N, the number of epochs the prediction is for");
+}
+
+std::regex compiled(const std::string& flag, const std::string& text) {
+  try {
+    return std::regex(text, std::regex::ECMAScript);
+  } catch (const std::regex_error& e) {
+    throw CliError(flag + ": invalid regular expression '" + text + "': " + e.what());
+  }
 }
 
 }  // namespace
@@ -79,13 +113,11 @@ RunPlan plan_run(const RunConfig& config) {
   RunPlan plan;
   plan.options = config.options;
   plan.command = config.command;
-  if (config.epoch_regex) {
-    try {
-      plan.epoch_regex.emplace(*config.epoch_regex, std::regex::ECMAScript);
-    } catch (const std::regex_error& e) {
-      throw CliError("--epoch-regex: invalid regular expression '" + *config.epoch_regex + "': " + e.what());
-    }
+  if (config.epoch_regex) plan.epoch_regex = compiled("--epoch-regex", *config.epoch_regex);
+  if (config.epoch_start_regex) plan.epoch_start_regex = compiled("--epoch-start-regex", *config.epoch_start_regex);
+  if (config.epoch_regex || config.epoch_start_regex) {
     plan.epochs = *config.epochs;
+    plan.options.first_epoch_includes_setup = !config.epoch_start_regex;
     plan.options.epochs = plan.epochs;
     plan.options.epochs_before_pred = 1;  // a prediction after the first epoch
     plan.options.monitor_epochs = plan.epochs;
@@ -125,12 +157,12 @@ int run_tracked(const RunPlan& plan, SignalRelay& signals, TerminalOutput& termi
     outcome = {true, 0, 0};  // as the original: no command, an empty epoch
   } else {
     ChildIo io{signals, terminal, inherited, {}};
-    if (plan.epoch_regex) io.on_line = [&driver](std::string_view line) { driver.line(line); };
+    if (plan.epoch_regex || plan.epoch_start_regex) io.on_line = [&driver](std::string_view line) { driver.line(line); };
     outcome = run_child(plan.command, io);
     if (!outcome.started)
       terminal.message("cannot run '" + plan.command[0] + "': " + std::strerror(outcome.start_errno));
   }
-  driver.child_ended();
+  driver.child_ended(outcome);
   return outcome.exit_status;
 }
 

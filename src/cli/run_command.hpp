@@ -1,7 +1,8 @@
-// `epochwatt [OPTIONS] [--] COMMAND [ARGS...]`: runs COMMAND as a tracked job. Without
-// --epoch-regex the whole job is one epoch (carbontracker's CLI: epochs=1, epochs_before_pred=0,
-// report titled "Actual consumption:"); with --epochs N --epoch-regex R, epochs end at the lines
-// of the job's output that match R, and a prediction for N epochs follows the first.
+// `epochwatt [OPTIONS] [--] COMMAND [ARGS...]`: runs COMMAND as a tracked job. Without a regex
+// the whole job is one epoch (carbontracker's CLI: epochs=1, epochs_before_pred=0, report titled
+// "Actual consumption:"); with --epochs N and --epoch-regex E and/or --epoch-start-regex S, epochs
+// end at the lines of the job's output that match E and start at those that match S (the time
+// before the first start is the set-up), and a prediction for N epochs follows the first.
 #pragma once
 
 #include <optional>
@@ -24,7 +25,8 @@ inline constexpr int kExitInternalError = 70;  // EX_SOFTWARE, as the original
 struct RunPlan {
   Options options;  // complete but for `console`, which run_tracked() sets
   std::vector<std::string> command;
-  std::optional<std::regex> epoch_regex;  // set: epochs end at matching lines
+  std::optional<std::regex> epoch_regex;        // set: epochs end at matching lines
+  std::optional<std::regex> epoch_start_regex;  // set: epochs start at matching lines (set-up before)
   int epochs = 1;
 };
 

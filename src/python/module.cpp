@@ -289,6 +289,17 @@ const std::map<std::string, Binding>& bindings() {
       {"sim_gpu_util", sim_util(&Options::sim_gpu_util)},
       {"pue", plain(&Options::pue)},
       {"prediction_skips_first_epoch", plain(&Options::prediction_skips_first_epoch)},
+      {"prediction_rule",  // "steady-epochs" or "carbontracker"
+       {[](Options& o, py::handle h) {
+          auto name = h.cast<std::string>();
+          auto r = prediction_rule_from_string(name);
+          if (!r) throw OptionsError("prediction_rule must be 'steady-epochs' or 'carbontracker', not '" + name + "'.");
+          o.prediction_rule = *r;
+        },
+        [](const Options& o) { return py::cast(std::string(to_string(o.prediction_rule))); }}},
+      {"prediction_level", plain(&Options::prediction_level)},
+      {"prediction_updates", plain(&Options::prediction_updates)},
+      {"first_epoch_includes_setup", plain(&Options::first_epoch_includes_setup)},
       {"intensity_g_per_kwh", optional(&Options::intensity_g_per_kwh)},
       {"country", plain(&Options::country)},
       {"zone", plain(&Options::zone)},
@@ -578,6 +589,34 @@ PYBIND11_MODULE(_epochwatt, m) {
         auto c = the(p).prediction();
         if (!c) return py::none();
         return consumption_tuple(*c);
+      })
+      .def("prediction_detail", [](PyTracker& p) -> py::object {
+        auto pr = the(p).latest_prediction();
+        if (!pr) return py::none();
+        const PredictionDetail& d = pr->detail;
+        py::dict out;
+        out["rule"] = std::string(to_string(d.rule));
+        out["after_epochs"] = d.after_epochs;
+        out["steady_epochs"] = d.steady_epochs;
+        out["warmup_epochs"] = d.warmup_epochs;
+        out["outlier_epochs"] = d.outlier_epochs;
+        out["period"] = d.period;
+        out["period_first"] = d.period_first;
+        out["periodic_remaining"] = d.periodic_remaining;
+        out["first_epoch_includes_setup"] = d.first_epoch_includes_setup;
+        out["setup_s"] = d.setup_s;
+        out["setup_joules"] = d.setup_joules;
+        out["level"] = d.level;
+        out["range_known"] = d.range_known;
+        out["duration_s"] = py::make_tuple(d.duration_s.low, d.duration_s.high);
+        out["energy_kwh"] = py::make_tuple(d.energy_kwh.low, d.energy_kwh.high);
+        out["co2_g"] = py::make_tuple(d.co2_g.low, d.co2_g.high);
+        return out;
+      })
+      .def("setup", [](PyTracker& p) -> py::object {
+        auto s = the(p).setup();
+        if (!s) return py::none();
+        return py::make_tuple(s->duration_s, s->joules, devices_tuple(s->devices));
       })
       .def("totals", [](PyTracker& p) { return consumption_tuple(the(p).totals()); })
       .def("epochs", [](PyTracker& p) {

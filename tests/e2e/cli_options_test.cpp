@@ -54,7 +54,7 @@ INSTANTIATE_TEST_SUITE_P(
                 "epochwatt: --epochs: 'abc' is not an integer\n"},
         BadCase{"EpochsWithoutRegex", {"--sim-cpu", "X", "--sim-cpu-tdp", "1", "--epochs", "3"},
                 "epochwatt: --epochs needs --epoch-regex REGEX: an epoch ends at each line of the command's "
-                "output that matches it\n"},
+                "output that matches it (or --epoch-start-regex REGEX: an epoch starts at each match)\n"},
         BadCase{"RegexWithoutEpochs", {"--epoch-regex", "x"},
                 "epochwatt: --epoch-regex needs --epochs N, the number of epochs the prediction is for\n"},
         BadCase{"InvalidRegex", {"--epochs", "2", "--epoch-regex", "epoch ("},
