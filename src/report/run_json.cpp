@@ -62,7 +62,8 @@ Component component_named(const std::string& s, Component fallback) {
   return fallback;
 }
 Method method_named(const std::string& s, Method fallback) {
-  for (Method m : {Method::counter, Method::integrated_power, Method::estimate, Method::simulated, Method::replay})
+  for (Method m : {Method::counter, Method::integrated_power, Method::estimate, Method::simulated, Method::replay,
+                   Method::sampled_power, Method::unknown})
     if (to_string(m) == s) return m;
   return fallback;
 }
