@@ -291,6 +291,22 @@ std::string version_of(std::string_view tool, std::string_view value, bool has_e
   return std::string(value.substr(0, dot2));
 }
 
+// epochwatt's `Measuring {device} ({component}) by {method} through meter {id}[: {detail}].`, or
+// nullopt when the line is not of that shape. The device name may hold anything but " through
+// meter "; the method and the id hold no blank.
+std::optional<ParsedMeter> parse_meter_line(std::string_view msg) {
+  std::size_t through = msg.find(" through meter ");
+  std::string_view head = msg.substr(10, through - 10);  // after "Measuring "
+  std::string_view id = msg.substr(through + 15);
+  id = id.substr(0, std::min(id.find(": "), id.size()));
+  if (id.ends_with(".")) id.remove_suffix(1);
+  std::size_t by = head.rfind(") by ");
+  std::size_t open = by == std::string_view::npos ? by : head.rfind(" (", by);
+  if (open == std::string_view::npos || id.empty()) return std::nullopt;
+  return ParsedMeter{std::string(head.substr(0, open)), std::string(head.substr(open + 2, by - open - 2)),
+                     std::string(head.substr(by + 5)), std::string(id)};
+}
+
 struct StdLog {
   ParsedRun run;
   std::string components_text;  // the components line's segments as written
@@ -415,6 +431,7 @@ StdLog parse_std_log(const std::string& path, std::string_view text) {
       if (run.address.empty() && at != std::string_view::npos) run.address = std::string(trim(msg.substr(at + 4)));
     } else if (msg.starts_with("Measuring ") && msg.find(" through meter ") != std::string_view::npos) {
       has_extensions = true;
+      if (auto m = parse_meter_line(msg)) run.meters.push_back(std::move(*m));
     }
   }
   if (!records.empty()) {
@@ -457,6 +474,7 @@ StdLog parse_std_log(const std::string& path, std::string_view text) {
       break;
     }
 
+  run.tool = tool;
   run.tool_version = tool_version;
   if (!tool.empty()) {
     run.version = version_of(tool, tool_version, has_extensions);
