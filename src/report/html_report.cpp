@@ -17,16 +17,6 @@ using nlohmann::json;
 
 constexpr double kJoulesPerWh = 3600.0;
 
-// ---------------------------------------------------------------- reading the JSON, tolerantly
-
-const json& field(const json& j, const char* key) {
-  static const json null_value;
-  if (!j.is_object()) return null_value;
-  auto it = j.find(key);
-  return it == j.end() ? null_value : *it;
-}
-
-
 std::string utc_or_empty(std::chrono::system_clock::time_point t) {
   return t == std::chrono::system_clock::time_point{} ? "" : utc_iso8601(t);
 }
@@ -467,7 +457,7 @@ std::vector<ReportPredictionPoint> prediction_series(const std::vector<ReportEpo
 }
 
 ReportData report_data_from_json_summary(const json& summary) {
-  if (!summary.is_object() || !field(summary, "context").is_object())
+  if (!json_field(summary, "context").is_object())
     throw std::invalid_argument("not an epochwatt JSON summary (no \"context\" object)");
   return report_data_from_run(summary.get<Run>());
 }

@@ -7,20 +7,26 @@
 
 namespace epochwatt {
 
-namespace {
+namespace detail {
 
-using nlohmann::json;
-using nlohmann::ordered_json;
-
-const json& field(const json& j, const char* key) {
-  static const json null;
+const nlohmann::json& json_field(const nlohmann::json& j, const char* key) {
+  static const nlohmann::json null;
   if (!j.is_object()) return null;
   auto it = j.find(key);
   return it == j.end() ? null : *it;
 }
+
+}  // namespace detail
+
+namespace {
+
+using nlohmann::json;
+using nlohmann::ordered_json;
+using detail::json_field;
+
 template <class T>
 void read(const json& j, const char* key, T& out) {
-  const json& v = field(j, key);
+  const json& v = json_field(j, key);
   if constexpr (std::is_same_v<T, bool>) {
     if (v.is_boolean()) out = v.get<bool>();
   } else if constexpr (std::is_arithmetic_v<T>) {
@@ -39,7 +45,7 @@ void read(const json& j, const char* key, T& out) {
 }
 template <class T>
 void read_array(const json& j, const char* key, std::vector<T>& out) {
-  const json& v = field(j, key);
+  const json& v = json_field(j, key);
   if (!v.is_array()) return;
   for (const auto& item : v) {
     T x{};
@@ -179,8 +185,8 @@ void from_json(const json& j, PowerSeries& p) {
   read(j, "method", method);
   read(j, "start_s", p.start_s);
   // A series is read up to its first broken point (mistyped, or a time that does not advance).
-  const json& end = field(j, "end_s");
-  const json& watts = field(j, "watts");
+  const json& end = json_field(j, "end_s");
+  const json& watts = json_field(j, "watts");
   if (end.is_array() && watts.is_array()) {
     for (std::size_t i = 0; i < std::min(end.size(), watts.size()); ++i) {
       if (!end[i].is_number() || !watts[i].is_number()) break;
@@ -231,7 +237,7 @@ void to_json(ordered_json& j, const Run& r) {
 }
 
 void from_json(const json& j, Run& r) {
-  const json& ctx = field(j, "context");
+  const json& ctx = json_field(j, "context");
   RunContext& c = r.context;
   read(ctx, "tool", c.tool_name);
   read(ctx, "version", c.version);
@@ -249,29 +255,29 @@ void from_json(const json& j, Run& r) {
   read(ctx, "monitor_epochs", c.monitor_epochs);
   read(ctx, "prediction_skips_first_epoch", c.prediction_skips_first_epoch);
   read(ctx, "decimal_precision", c.decimal_precision);
-  const json& logs = field(ctx, "log_files");
+  const json& logs = json_field(ctx, "log_files");
   read(logs, "standard", r.log_std);
   read(logs, "output", r.log_output);
   read(logs, "error", r.log_error);
   read_array(j, "epochs", r.epochs);
   // A device entry that names only its meter takes the meter's component, name and method.
-  const json& epochs = field(j, "epochs");
+  const json& epochs = json_field(j, "epochs");
   for (std::size_t i = 0; epochs.is_array() && i < epochs.size() && i < r.epochs.size(); ++i) {
-    const json& devs = field(epochs[i], "devices");
+    const json& devs = json_field(epochs[i], "devices");
     for (std::size_t k = 0; devs.is_array() && k < devs.size() && k < r.epochs[i].devices.size(); ++k) {
       DeviceEnergy& d = r.epochs[i].devices[k];
       for (const auto& m : c.meters) {
         if (m.id != d.meter_id) continue;
-        if (!field(devs[k], "component").is_string()) d.component = m.component;
-        if (!field(devs[k], "method").is_string()) d.method = m.method;
-        if (!field(devs[k], "device").is_string()) d.device_name = m.device_name;
+        if (!json_field(devs[k], "component").is_string()) d.component = m.component;
+        if (!json_field(devs[k], "method").is_string()) d.method = m.method;
+        if (!json_field(devs[k], "device").is_string()) d.device_name = m.device_name;
       }
     }
   }
-  if (field(j, "prediction").is_object()) r.prediction = field(j, "prediction").get<Consumption>();
-  if (field(j, "actual").is_object()) r.actual = field(j, "actual").get<Consumption>();
+  if (json_field(j, "prediction").is_object()) r.prediction = json_field(j, "prediction").get<Consumption>();
+  if (json_field(j, "actual").is_object()) r.actual = json_field(j, "actual").get<Consumption>();
   read(j, "early_stop", r.early_stop);
-  const json& in = field(j, "intensity");
+  const json& in = json_field(j, "intensity");
   read(in, "g_per_kwh", r.intensity.g_per_kwh);
   read(in, "source", r.intensity.source);
   read(in, "description", r.intensity.description);
