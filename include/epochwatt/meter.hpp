@@ -14,11 +14,16 @@ namespace epochwatt {
 // The hardware part a meter measures. DRAM is reported inside carbontracker's "cpu" component.
 enum class Component { cpu, dram, gpu };
 
-// How a meter obtains its figures; carried into every report.
-enum class Method { counter, integrated_power, estimate, simulated, replay };
+// How a meter obtains its figures; carried into every report. The last two are never a live
+// meter's: they describe runs read back from carbontracker-format logs (report/run_from_log.hpp).
+//   sampled_power  carbontracker's figure: one mean of power samples per component and epoch,
+//                  energy = that power x the epoch's duration
+//   unknown        the log does not say how the figure was obtained
+enum class Method { counter, integrated_power, estimate, simulated, replay, sampled_power, unknown };
 
 std::string_view to_string(Component c);
-std::string_view to_string(Method m);  // "counter", "integrated-power", "estimate", ...
+// "counter", "integrated-power", "estimate", "simulated", "replay", "sampled-power", "unknown".
+std::string_view to_string(Method m);
 // carbontracker's report component of a meter: "gpu", or "cpu" (it counts DRAM in the CPU).
 std::string_view report_component_of(Component c);
 

@@ -18,6 +18,8 @@ std::string_view to_string(Method m) {
     case Method::estimate: return "estimate";
     case Method::simulated: return "simulated";
     case Method::replay: return "replay";
+    case Method::sampled_power: return "sampled-power";
+    case Method::unknown: return "unknown";
   }
   return "?";
 }

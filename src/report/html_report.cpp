@@ -18,16 +18,6 @@ using nlohmann::json;
 
 constexpr double kJoulesPerWh = 3600.0;
 
-// ---------------------------------------------------------------- reading the JSON, tolerantly
-
-const json& field(const json& j, const char* key) {
-  static const json null_value;
-  if (!j.is_object()) return null_value;
-  auto it = j.find(key);
-  return it == j.end() ? null_value : *it;
-}
-
-
 std::string utc_or_empty(std::chrono::system_clock::time_point t) {
   return t == std::chrono::system_clock::time_point{} ? "" : utc_iso8601(t);
 }
@@ -483,7 +473,7 @@ std::vector<ReportPredictionPoint> prediction_series(const std::vector<ReportEpo
 }
 
 ReportData report_data_from_json_summary(const json& summary) {
-  if (!summary.is_object() || !field(summary, "context").is_object())
+  if (!json_field(summary, "context").is_object())
     throw std::invalid_argument("not an epochwatt JSON summary (no \"context\" object)");
   return report_data_from_run(summary.get<Run>());
 }
@@ -519,18 +509,28 @@ ReportData report_data_from_run(const Run& r) {
     re.interrupted = e.interrupted;
     re.duration_s = e.duration_s;
     re.joules = e.joules;
+    std::vector<bool> taken(d.devices.size(), false);  // rows matched in this epoch
     for (const auto& de : e.devices) {
       std::string comp(to_string(de.component));
       auto it = std::find_if(re.by_component.begin(), re.by_component.end(),
                              [&](const ReportComponentEnergy& c) { return c.component == comp; });
       if (it == re.by_component.end()) re.by_component.push_back({comp, de.joules});
       else it->joules += de.joules;
-      if (!e.interrupted)
-        for (auto& rd : d.devices)
-          if (rd.meter_id == de.meter_id) {
-            rd.joules += de.joules;
-            rd.duration_s += re.duration_s;
-          }
+      if (e.interrupted) continue;
+      // A device entry is its meter's (by id). Without an id (a run read from logs, which name no
+      // meters) it is the first row not yet matched in this epoch with its component and device
+      // name: two devices may share a name.
+      for (std::size_t k = 0; k < d.devices.size(); ++k) {
+        ReportDevice& rd = d.devices[k];
+        bool same = de.meter_id.empty()
+                        ? !taken[k] && rd.meter_id.empty() && rd.component == comp && rd.device == de.device_name
+                        : rd.meter_id == de.meter_id;
+        if (!same) continue;
+        rd.joules += de.joules;
+        rd.duration_s += re.duration_s;
+        taken[k] = true;
+        if (de.meter_id.empty()) break;
+      }
     }
     d.epochs.push_back(std::move(re));
   }

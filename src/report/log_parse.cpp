@@ -291,6 +291,22 @@ std::string version_of(std::string_view tool, std::string_view value, bool has_e
   return std::string(value.substr(0, dot2));
 }
 
+// epochwatt's `Measuring {device} ({component}) by {method} through meter {id}[: {detail}].`, or
+// nullopt when the line is not of that shape. The device name may hold anything but " through
+// meter "; the method and the id hold no blank.
+std::optional<ParsedMeter> parse_meter_line(std::string_view msg) {
+  std::size_t through = msg.find(" through meter ");
+  std::string_view head = msg.substr(10, through - 10);  // after "Measuring "
+  std::string_view id = msg.substr(through + 15);
+  id = id.substr(0, std::min(id.find(": "), id.size()));
+  if (id.ends_with(".")) id.remove_suffix(1);
+  std::size_t by = head.rfind(") by ");
+  std::size_t open = by == std::string_view::npos ? by : head.rfind(" (", by);
+  if (open == std::string_view::npos || id.empty()) return std::nullopt;
+  return ParsedMeter{std::string(head.substr(0, open)), std::string(head.substr(open + 2, by - open - 2)),
+                     std::string(head.substr(by + 5)), std::string(id)};
+}
+
 struct StdLog {
   ParsedRun run;
   std::string components_text;  // the components line's segments as written
@@ -404,6 +420,12 @@ StdLog parse_std_log(const std::string& path, std::string_view text) {
           from = comma + 1;
         }
       }
+    } else if (consume(rest, "Set-up before epoch 1: ")) {
+      has_extensions = true;
+      std::size_t and_at = rest.find(" and ");
+      auto d = and_at == std::string_view::npos ? std::nullopt : parse_hms(rest.substr(0, and_at));
+      auto j = and_at == std::string_view::npos ? std::nullopt : leading_number(rest.substr(and_at + 5));
+      if (d && j) run.setup = std::pair{*d, *j};
     } else if (consume(rest, "Average carbon intensity during training was ")) {
       run.average_intensity = leading_number(rest);
     } else if (msg.starts_with("Intensity source: ")) {
@@ -415,6 +437,7 @@ StdLog parse_std_log(const std::string& path, std::string_view text) {
       if (run.address.empty() && at != std::string_view::npos) run.address = std::string(trim(msg.substr(at + 4)));
     } else if (msg.starts_with("Measuring ") && msg.find(" through meter ") != std::string_view::npos) {
       has_extensions = true;
+      if (auto m = parse_meter_line(msg)) run.meters.push_back(std::move(*m));
     }
   }
   if (!records.empty()) {
@@ -457,6 +480,7 @@ StdLog parse_std_log(const std::string& path, std::string_view text) {
       break;
     }
 
+  run.tool = tool;
   run.tool_version = tool_version;
   if (!tool.empty()) {
     run.version = version_of(tool, tool_version, has_extensions);
@@ -519,6 +543,7 @@ struct OutputLog {
   std::optional<ParsedConsumption> predicted, actual;
   std::string components_text;
   std::vector<std::string> notes;
+  std::string prediction_rule;  // `Prediction rule: {name}: ...`
 };
 
 OutputLog parse_output_log(const std::string& path, std::string_view text) {
@@ -531,6 +556,10 @@ OutputLog parse_output_log(const std::string& path, std::string_view text) {
     lines.push_back(first);
     lines.insert(lines.end(), rec.continuation.begin(), rec.continuation.end());
     std::string_view components = trim(first);
+    if (std::string_view rule = components; out.prediction_rule.empty() && consume(rule, "Prediction rule: ")) {
+      out.prediction_rule = std::string(rule.substr(0, rule.find(':')));
+      continue;
+    }
     if (!have_components && consume(components, kComponentsPhrase)) {
       out.components_text = std::string(trim(components));
       have_components = true;
@@ -638,6 +667,7 @@ ParsedRun parse_log_pair(const std::string& std_path, const std::string& output_
   run.id = std_key ? *std_key : out_key ? *out_key : fs::path(std_path).stem().string();
   run.predicted = std::move(o.predicted);
   run.actual = std::move(o.actual);
+  run.prediction_rule = std::move(o.prediction_rule);
   for (auto& n : o.notes) run.notes.push_back(std::move(n));
   if (run.actual) {
     // The real count (D22). Without a count in the title (`Actual consumption:`), and when the

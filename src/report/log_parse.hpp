@@ -72,12 +72,22 @@ struct ParsedConsumption {
   std::vector<std::pair<std::string, double>> equivalents;  // every {unit: value}, in order
 };
 
+// epochwatt's `Measuring {device} ({component}) by {method} through meter {id}[: {detail}].`
+struct ParsedMeter {
+  std::string device;
+  std::string component;  // as written: "gpu", "cpu", "dram" (not carbontracker's grouping)
+  std::string method;     // "counter", "estimate", ...
+  std::string meter;      // the meter's id, e.g. "nvml:0"
+};
+
 struct ParsedRun {
   std::string std_log, output_log;  // paths
   std::string id;                   // the file names' common part: `{prefix_}{pid}.{id}_{stamp}`
   std::string version;              // "2.3", "2.4" (any carbontracker X.Y), "epochwatt", "unknown"
+  std::string tool;                 // the `{tool} version {x}` line's tool; "" without that line
   std::string tool_version;         // the whole `{tool} version {x}` value, e.g. "2.4.3"
   std::vector<ParsedComponent> components;
+  std::vector<ParsedMeter> meters;  // epochwatt's `Measuring` lines, in log order
   std::vector<ParsedEpoch> epochs;  // completed and interrupted, in log order
   std::optional<ParsedConsumption> predicted, actual;
   bool early_stop = false;             // `Training was interrupted` anywhere in the std log
@@ -91,6 +101,10 @@ struct ParsedRun {
   std::string started, finished;       // the standard log's first and last time stamps,
                                        // `YYYY-MM-DD HH:MM:SS` (local time, as logged)
   std::vector<std::string> notes;      // non-fatal oddities (an unreadable equivalent ...)
+  // epochwatt's `Set-up before epoch 1: {H:MM:SS.ss} and {J} J ...` (std log): seconds, joules.
+  std::optional<std::pair<double, double>> setup;
+  // epochwatt's `Prediction rule: {name}: ...` after the Predicted block (output log); "" without.
+  std::string prediction_rule;
 
   int epochs_done() const;  // completed (not interrupted) epochs in the standard log
 };

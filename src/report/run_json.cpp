@@ -7,20 +7,26 @@
 
 namespace epochwatt {
 
-namespace {
+namespace detail {
 
-using nlohmann::json;
-using nlohmann::ordered_json;
-
-const json& field(const json& j, const char* key) {
-  static const json null;
+const nlohmann::json& json_field(const nlohmann::json& j, const char* key) {
+  static const nlohmann::json null;
   if (!j.is_object()) return null;
   auto it = j.find(key);
   return it == j.end() ? null : *it;
 }
+
+}  // namespace detail
+
+namespace {
+
+using nlohmann::json;
+using nlohmann::ordered_json;
+using detail::json_field;
+
 template <class T>
 void read(const json& j, const char* key, T& out) {
-  const json& v = field(j, key);
+  const json& v = json_field(j, key);
   if constexpr (std::is_same_v<T, bool>) {
     if (v.is_boolean()) out = v.get<bool>();
   } else if constexpr (std::is_arithmetic_v<T>) {
@@ -39,7 +45,7 @@ void read(const json& j, const char* key, T& out) {
 }
 template <class T>
 void read_array(const json& j, const char* key, std::vector<T>& out) {
-  const json& v = field(j, key);
+  const json& v = json_field(j, key);
   if (!v.is_array()) return;
   for (const auto& item : v) {
     T x{};
@@ -62,7 +68,8 @@ Component component_named(const std::string& s, Component fallback) {
   return fallback;
 }
 Method method_named(const std::string& s, Method fallback) {
-  for (Method m : {Method::counter, Method::integrated_power, Method::estimate, Method::simulated, Method::replay})
+  for (Method m : {Method::counter, Method::integrated_power, Method::estimate, Method::simulated, Method::replay,
+                   Method::sampled_power, Method::unknown})
     if (to_string(m) == s) return m;
   return fallback;
 }
@@ -173,7 +180,7 @@ void from_json(const json& j, Setup& s) {
 namespace {
 ordered_json range_json(const Range& r) { return ordered_json::array({r.low, r.high}); }
 void read_range(const json& j, const char* key, Range& r) {
-  const json& v = field(j, key);
+  const json& v = json_field(j, key);
   if (v.is_array() && v.size() == 2 && v[0].is_number() && v[1].is_number())
     r = {v[0].get<double>(), v[1].get<double>()};
 }
@@ -228,7 +235,7 @@ void to_json(ordered_json& j, const Prediction& p) {
 }
 void from_json(const json& j, Prediction& p) {
   from_json(j, p.footprint);
-  if (field(j, "detail").is_object()) from_json(field(j, "detail"), p.detail);
+  if (json_field(j, "detail").is_object()) from_json(json_field(j, "detail"), p.detail);
 }
 
 void to_json(ordered_json& j, const PowerSeries& p) {
@@ -248,8 +255,8 @@ void from_json(const json& j, PowerSeries& p) {
   read(j, "method", method);
   read(j, "start_s", p.start_s);
   // A series is read up to its first broken point (mistyped, or a time that does not advance).
-  const json& end = field(j, "end_s");
-  const json& watts = field(j, "watts");
+  const json& end = json_field(j, "end_s");
+  const json& watts = json_field(j, "watts");
   if (end.is_array() && watts.is_array()) {
     for (std::size_t i = 0; i < std::min(end.size(), watts.size()); ++i) {
       if (!end[i].is_number() || !watts[i].is_number()) break;
@@ -305,7 +312,7 @@ void to_json(ordered_json& j, const Run& r) {
 }
 
 void from_json(const json& j, Run& r) {
-  const json& ctx = field(j, "context");
+  const json& ctx = json_field(j, "context");
   RunContext& c = r.context;
   read(ctx, "tool", c.tool_name);
   read(ctx, "version", c.version);
@@ -328,34 +335,34 @@ void from_json(const json& j, Run& r) {
   c.prediction_rule = prediction_rule_from_string(rule).value_or(PredictionRule::carbontracker);
   read(ctx, "first_epoch_includes_setup", c.first_epoch_includes_setup);
   read(ctx, "decimal_precision", c.decimal_precision);
-  const json& logs = field(ctx, "log_files");
+  const json& logs = json_field(ctx, "log_files");
   read(logs, "standard", r.log_std);
   read(logs, "output", r.log_output);
   read(logs, "error", r.log_error);
   read_array(j, "epochs", r.epochs);
   // A device entry that names only its meter takes the meter's component, name and method.
-  const json& epochs = field(j, "epochs");
+  const json& epochs = json_field(j, "epochs");
   for (std::size_t i = 0; epochs.is_array() && i < epochs.size() && i < r.epochs.size(); ++i) {
-    const json& devs = field(epochs[i], "devices");
+    const json& devs = json_field(epochs[i], "devices");
     for (std::size_t k = 0; devs.is_array() && k < devs.size() && k < r.epochs[i].devices.size(); ++k) {
       DeviceEnergy& d = r.epochs[i].devices[k];
       for (const auto& m : c.meters) {
         if (m.id != d.meter_id) continue;
-        if (!field(devs[k], "component").is_string()) d.component = m.component;
-        if (!field(devs[k], "method").is_string()) d.method = m.method;
-        if (!field(devs[k], "device").is_string()) d.device_name = m.device_name;
+        if (!json_field(devs[k], "component").is_string()) d.component = m.component;
+        if (!json_field(devs[k], "method").is_string()) d.method = m.method;
+        if (!json_field(devs[k], "device").is_string()) d.device_name = m.device_name;
       }
     }
   }
-  if (field(j, "setup").is_object()) r.setup = field(j, "setup").get<Setup>();
-  if (field(j, "prediction").is_object()) r.prediction = field(j, "prediction").get<Consumption>();
-  if (field(j, "prediction_detail").is_object())
-    r.prediction_detail = field(j, "prediction_detail").get<PredictionDetail>();
-  if (field(j, "latest_prediction").is_object())
-    r.latest_prediction = field(j, "latest_prediction").get<Prediction>();
-  if (field(j, "actual").is_object()) r.actual = field(j, "actual").get<Consumption>();
+  if (json_field(j, "setup").is_object()) r.setup = json_field(j, "setup").get<Setup>();
+  if (json_field(j, "prediction").is_object()) r.prediction = json_field(j, "prediction").get<Consumption>();
+  if (json_field(j, "prediction_detail").is_object())
+    r.prediction_detail = json_field(j, "prediction_detail").get<PredictionDetail>();
+  if (json_field(j, "latest_prediction").is_object())
+    r.latest_prediction = json_field(j, "latest_prediction").get<Prediction>();
+  if (json_field(j, "actual").is_object()) r.actual = json_field(j, "actual").get<Consumption>();
   read(j, "early_stop", r.early_stop);
-  const json& in = field(j, "intensity");
+  const json& in = json_field(j, "intensity");
   read(in, "g_per_kwh", r.intensity.g_per_kwh);
   read(in, "source", r.intensity.source);
   read(in, "description", r.intensity.description);

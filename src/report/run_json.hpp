@@ -33,4 +33,9 @@ void from_json(const nlohmann::json& j, PowerSeries& p);
 void to_json(nlohmann::ordered_json& j, const Run& r);
 void from_json(const nlohmann::json& j, Run& r);
 
+namespace detail {
+// The tolerant reader's one lookup: j[key], or null when j is not an object or has no such key.
+const nlohmann::json& json_field(const nlohmann::json& j, const char* key);
+}  // namespace detail
+
 }  // namespace epochwatt

@@ -21,6 +21,7 @@ using epochwatt::detail::parse_float;
 using epochwatt::detail::parse_hms;
 using epochwatt::detail::parse_log_dirs;
 using epochwatt::detail::parse_log_pair;
+using epochwatt::detail::parse_standard_log;
 using epochwatt::detail::ParsedRun;
 using epochwatt::detail::ParseWarning;
 using epochwatt::detail::SummedBlock;
@@ -236,6 +237,29 @@ TEST(LogParseEdge, ExtensionLinesNameDevicesWithCommasAndKeepInterruptedEpochs) 
   EXPECT_EQ(r.actual->epochs, 1);
   EXPECT_EQ(r.monitor_epochs, 4);
   EXPECT_EQ(summed_block(r), SummedBlock::actual);  // stopped early
+  // The `Measuring ...` lines: device names with commas and dots, the meter's id without the dot.
+  EXPECT_EQ(r.tool, "epochwatt");
+  ASSERT_EQ(r.meters.size(), 2u);
+  EXPECT_EQ(r.meters[1].device, "Acme GPU, rev. 2");
+  EXPECT_EQ(r.meters[1].component, "gpu");
+  EXPECT_EQ(r.meters[1].method, "counter");
+  EXPECT_EQ(r.meters[1].meter, "nvml:1");
+}
+
+TEST(LogParseEdge, MeasuringLineWithADetail) {
+  ewtest::TempDir dir;
+  std::string path = dir.str() + "/8.8_2025-01-01T000000Z_carbontracker.log";
+  ewtest::write_file(path,
+                     "2025-01-01 00:00:00 - epochwatt version 0.1.0\n"
+                     "2025-01-01 00:00:00 - The following components were found: CPU with device(s) Xeon (R) 8480.\n"
+                     "2025-01-01 00:00:00 - Measuring Xeon (R) 8480 (cpu) by estimate through meter estimate:cpu: TDP "
+                     "350 W (table) x /proc/stat utilisation.\n");
+  ParsedRun r = parse_standard_log(path);
+  ASSERT_EQ(r.meters.size(), 1u);
+  EXPECT_EQ(r.meters[0].device, "Xeon (R) 8480");
+  EXPECT_EQ(r.meters[0].component, "cpu");
+  EXPECT_EQ(r.meters[0].method, "estimate");
+  EXPECT_EQ(r.meters[0].meter, "estimate:cpu");
 }
 
 TEST(LogParseEdge, AggregateUsesTheActualBlockWhereTheOriginalTookThePrediction) {
