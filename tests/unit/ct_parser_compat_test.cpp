@@ -88,6 +88,11 @@ TEST_P(OriginalParser, ReadsBackWhatTheTrackerReported) {
 
   EXPECT_EQ(log["early_stop"], GetParam() != Scenario::full_run);
   ASSERT_TRUE(r.prediction.has_value());
+  // The rule and the range are on epochwatt's extension lines right after the Predicted block;
+  // the original's parser still reads the block's figures.
+  std::string out_log = ewtest::read_file(r.output_log_path);
+  EXPECT_NE(out_log.find("km travelled by car\n"), std::string::npos);
+  EXPECT_NE(out_log.find(" - CarbonTracker: Prediction rule: steady-epochs: "), std::string::npos) << out_log;
   expect_block(log["pred"], *r.prediction, 3);
   expect_block(log["actual"], r.totals, 1);  // the original's actual pattern has no epoch count (D22)
 
