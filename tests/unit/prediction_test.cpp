@@ -204,3 +204,31 @@ TEST(TrackerSetup, SetUpIsMeasuredReportedAndInTheActual) {
 }
 
 }  // namespace
+
+namespace {
+
+// prediction_updates: one line when the range becomes known, then only when a prediction leaves
+// the range of the last one printed.
+TEST(TrackerSetup, PredictionUpdatesAreSaidOnlyWhenThePredictionLeavesItsRange) {
+  for (bool updates : {false, true}) {
+    auto clock = std::make_shared<ManualClock>();
+    std::ostringstream console;
+    Options o = ewtest::deterministic_options(clock, &console, 8);
+    o.meters = {std::make_shared<ewtest::ScriptedMeter>("s:cpu", Component::cpu, "cpu0", 100.0)};
+    o.prediction_updates = updates;
+    Tracker t(o);
+    for (double s : {10.0, 10.0, 10.0, 10.0, 20.0}) ewtest::run_epoch(t, *clock, s);
+    t.stop();
+    std::string out = console.str();
+    std::size_t lines = 0;
+    for (auto at = out.find("Prediction after epoch"); at != std::string::npos; at = out.find("Prediction after epoch", at + 1))
+      ++lines;
+    EXPECT_EQ(lines, updates ? 2u : 0u) << out;
+    if (updates) {
+      EXPECT_NE(out.find("Prediction after epoch 2 (steady-epochs): 0:01:20"), std::string::npos) << out;
+      EXPECT_NE(out.find("Prediction after epoch 5 (steady-epochs): 0:01:30"), std::string::npos) << out;
+    }
+  }
+}
+
+}  // namespace
