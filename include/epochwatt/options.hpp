@@ -114,6 +114,10 @@ struct Options {
   bool estimate_process_tree = false;
   // NVML library to dlopen; empty: EPOCHWATT_NVML_LIBRARY, else libnvidia-ml.so.1.
   std::string nvml_library;
+  // Backend options that have no member of their own above, by name, as a user writes them
+  // ("0.5", "package,dram", "true"): a backend that declares such an option reads it from here
+  // (epochwatt/registry.hpp, BackendOption). A name no backend declares is an OptionsError.
+  std::map<std::string, std::string> backend_options;
 
   // Outputs. console: where console messages go (default std::cout); confirm_input: where
   // stop_and_confirm reads its answer (default std::cin). Must outlive the tracker.

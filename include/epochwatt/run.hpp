@@ -135,7 +135,8 @@ struct Prediction {
   PredictionDetail detail;
 };
 
-// Who ran what, where, with which settings: fixed once the tracker has started.
+// Who ran what, where, with which settings: fixed once the tracker has started. Written whole as
+// the versioned "context" block of the JSON summary and of every JSON Lines record.
 struct RunContext {
   std::string tool_name = "epochwatt";
   std::string version;

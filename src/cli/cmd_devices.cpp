@@ -21,13 +21,16 @@ Subcommand add_devices_command(CLI::App& root, ParseContext& ctx) {
                                 "List the measurement backends, the meters they find, and why a backend finds nothing.\n"
                                 "Each backend is listed in order of preference per component, with the meters it "
                                 "found and their method (counter or estimate), or the reason it found none and the "
-                                "fix. --fix-permissions (as root) makes the RAPL energy counters readable.");
+                                "fix. The backends' options (those of a run: --sim-cpu, --rapl-domains, ...) change "
+                                "what they look for; --json lists each option with the value its backend was given. "
+                                "--fix-permissions (as root) makes the RAPL energy counters readable.");
   add_help(*sub.app, ctx, sub.help.get());
   add_flag(*sub.app, ctx, "--json", "Print the listing as JSON.", [a] { a->json = true; });
   add_flag(*sub.app, ctx, "--fix-permissions",
            "As root: make the RAPL energy counters readable by all users, and print the udev rule that keeps them so.",
            [a] { a->fix = true; });
-  add_meter_seams(*sub.app, ctx, a->options);
+  add_backend_options(*sub.app, ctx, a->options, "Backend options", /*seams=*/false);
+  add_backend_options(*sub.app, ctx, a->options, std::string(kSeamsGroup), /*seams=*/true);
   sub.message = [](const BadArgument& bad) {
     return "unknown or incomplete option " + in_quotes(bad.name) + " (see epochwatt devices --help)";
   };

@@ -7,6 +7,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "epochwatt/errors.hpp"
 #include "epochwatt/registry.hpp"
 
 namespace epochwatt::cli {
@@ -30,13 +31,6 @@ int integer(std::string_view flag, const std::string& value) {
   if (value.empty() || ec != std::errc() || p != end)
     throw CliError(std::string(flag) + ": " + in_quotes(value) + " is not an integer");
   return x;
-}
-
-Component component(std::string_view flag, const std::string& value) {
-  if (value == "gpu") return Component::gpu;
-  if (value == "cpu") return Component::cpu;
-  if (value == "dram") return Component::dram;
-  throw CliError(std::string(flag) + ": " + in_quotes(value) + " is not one of gpu, cpu, dram");
 }
 
 // carbontracker's --api_keys value: a Python dict literal of names and keys, with double or single
@@ -124,19 +118,6 @@ void flag(CLI::App& app, ParseContext& ctx, const std::string& group, const std:
   add_flag(app, ctx, names, help, std::move(apply))->group(group);
 }
 
-std::vector<std::string> comma_list(const std::string& v) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start <= v.size()) {
-    std::size_t comma = v.find(',', start);
-    std::string d = v.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    if (!d.empty()) out.push_back(d);
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  return out;
-}
-
 constexpr const char* kEpochs = "Epochs";
 constexpr const char* kMeasuring = "Measuring";
 constexpr const char* kIntensity = "Carbon intensity";
@@ -203,29 +184,47 @@ void add_intensity_seams(CLI::App& app, ParseContext& ctx, Options& o) {
         });
 }
 
-// A backend option's help, from the backends' own table (BackendOption in src/meters/registry.cpp),
-// which also gives `devices --json` and docs/options.md their text.
-std::string backend_help(const std::string& name) {
-  for (const auto& b : BackendRegistry::builtin().backends())
-    for (const auto& opt : b.options)
-      if (opt.name == name) {
-        std::string h = opt.help;
-        if (!h.empty()) h[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(h[0])));
-        if (!opt.default_value.empty()) h += " (default " + opt.default_value + ")";
-        return h + ".";
-      }
-  throw std::logic_error("no backend declares the option " + name);
+namespace {
+
+// The value's name in --help when the row names none.
+std::string metavar_of(const BackendOption& opt) {
+  if (!opt.metavar.empty()) return opt.metavar;
+  if (opt.type == "path") return "PATH";
+  if (opt.type == "number") return "X";
+  if (opt.type == "component") return "gpu|cpu|dram";
+  if (opt.type == "list") return "LIST";
+  return "TEXT";
 }
 
-void add_meter_seams(CLI::App& app, ParseContext& ctx, Options& o) {
-  value(app, ctx, kSeams, "--nvml-library", "PATH", backend_help("nvml_library"),
-        [&o](auto&, auto& v) { o.nvml_library = v; });
-  value(app, ctx, kSeams, "--powercap-root", "DIR", backend_help("powercap_root"),
-        [&o](auto&, auto& v) { o.powercap_root = v; });
-  value(app, ctx, kSeams, "--drm-root", "DIR", backend_help("drm_root"),
-        [&o](auto&, auto& v) { o.drm_root = v; });
-  value(app, ctx, kSeams, "--proc-root", "DIR", backend_help("proc_root"),
-        [&o](auto&, auto& v) { o.proc_root = v; });
+// The row's help as a sentence: capitalised, its default appended.
+std::string help_of(const BackendOption& opt) {
+  std::string h = opt.help;
+  if (!h.empty()) h[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(h[0])));
+  if (!opt.default_value.empty()) h += " (default " + opt.default_value + ")";
+  return h + ".";
+}
+
+}  // namespace
+
+void add_backend_options(CLI::App& app, ParseContext& ctx, Options& o, const std::string& group, bool seams) {
+  for (const auto& backend : BackendRegistry::builtin().backends()) {
+    for (const BackendOption& opt : backend.options) {
+      if (opt.seam != seams) continue;
+      if (opt.type == "bool") {
+        flag(app, ctx, group, opt.cli_flag, help_of(opt), [&o, opt] { set_backend_option(o, opt, true); });
+        continue;
+      }
+      value(app, ctx, group, opt.cli_flag, metavar_of(opt), help_of(opt), [&o, opt](auto& f, auto& v) {
+        BackendValue x;
+        try {
+          x = parse_backend_value(opt, v);
+        } catch (const OptionsError& e) {
+          throw CliError(f + ": " + e.what());
+        }
+        set_backend_option(o, opt, x);
+      });
+    }
+  }
 }
 
 void add_run_options(CLI::App& app, HelpFormatter& formatter, ParseContext& ctx, ParsedArgs& out) {
@@ -282,39 +281,14 @@ void add_run_options(CLI::App& app, HelpFormatter& formatter, ParseContext& ctx,
        "Print one short line each time a later prediction leaves the range of the last one printed.",
        [&o] { o.prediction_updates = true; });
 
-  // ---- meters
-  value(app, ctx, kMeasuring, "--sim-cpu", "NAME", backend_help("sim_cpu"),
-        [&o](auto&, auto& v) { o.sim_cpu = v; });
-  value(app, ctx, kMeasuring, "--sim-cpu-tdp", "W", backend_help("sim_cpu_tdp"),
-        [&o](auto& f, auto& v) { o.sim_cpu_tdp = finite_number(f, v); });
-  value(app, ctx, kMeasuring, "--sim-cpu-util", "U", backend_help("sim_cpu_util"),
-        [&o](auto& f, auto& v) { o.sim_cpu_util = finite_number(f, v); });
-  value(app, ctx, kMeasuring, "--sim-gpu", "NAME", backend_help("sim_gpu"),
-        [&o](auto&, auto& v) { o.sim_gpu = v; });
-  value(app, ctx, kMeasuring, "--sim-gpu-watts", "W", backend_help("sim_gpu_watts"),
-        [&o](auto& f, auto& v) { o.sim_gpu_watts = finite_number(f, v); });
-  value(app, ctx, kMeasuring, "--sim-gpu-util", "U", backend_help("sim_gpu_util"),
-        [&o](auto& f, auto& v) { o.sim_gpu_util = finite_number(f, v); });
-  value(app, ctx, kMeasuring, "--replay", "TRACE.csv", backend_help("replay_trace"),
-        [&o](auto&, auto& v) { o.replay_trace = v; });
-  value(app, ctx, kMeasuring, "--replay-component", "gpu|cpu|dram", backend_help("replay_component"),
-        [&o](auto& f, auto& v) { o.replay_component = component(f, v); });
-  flag(app, ctx, kMeasuring, "--replay-power", backend_help("replay_use_power"),
-       [&o] { o.replay_use_power = true; });
-  value(app, ctx, kMeasuring, "--replay-offset", "S", backend_help("replay_offset_s"),
-        [&o](auto& f, auto& v) { o.replay_offset_s = finite_number(f, v); });
+  // ---- meters: the options of every backend come from the backends' table
   value(app, ctx, kMeasuring, "--components", "LIST", "Components to measure: gpu, cpu, or a comma list; default all.",
         [&o](auto&, auto& v) { o.components = v; });
   value(app, ctx, kMeasuring, "--update-interval", "S", "Seconds between two readings of the meters (default 1).",
         [&o](auto& f, auto& v) { o.update_interval = finite_number(f, v); });
   value(app, ctx, kMeasuring, "--pue", "F", "Power usage effectiveness applied to predicted and actual totals (default 1.58).",
         [&o](auto& f, auto& v) { o.pue = finite_number(f, v); });
-  value(app, ctx, kMeasuring, "--rapl-domains", "LIST", backend_help("rapl_domains"),
-        [&o](auto&, auto& v) { o.rapl_domains = comma_list(v); });
-  flag(app, ctx, kMeasuring, "--cpu-estimate-process-tree", backend_help("estimate_process_tree"),
-       [&o] { o.estimate_process_tree = true; });
-  flag(app, ctx, kMeasuring, "--devices-by-pid", backend_help("devices_by_pid"),
-       [&o] { o.devices_by_pid = true; });
+  add_backend_options(app, ctx, o, kMeasuring, /*seams=*/false);
 
   // ---- carbon intensity
   add_location_options(app, ctx, o);
@@ -393,7 +367,7 @@ void add_run_options(CLI::App& app, HelpFormatter& formatter, ParseContext& ctx,
   });
 
   // ---- test seams, last
-  add_meter_seams(app, ctx, o);
+  add_backend_options(app, ctx, o, kSeams, /*seams=*/true);
   add_intensity_seams(app, ctx, o);
 }
 

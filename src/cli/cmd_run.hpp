@@ -63,8 +63,12 @@ std::string run_bad_argument_message(const BadArgument& bad);
 // seams among them (--provider-url), in kSeamsGroup: add them after the options users need.
 void add_location_options(CLI::App& app, ParseContext& ctx, Options& out);
 void add_intensity_seams(CLI::App& app, ParseContext& ctx, Options& out);
-// Where the meters are read (--powercap-root, --drm-root, --proc-root, --nvml-library), in
-// kSeamsGroup; shared with `epochwatt devices`.
-void add_meter_seams(CLI::App& app, ParseContext& ctx, Options& out);
+// The backends' options as flags, in one loop over the backends' table (BackendOption,
+// src/meters/registry.cpp): each row's flag, value name and help; a bool row is a flag without a
+// value that sets it true. A value is read as the row's type (a bad one is a CliError naming the
+// flag) and stored where backend_config() reads it, so a new row needs nothing here. `seams`
+// false: the options users set; true: the test seams (--powercap-root, ...), for kSeamsGroup,
+// added after the options users need. Shared with `epochwatt devices`.
+void add_backend_options(CLI::App& app, ParseContext& ctx, Options& out, const std::string& group, bool seams);
 
 }  // namespace epochwatt::cli

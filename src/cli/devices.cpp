@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 #include <ostream>
+#include <type_traits>
+#include <variant>
 
 #include "epochwatt/registry.hpp"
 #include "epochwatt/version.hpp"
@@ -11,21 +13,37 @@ namespace {
 
 struct BackendReport {
   const BackendSpec* spec;
+  BackendConfig config;  // the values the backend was given
   Discovery found;
 };
 
 std::vector<BackendReport> run_all(const Options& o) {
+  const BackendRegistry& registry = BackendRegistry::builtin();
   std::vector<BackendReport> out;
-  for (const auto& spec : BackendRegistry::builtin().backends()) {
+  for (const auto& spec : registry.backends()) {
+    BackendConfig config = backend_config(spec, o, registry);
     Discovery d;
     try {
-      d = spec.discover(o);
+      d = spec.discover(config);
     } catch (const std::exception& e) {
       d.reason = std::string("discovery failed: ") + e.what();
     }
-    out.push_back({&spec, std::move(d)});
+    out.push_back({&spec, std::move(config), std::move(d)});
   }
   return out;
+}
+
+// A backend option's value in JSON: a string, number, bool, component name or list; null unset.
+nlohmann::ordered_json value_json(const std::optional<BackendValue>& v) {
+  if (!v) return nullptr;
+  return std::visit(
+      [](const auto& x) -> nlohmann::ordered_json {
+        if constexpr (std::is_same_v<std::decay_t<decltype(x)>, Component>)
+          return std::string(to_string(x));
+        else
+          return x;
+      },
+      *v);
 }
 
 std::string components_of(const BackendSpec& s) {
@@ -75,7 +93,8 @@ std::string devices_json(const Options& o) {
                          {"type", opt.type},
                          {"default", opt.default_value.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(opt.default_value)},
                          {"flag", opt.cli_flag},
-                         {"help", opt.help}});
+                         {"help", opt.help},
+                         {"value", value_json(r.config.values().at(opt.name))}});
     backends.push_back({{"name", r.spec->name},
                         {"description", r.spec->description},
                         {"components", comps},

@@ -14,6 +14,7 @@ namespace epochwatt {
 
 TrackerParts default_tracker_parts(const Options& o) {
   validate(o);
+  validate_backend_options(o, BackendRegistry::builtin());  // before any log file is made
   std::shared_ptr<Clock> clock = o.clock ? o.clock : system_clock();
   TrackerParts parts;
   auto log = std::make_shared<detail::CtLogger>(clock, o.console ? o.console : &std::cout, o.verbose,

@@ -1,7 +1,10 @@
 #include "epochwatt/registry.hpp"
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <optional>
+#include <stdexcept>
 
 #include "core/format.hpp"
 #include "epochwatt/errors.hpp"
@@ -15,99 +18,126 @@
 namespace epochwatt {
 namespace {
 
-Discovery discover_simulated(const Options& o) {
+// Each backend's discovery, from the values of its own options (BackendConfig) and nothing else.
+
+Discovery discover_simulated(const BackendConfig& c) {
   Discovery d;
-  if (o.sim_gpu && o.sim_gpu_watts)
-    d.meters.push_back(meters::make_simulated_meter(Component::gpu, *o.sim_gpu, *o.sim_gpu_watts * o.sim_gpu_util));
-  if (o.sim_cpu && o.sim_cpu_tdp)
-    d.meters.push_back(meters::make_simulated_meter(Component::cpu, *o.sim_cpu, *o.sim_cpu_tdp * o.sim_cpu_util));
+  if (c.has("sim_gpu") && c.has("sim_gpu_watts"))
+    d.meters.push_back(meters::make_simulated_meter(Component::gpu, c.text("sim_gpu"),
+                                                    c.number("sim_gpu_watts") * c.number("sim_gpu_util")));
+  if (c.has("sim_cpu") && c.has("sim_cpu_tdp"))
+    d.meters.push_back(meters::make_simulated_meter(Component::cpu, c.text("sim_cpu"),
+                                                    c.number("sim_cpu_tdp") * c.number("sim_cpu_util")));
   if (d.meters.empty())
     d.reason = "not requested: give --sim-cpu NAME --sim-cpu-tdp W and/or --sim-gpu NAME --sim-gpu-watts W";
   return d;
 }
 
-Discovery discover_replay(const Options& o) {
+Discovery discover_replay(const BackendConfig& c) {
   Discovery d;
-  if (!o.replay_trace) {
+  if (!c.has("replay_trace")) {
     d.reason = "not requested: give --replay TRACE.csv (columns t_s,power_mw,energy_mj)";
     return d;
   }
   try {
-    auto trace = meters::load_trace(*o.replay_trace);
-    std::string name = "replay:" + *o.replay_trace;
-    d.meters.push_back(meters::make_replay_meter(std::move(trace), o.replay_component, name,
-                                                 o.replay_use_power, o.replay_offset_s));
+    const std::string& path = c.text("replay_trace");
+    auto trace = meters::load_trace(path);
+    d.meters.push_back(meters::make_replay_meter(std::move(trace), c.component("replay_component"), "replay:" + path,
+                                                 c.boolean("replay_use_power"), c.number("replay_offset_s")));
   } catch (const Error& e) {
     d.reason = e.what();
   }
   return d;
 }
 
-Discovery discover_rapl_backend(const Options& o) {
+Discovery discover_rapl_backend(const BackendConfig& c) {
   meters::RaplConfig cfg;
-  cfg.root = o.powercap_root;
-  cfg.domains = o.rapl_domains;
+  cfg.root = c.text("powercap_root");
+  cfg.domains = c.list("rapl_domains");
   return meters::discover_rapl(cfg);
 }
 
-Discovery discover_nvml_backend(const Options& o) {
+Discovery discover_nvml_backend(const BackendConfig& c) {
   meters::NvmlConfig cfg;
-  if (!o.nvml_library.empty()) cfg.library = o.nvml_library;
-  cfg.devices_by_pid = o.devices_by_pid;
-  cfg.proc_root = o.proc_root;
+  if (!c.text("nvml_library").empty()) cfg.library = c.text("nvml_library");
+  cfg.devices_by_pid = c.boolean("devices_by_pid");
+  cfg.proc_root = c.text("proc_root");
   return meters::discover_nvml(cfg);
 }
 
-Discovery discover_hwmon_backend(const Options& o) {
+Discovery discover_hwmon_backend(const BackendConfig& c) {
   meters::HwmonConfig cfg;
-  cfg.drm_root = o.drm_root;
+  cfg.drm_root = c.text("drm_root");
   return meters::discover_hwmon(cfg);
 }
 
-Discovery discover_estimate_backend(const Options& o) {
+Discovery discover_estimate_backend(const BackendConfig& c) {
   meters::EstimateConfig cfg;
-  cfg.proc_root = o.proc_root;
-  cfg.process_tree = o.estimate_process_tree;
+  cfg.proc_root = c.text("proc_root");
+  cfg.process_tree = c.boolean("estimate_process_tree");
   return meters::discover_estimate(cfg, true, true);
 }
 
+// The backends and their options. A row of `options` is all an option needs (BackendOption); the
+// field binding keeps the public Options members the Python package and C++ users set.
 BackendRegistry make_builtin() {
   BackendRegistry r;
   r.add({"simulated", "constant power from carbontracker's sim_cpu/sim_gpu options",
          {Component::cpu, Component::gpu},
-         {{"sim_cpu", "string", "", "--sim-cpu", "name of a simulated CPU (with sim_cpu_tdp)"},
-          {"sim_cpu_tdp", "number", "", "--sim-cpu-tdp", "its TDP in W"},
-          {"sim_cpu_util", "number", "0.5", "--sim-cpu-util", "its utilisation: it draws TDP x utilisation"},
-          {"sim_gpu", "string", "", "--sim-gpu", "name of a simulated GPU (with sim_gpu_watts)"},
-          {"sim_gpu_watts", "number", "", "--sim-gpu-watts", "its power in W"},
-          {"sim_gpu_util", "number", "0.5", "--sim-gpu-util", "its utilisation: it draws watts x utilisation"}},
+         {{"sim_cpu", "string", "", "--sim-cpu", "name of a simulated CPU (with sim_cpu_tdp)", "NAME", false,
+           options_field(&Options::sim_cpu)},
+          {"sim_cpu_tdp", "number", "", "--sim-cpu-tdp", "its TDP in W", "W", false, options_field(&Options::sim_cpu_tdp)},
+          {"sim_cpu_util", "number", "0.5", "--sim-cpu-util", "its utilisation: it draws TDP x utilisation", "U", false,
+           options_field(&Options::sim_cpu_util)},
+          {"sim_gpu", "string", "", "--sim-gpu", "name of a simulated GPU (with sim_gpu_watts)", "NAME", false,
+           options_field(&Options::sim_gpu)},
+          {"sim_gpu_watts", "number", "", "--sim-gpu-watts", "its power in W", "W", false,
+           options_field(&Options::sim_gpu_watts)},
+          {"sim_gpu_util", "number", "0.5", "--sim-gpu-util", "its utilisation: it draws watts x utilisation", "U", false,
+           options_field(&Options::sim_gpu_util)}},
          discover_simulated});
   r.add({"replay", "plays a recorded power/energy-counter trace as a meter",
          {Component::cpu, Component::dram, Component::gpu},
-         {{"replay_trace", "path", "", "--replay", "a recorded trace (CSV columns t_s,power_mw,energy_mj) played as a meter"},
-          {"replay_component", "component", "gpu", "--replay-component", "the component the trace measures: gpu, cpu or dram"},
-          {"replay_use_power", "bool", "false", "--replay-power", "integrate power_mw instead of reading energy_mj"},
-          {"replay_offset_s", "number", "0", "--replay-offset", "trace time, in s, that corresponds to the tracker's start"}},
+         {{"replay_trace", "path", "", "--replay", "a recorded trace (CSV columns t_s,power_mw,energy_mj) played as a meter",
+           "TRACE.csv", false, options_field(&Options::replay_trace)},
+          {"replay_component", "component", "gpu", "--replay-component", "the component the trace measures: gpu, cpu or dram",
+           "gpu|cpu|dram", false, options_field(&Options::replay_component)},
+          {"replay_use_power", "bool", "false", "--replay-power", "integrate power_mw instead of reading energy_mj", "",
+           false, options_field(&Options::replay_use_power)},
+          {"replay_offset_s", "number", "0", "--replay-offset", "trace time, in s, that corresponds to the tracker's start",
+           "S", false, options_field(&Options::replay_offset_s)}},
          discover_replay});
   // Real hardware, in order of preference per component: counters first, estimates last.
   r.add({"rapl", "CPU package and DRAM energy counters through Linux powercap (Intel RAPL, AMD)",
          {Component::cpu, Component::dram},
-         {{"powercap_root", "path", "/sys/class/powercap", "--powercap-root", "where the RAPL zones are read (a test seam)"},
-          {"rapl_domains", "list", "package,dram", "--rapl-domains", "RAPL domains: package, dram, core, uncore, psys (never a parent with its child)"}},
+         {{"powercap_root", "path", "/sys/class/powercap", "--powercap-root", "where the RAPL zones are read (a test seam)",
+           "DIR", true, options_field(&Options::powercap_root)},
+          {"rapl_domains", "list", "package,dram", "--rapl-domains",
+           "RAPL domains: package, dram, core, uncore, psys (never a parent with its child)", "LIST", false,
+           options_field(&Options::rapl_domains)}},
          discover_rapl_backend});
   r.add({"nvml", "NVIDIA GPUs through NVML: energy counter (Volta and newer), else integrated power",
          {Component::gpu},
-         {{"nvml_library", "path", "", "--nvml-library", "NVML library to dlopen; empty: EPOCHWATT_NVML_LIBRARY, else libnvidia-ml.so.1"},
-          {"devices_by_pid", "bool", "false", "--devices-by-pid", "count a GPU only while a process of this process tree runs on it"}},
-         discover_nvml_backend});
+         {{"nvml_library", "path", "", "--nvml-library",
+           "NVML library to dlopen; empty: EPOCHWATT_NVML_LIBRARY, else libnvidia-ml.so.1", "PATH", true,
+           options_field(&Options::nvml_library)},
+          {"devices_by_pid", "bool", "false", "--devices-by-pid",
+           "count a GPU only while a process of this process tree runs on it", "", false,
+           options_field(&Options::devices_by_pid)}},
+         discover_nvml_backend,
+         {"proc_root"}});
   r.add({"hwmon", "AMD (amdgpu) and Intel (i915, xe) GPU energy or power through hwmon",
          {Component::gpu},
-         {{"drm_root", "path", "/sys/class/drm", "--drm-root", "where the hwmon GPUs are read (a test seam)"}},
+         {{"drm_root", "path", "/sys/class/drm", "--drm-root", "where the hwmon GPUs are read (a test seam)", "DIR", true,
+           options_field(&Options::drm_root)}},
          discover_hwmon_backend});
   r.add({"estimate", "CPU TDP x utilisation from /proc/stat and DRAM from installed memory, where nothing can be read",
          {Component::cpu, Component::dram},
-         {{"proc_root", "path", "/proc", "--proc-root", "where cpuinfo, stat and meminfo are read (a test seam)"},
-          {"estimate_process_tree", "bool", "false", "--cpu-estimate-process-tree", "CPU estimate from the process tree's CPU time instead of the machine's utilisation"}},
+         {{"proc_root", "path", "/proc", "--proc-root", "where cpuinfo, stat and meminfo are read (a test seam)", "DIR",
+           true, options_field(&Options::proc_root)},
+          {"estimate_process_tree", "bool", "false", "--cpu-estimate-process-tree",
+           "CPU estimate from the process tree's CPU time instead of the machine's utilisation", "", false,
+           options_field(&Options::estimate_process_tree)}},
          discover_estimate_backend});
   return r;
 }
@@ -126,24 +156,36 @@ void BackendRegistry::add(BackendSpec spec) { backends_.push_back(std::move(spec
 namespace epochwatt {
 
 RunDiscovery discover_for_run(const Options& opt, const BackendRegistry& registry) {
+  validate_backend_options(opt, registry);
+  const auto& backends = registry.backends();
+  std::vector<BackendConfig> configs;
+  for (const auto& spec : backends) configs.push_back(backend_config(spec, opt, registry));
+
   RunDiscovery out;
   auto console = [&](const std::string& text) {
     out.notes.push_back({Message::Channel::console, Severity::info, text, "MainThread"});
   };
-  if (opt.sim_cpu && opt.sim_cpu_tdp)
-    console("Using simulated CPU: " + *opt.sim_cpu + " with TDP: " + detail::fixed(*opt.sim_cpu_tdp * opt.sim_cpu_util, 2) +
-            "W (at " + detail::fixed(opt.sim_cpu_util * 100, 0) + "% utilization)");
-  if (opt.sim_gpu && opt.sim_gpu_watts)
-    console("Using simulated GPU: " + *opt.sim_gpu + " with power consumption: " +
-            detail::fixed(*opt.sim_gpu_watts * opt.sim_gpu_util, 2) + "W (at " + detail::fixed(opt.sim_gpu_util * 100, 0) +
-            "% utilization)");
+  // carbontracker's lines for its simulated devices, from the simulated backend's own values.
+  for (const auto& c : configs) {
+    if (c.backend() != "simulated") continue;
+    if (c.has("sim_cpu") && c.has("sim_cpu_tdp")) {
+      double util = c.number("sim_cpu_util");
+      console("Using simulated CPU: " + c.text("sim_cpu") + " with TDP: " + detail::fixed(c.number("sim_cpu_tdp") * util, 2) +
+              "W (at " + detail::fixed(util * 100, 0) + "% utilization)");
+    }
+    if (c.has("sim_gpu") && c.has("sim_gpu_watts")) {
+      double util = c.number("sim_gpu_util");
+      console("Using simulated GPU: " + c.text("sim_gpu") + " with power consumption: " +
+              detail::fixed(c.number("sim_gpu_watts") * util, 2) + "W (at " + detail::fixed(util * 100, 0) +
+              "% utilization)");
+    }
+  }
 
-  const auto& backends = registry.backends();
   std::vector<std::optional<Discovery>> found(backends.size());
   auto discovered = [&](std::size_t i) -> Discovery& {
     if (!found[i]) {
       try {
-        found[i] = backends[i].discover(opt);
+        found[i] = backends[i].discover(configs[i]);
       } catch (const std::exception& e) {
         found[i] = Discovery{};
         found[i]->reason = std::string("discovery failed: ") + e.what();
@@ -164,7 +206,7 @@ RunDiscovery discover_for_run(const Options& opt, const BackendRegistry& registr
       for (const auto& m : disc.meters)
         if (report_component_of(m->info().component) == comp) chosen.push_back(m);
       // An explicit source's reason is noise ("not requested") unless the user asked for it.
-      bool requested = spec.name == "replay" && opt.replay_trace.has_value();
+      bool requested = spec.name == "replay" && configs[i].has("replay_trace");
       if (chosen.empty() && !disc.reason.empty() && (!explicit_source || requested))
         reasons.push_back(spec.name + ": " + disc.reason);
     }
@@ -185,6 +227,176 @@ RunDiscovery discover_for_run(const Options& opt, const BackendRegistry& registr
 }  // namespace epochwatt
 
 namespace epochwatt {
+
+// ---- backend options: values, their text, and where they live in Options
+
+namespace {
+
+std::string quoted(const std::string& text) { return "'" + text + "'"; }
+
+const char* type_of(const BackendValue& v) {
+  switch (v.index()) {
+    case 0: return "string";
+    case 1: return "number";
+    case 2: return "bool";
+    case 3: return "component";
+    default: return "list";
+  }
+}
+
+// Whether `v` holds what `type` ("path" is a string) says.
+bool holds_type(const BackendValue& v, const std::string& type) {
+  return type_of(v) == type || (type == "path" && std::holds_alternative<std::string>(v));
+}
+
+// The option `name` as `backend` declares it or, for a shared option, as the backend that
+// declares it does.
+const BackendOption* find_option(const BackendSpec& backend, const std::string& name, const BackendRegistry& registry) {
+  for (const auto& o : backend.options)
+    if (o.name == name) return &o;
+  for (const auto& b : registry.backends())
+    for (const auto& o : b.options)
+      if (o.name == name) return &o;
+  return nullptr;
+}
+
+}  // namespace
+
+void BackendConfig::set(const std::string& name, std::optional<BackendValue> value) { values_[name] = std::move(value); }
+
+bool BackendConfig::has(const std::string& name) const {
+  auto it = values_.find(name);
+  if (it == values_.end())
+    throw std::logic_error("backend " + backend_ + " reads the option " + name + ", which it does not declare");
+  return it->second.has_value();
+}
+
+template <class T>
+const T& BackendConfig::get(const std::string& name) const {
+  if (!has(name)) throw std::logic_error("backend " + backend_ + " reads the option " + name + ", which is unset");
+  const BackendValue& v = *values_.at(name);
+  if (!std::holds_alternative<T>(v))
+    throw std::logic_error("backend " + backend_ + " reads the option " + name + " as another type than its " +
+                           type_of(v));
+  return std::get<T>(v);
+}
+
+const std::string& BackendConfig::text(const std::string& name) const { return get<std::string>(name); }
+double BackendConfig::number(const std::string& name) const { return get<double>(name); }
+bool BackendConfig::boolean(const std::string& name) const { return get<bool>(name); }
+Component BackendConfig::component(const std::string& name) const { return get<Component>(name); }
+const std::vector<std::string>& BackendConfig::list(const std::string& name) const {
+  return get<std::vector<std::string>>(name);
+}
+
+BackendValue parse_backend_value(const BackendOption& option, const std::string& text) {
+  const std::string& t = option.type;
+  if (t == "number") {
+    // from_chars: the whole text must be the number, and no locale can turn "0.5" into another.
+    double x = 0;
+    const char* end = text.data() + text.size();
+    auto [p, ec] = std::from_chars(text.data(), end, x);
+    if (text.empty() || ec != std::errc() || p != end || !std::isfinite(x))
+      throw OptionsError(quoted(text) + " is not a finite number");
+    return x;
+  }
+  if (t == "bool") {
+    if (text == "true") return true;
+    if (text == "false") return false;
+    throw OptionsError(quoted(text) + " is not true or false");
+  }
+  if (t == "component") {
+    for (Component c : {Component::gpu, Component::cpu, Component::dram})
+      if (text == to_string(c)) return c;
+    throw OptionsError(quoted(text) + " is not one of gpu, cpu, dram");
+  }
+  if (t == "list") {
+    std::vector<std::string> out;
+    std::size_t start = 0;
+    while (start <= text.size()) {
+      std::size_t comma = text.find(',', start);
+      std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      if (!item.empty()) out.push_back(item);
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+    return out;
+  }
+  if (t == "string" || t == "path") return text;
+  throw std::logic_error("the option " + option.name + " has the unknown type " + t);
+}
+
+std::string backend_value_text(const BackendValue& value) {
+  struct Text {
+    std::string operator()(const std::string& s) const { return s; }
+    std::string operator()(double x) const {
+      char buf[32];
+      auto res = std::to_chars(buf, buf + sizeof buf, x);  // shortest round trip, no locale
+      return std::string(buf, res.ptr);
+    }
+    std::string operator()(bool b) const { return b ? "true" : "false"; }
+    std::string operator()(Component c) const { return std::string(to_string(c)); }
+    std::string operator()(const std::vector<std::string>& items) const {
+      std::string out;
+      for (const auto& item : items) {  // appends only: g++ 12 -O3 -Wrestrict (GCC bug 105651)
+        if (!out.empty()) out += ',';
+        out += item;
+      }
+      return out;
+    }
+  };
+  return std::visit(Text{}, value);
+}
+
+void set_backend_option(Options& options, const BackendOption& option, const BackendValue& value) {
+  if (!holds_type(value, option.type))
+    throw std::logic_error("the option " + option.name + " (" + option.type + ") was given a " + type_of(value));
+  if (option.field.write)
+    option.field.write(options, value);
+  else
+    options.backend_options[option.name] = backend_value_text(value);
+}
+
+BackendConfig backend_config(const BackendSpec& backend, const Options& options, const BackendRegistry& registry) {
+  BackendConfig config(backend.name);
+  auto resolve = [&](const BackendOption& o) -> std::optional<BackendValue> {
+    if (o.field.read) return o.field.read(options);
+    auto given = options.backend_options.find(o.name);
+    if (given != options.backend_options.end()) {
+      try {
+        return parse_backend_value(o, given->second);
+      } catch (const OptionsError& e) {
+        throw OptionsError("backend option " + o.name + ": " + e.what());
+      }
+    }
+    if (o.default_value.empty() && o.type != "list") return std::nullopt;
+    return parse_backend_value(o, o.default_value);
+  };
+  for (const auto& o : backend.options) config.set(o.name, resolve(o));
+  for (const auto& name : backend.shared_options) {
+    const BackendOption* o = find_option(backend, name, registry);
+    if (!o) throw std::logic_error("backend " + backend.name + " shares the option " + name + ", which no backend declares");
+    config.set(name, resolve(*o));
+  }
+  return config;
+}
+
+void validate_backend_options(const Options& options, const BackendRegistry& registry) {
+  for (const auto& [name, text] : options.backend_options) {
+    const BackendOption* declared = nullptr;
+    for (const auto& b : registry.backends())
+      for (const auto& o : b.options)
+        if (o.name == name) declared = &o;
+    if (!declared) throw OptionsError("backend_options: no backend declares an option named " + quoted(name));
+    if (declared->field.read)
+      throw OptionsError("backend_options: " + name + " has its own member, Options::" + name + "; set that instead");
+    try {
+      (void)parse_backend_value(*declared, text);
+    } catch (const OptionsError& e) {
+      throw OptionsError("backend option " + name + ": " + e.what());
+    }
+  }
+}
 
 std::string backend_options_markdown(const BackendRegistry& registry) {
   std::string out = "| option | backend | type | default | CLI flag | meaning |\n|---|---|---|---|---|---|\n";

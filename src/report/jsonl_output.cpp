@@ -9,20 +9,11 @@
 
 #include "core/format.hpp"
 #include "report/run_json.hpp"
-#include "epochwatt/version.hpp"
 
 namespace epochwatt::detail {
 namespace {
 
 using nlohmann::ordered_json;
-
-ordered_json context(const Run& r) {
-  return {{"tool", r.context.tool_name},
-          {"version", r.context.version},
-          {"jsonl_schema_version", kJsonlSchemaVersion},
-          {"host", r.context.host},
-          {"run_id", r.context.run_id}};
-}
 
 ordered_json consumption(const std::optional<Consumption>& c) {
   if (!c) return nullptr;
@@ -54,7 +45,7 @@ std::string jsonl_epoch_line(const Run& r, const EpochSummary& e) {
                        {"complete", d.complete}});
   }
   ordered_json j{{"type", "epoch"},
-                 {"context", context(r)},
+                 {"context", r.context},
                  {"time_utc", utc_iso8601(r.finished)},
                  {"epoch", e.index},
                  {"interrupted", e.interrupted},
@@ -79,7 +70,7 @@ std::string jsonl_run_line(const Run& r) {
   int counted = 0, interrupted = 0;
   for (const auto& e : r.epochs) (e.interrupted ? interrupted : counted)++;
   ordered_json j{{"type", "run"},
-                 {"context", context(r)},
+                 {"context", r.context},
                  {"started_utc", utc_iso8601(r.context.started)},
                  {"finished_utc", utc_iso8601(r.finished)},
                  {"complete", r.complete},

@@ -1,5 +1,6 @@
 // JSON Lines: one object per epoch, appended (and on disk) as the epoch ends, and one for the run
-// at its end. Every line carries a versioned context block (tool, version, schema, host, run id),
+// at its end. Every line carries the JSON summary's versioned context block (tool, version,
+// json_schema_version, run id, host, devices, settings: to_json(RunContext), report/run_json.hpp),
 // so that lines of several runs appended to one file stay apart. Format: docs/outputs.md.
 #pragma once
 
@@ -9,8 +10,6 @@
 #include "report/json_summary.hpp"
 
 namespace epochwatt::detail {
-
-inline constexpr int kJsonlSchemaVersion = 1;
 
 // {"type":"epoch","context":{...},"time_utc":...,"epoch":N,...,"totals":{...}} and "\n".
 // `totals` are those of r.actual: the epochs ended so far in a snapshot, the run's at the end.

@@ -268,31 +268,64 @@ void from_json(const json& j, PowerSeries& p) {
   p.method = method_named(method, p.method);
 }
 
+// The context block: one definition for the JSON summary and every JSON Lines record
+// (jsonl_output.cpp), so that a reader finds the same keys, in the same order, in both.
+void to_json(ordered_json& j, const RunContext& c) {
+  j = {{"tool", c.tool_name},
+       {"version", c.version},
+       {"json_schema_version", kJsonSchemaVersion},
+       {"run_id", c.run_id},
+       {"host", c.host},
+       {"os", c.os},
+       {"pid", c.pid},
+       {"started_utc", detail::utc_iso8601(c.started)},
+       {"components", c.components},
+       {"devices", c.meters},
+       {"process_tracking", c.process_tracking},
+       {"pue", c.pue},
+       {"epochs_planned", c.epochs_planned},
+       {"epochs_before_pred", c.epochs_before_pred},
+       {"monitor_epochs", c.monitor_epochs},
+       {"prediction_skips_first_epoch", c.prediction_skips_first_epoch},
+       {"prediction_rule", std::string(to_string(c.prediction_rule))},
+       {"first_epoch_includes_setup", c.first_epoch_includes_setup},
+       {"intensity_refresh_s", c.intensity_refresh_s},
+       {"decimal_precision", c.decimal_precision},
+       {"interpretable", c.interpretable}};
+}
+void from_json(const json& j, RunContext& c) {
+  read(j, "tool", c.tool_name);
+  read(j, "version", c.version);
+  read(j, "run_id", c.run_id);
+  read(j, "host", c.host);
+  read(j, "os", c.os);
+  read(j, "pid", c.pid);
+  c.started = utc_time(j, "started_utc");
+  read_array(j, "components", c.components);
+  read_array(j, "devices", c.meters);
+  read(j, "process_tracking", c.process_tracking);
+  read(j, "pue", c.pue);
+  read(j, "epochs_planned", c.epochs_planned);
+  read(j, "epochs_before_pred", c.epochs_before_pred);
+  read(j, "monitor_epochs", c.monitor_epochs);
+  read(j, "prediction_skips_first_epoch", c.prediction_skips_first_epoch);
+  // Summaries written before epochwatt had its own rule name none: theirs was carbontracker's.
+  std::string rule;
+  read(j, "prediction_rule", rule);
+  c.prediction_rule = prediction_rule_from_string(rule).value_or(PredictionRule::carbontracker);
+  read(j, "first_epoch_includes_setup", c.first_epoch_includes_setup);
+  read(j, "intensity_refresh_s", c.intensity_refresh_s);
+  read(j, "decimal_precision", c.decimal_precision);
+  read(j, "interpretable", c.interpretable);
+}
+
 void to_json(ordered_json& j, const Run& r) {
-  const RunContext& c = r.context;
   j = ordered_json::object();
-  j["context"] = {{"tool", c.tool_name},
-                  {"version", c.version},
-                  {"json_schema_version", kJsonSchemaVersion},
-                  {"run_id", c.run_id},
-                  {"host", c.host},
-                  {"os", c.os},
-                  {"pid", c.pid},
-                  {"started_utc", detail::utc_iso8601(c.started)},
-                  {"finished_utc", detail::utc_iso8601(r.finished)},
-                  {"components", c.components},
-                  {"devices", c.meters},
-                  {"pue", c.pue},
-                  {"epochs_planned", c.epochs_planned},
-                  {"epochs_before_pred", c.epochs_before_pred},
-                  {"monitor_epochs", c.monitor_epochs},
-                  {"prediction_skips_first_epoch", c.prediction_skips_first_epoch},
-                  {"prediction_rule", std::string(to_string(c.prediction_rule))},
-                  {"first_epoch_includes_setup", c.first_epoch_includes_setup},
-                  {"decimal_precision", c.decimal_precision},
-                  {"log_files", {{"standard", r.log_std},
-                                 {"output", r.log_output},
-                                 {"error", log_error_written(r) ? ordered_json(r.log_error) : ordered_json(nullptr)}}}};
+  j["context"] = r.context;
+  j["finished_utc"] = detail::utc_iso8601(r.finished);
+  j["log_files"] = {{"standard", r.log_std},
+                    {"output", r.log_output},
+                    {"error", log_error_written(r) ? ordered_json(r.log_error) : ordered_json(nullptr)}};
   j["epochs"] = r.epochs;
   j["setup"] = r.setup ? ordered_json(*r.setup) : ordered_json(nullptr);
   j["prediction"] = r.prediction ? ordered_json(*r.prediction) : ordered_json(nullptr);
@@ -313,29 +346,12 @@ void to_json(ordered_json& j, const Run& r) {
 
 void from_json(const json& j, Run& r) {
   const json& ctx = json_field(j, "context");
-  RunContext& c = r.context;
-  read(ctx, "tool", c.tool_name);
-  read(ctx, "version", c.version);
-  read(ctx, "run_id", c.run_id);
-  read(ctx, "host", c.host);
-  read(ctx, "os", c.os);
-  read(ctx, "pid", c.pid);
-  c.started = utc_time(ctx, "started_utc");
-  r.finished = utc_time(ctx, "finished_utc");
-  read_array(ctx, "components", c.components);
-  read_array(ctx, "devices", c.meters);
-  read(ctx, "pue", c.pue);
-  read(ctx, "epochs_planned", c.epochs_planned);
-  read(ctx, "epochs_before_pred", c.epochs_before_pred);
-  read(ctx, "monitor_epochs", c.monitor_epochs);
-  read(ctx, "prediction_skips_first_epoch", c.prediction_skips_first_epoch);
-  // Summaries written before epochwatt had its own rule name none: theirs was carbontracker's.
-  std::string rule;
-  read(ctx, "prediction_rule", rule);
-  c.prediction_rule = prediction_rule_from_string(rule).value_or(PredictionRule::carbontracker);
-  read(ctx, "first_epoch_includes_setup", c.first_epoch_includes_setup);
-  read(ctx, "decimal_precision", c.decimal_precision);
-  const json& logs = json_field(ctx, "log_files");
+  const RunContext& c = r.context;
+  from_json(ctx, r.context);
+  // Schema version 1 held finished_utc and log_files inside the context block.
+  const json& holder = json_field(j, "finished_utc").is_null() && json_field(j, "log_files").is_null() ? ctx : j;
+  r.finished = utc_time(holder, "finished_utc");
+  const json& logs = json_field(holder, "log_files");
   read(logs, "standard", r.log_std);
   read(logs, "output", r.log_output);
   read(logs, "error", r.log_error);

@@ -29,7 +29,13 @@ void to_json(nlohmann::ordered_json& j, const Prediction& p);
 void from_json(const nlohmann::json& j, Prediction& p);
 void to_json(nlohmann::ordered_json& j, const PowerSeries& p);
 void from_json(const nlohmann::json& j, PowerSeries& p);
-// The whole JSON summary: {"context": {...}, "epochs": [...], "prediction", "actual", ...}.
+// The context block, {"tool", "version", "json_schema_version" (kJsonSchemaVersion), "run_id",
+// "host", ...}: the same definition in the JSON summary and in every JSON Lines record, so that
+// from_json reads either. Written whole: from_json(to_json(c)) gives c back.
+void to_json(nlohmann::ordered_json& j, const RunContext& c);
+void from_json(const nlohmann::json& j, RunContext& c);
+// The whole JSON summary: {"context": {...}, "finished_utc", "log_files", "epochs": [...],
+// "prediction", "actual", ...}. Reads schema version 1 too (finished_utc and log_files in context).
 void to_json(nlohmann::ordered_json& j, const Run& r);
 void from_json(const nlohmann::json& j, Run& r);
 

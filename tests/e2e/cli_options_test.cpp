@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "e2e/cli_harness.hpp"
@@ -178,6 +179,56 @@ TEST(CliHelp, BackendOptionsComeFromTheBackendsTable) {
             }
     }
   EXPECT_EQ(listed, 17u);
+}
+
+// Every row of the backends' table works end to end with nothing but the row: its flag is read
+// by the CLI's one loop as the row's type, both by the main command and by `devices`, and reaches
+// its backend, whose values `devices --json` prints. A sample value per type.
+TEST(CliHelp, EveryBackendOptionsFlagReachesItsBackend) {
+  TempDir tmp;
+  const std::string missing = tmp / "missing";
+  std::vector<std::string> args;
+  std::map<std::string, nlohmann::json> expected;  // option name -> the value its backend is given
+  for (const auto& b : epochwatt::BackendRegistry::builtin().backends())
+    for (const auto& opt : b.options) {
+      args.push_back(opt.cli_flag);
+      if (opt.type == "bool") {
+        expected[opt.name] = true;  // a flag without a value
+      } else if (opt.type == "number") {
+        args.push_back("2.5");
+        expected[opt.name] = 2.5;
+      } else if (opt.type == "component") {
+        args.push_back("cpu");
+        expected[opt.name] = "cpu";
+      } else if (opt.type == "list") {
+        args.push_back("package,core");
+        expected[opt.name] = {"package", "core"};
+      } else {
+        args.push_back(missing);
+        expected[opt.name] = missing;
+      }
+    }
+
+  std::vector<std::string> devices = {"devices", "--json"};
+  devices.insert(devices.end(), args.begin(), args.end());
+  auto r = e2e::run(cli(devices), tmp.path());
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  std::size_t checked = 0;
+  for (const auto& jb : j["backends"])
+    for (const auto& jo : jb["options"]) {
+      ASSERT_TRUE(expected.count(jo["name"])) << jo["name"];
+      EXPECT_EQ(jo["value"], expected[jo["name"]]) << jb["name"] << " " << jo["name"];
+      ++checked;
+    }
+  EXPECT_EQ(checked, expected.size());
+
+  // The main command reads each of them too (-h ends the parse after them, status 0).
+  std::vector<std::string> run = args;
+  run.push_back("--help");
+  auto h = e2e::run(cli(run), tmp.path());
+  EXPECT_EQ(h.exit_status, 0) << h.err;
+  EXPECT_EQ(h.err, "");
 }
 
 }  // namespace

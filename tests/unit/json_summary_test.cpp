@@ -10,7 +10,9 @@
 #include <regex>
 #include <sstream>
 
+#include "core/format.hpp"
 #include "epochwatt/epochwatt.hpp"
+#include "report/run_json.hpp"
 #include "unit/support.hpp"
 
 namespace {
@@ -54,14 +56,14 @@ TEST(JsonSummary, HoldsContextDevicesEpochsPredictionActualAndIntensity) {
   EXPECT_EQ(ctx["version"], kVersion);
   EXPECT_EQ(ctx["json_schema_version"], kJsonSchemaVersion);
   EXPECT_EQ(ctx["started_utc"], "2025-01-01T00:00:00.000Z");
-  EXPECT_EQ(ctx["finished_utc"], "2025-01-01T00:00:30.000Z");
+  EXPECT_EQ(j["finished_utc"], "2025-01-01T00:00:30.000Z");
   EXPECT_EQ(ctx["components"], json({"gpu", "cpu"}));
   EXPECT_DOUBLE_EQ(ctx["pue"].get<double>(), 1.58);
   EXPECT_EQ(ctx["epochs_planned"], 3);
   EXPECT_EQ(ctx["epochs_before_pred"], 1);
   EXPECT_EQ(ctx["monitor_epochs"], 3);
-  EXPECT_EQ(ctx["log_files"]["standard"], r.standard_log_path);
-  EXPECT_EQ(ctx["log_files"]["output"], r.output_log_path);
+  EXPECT_EQ(j["log_files"]["standard"], r.standard_log_path);
+  EXPECT_EQ(j["log_files"]["output"], r.output_log_path);
   ASSERT_EQ(ctx["devices"].size(), 4u);
   EXPECT_EQ(ctx["devices"][0]["id"], "test:gpu0");
   EXPECT_EQ(ctx["devices"][0]["component"], "gpu");
@@ -109,6 +111,26 @@ TEST(JsonSummary, HoldsContextDevicesEpochsPredictionActualAndIntensity) {
   EXPECT_NE(j["intensity"]["description"].get<std::string>().find("IEA"), std::string::npos);
 }
 
+// Schema version 1 (epochwatt 0.1.0) held finished_utc and log_files inside the context block;
+// `epochwatt report` and from_json still read such a summary as they read a version 2 one.
+TEST(JsonSummary, ReadsSchemaVersion1) {
+  auto r = ewtest::run_scenario(Scenario::full_run);
+  json v2 = json::parse(ewtest::read_file(r.json_path));
+  json v1 = v2;
+  v1["context"]["json_schema_version"] = 1;
+  v1["context"]["finished_utc"] = v1["finished_utc"];
+  v1["context"]["log_files"] = v1["log_files"];
+  v1.erase("finished_utc");
+  v1.erase("log_files");
+
+  const epochwatt::Run a = v1.get<epochwatt::Run>(), b = v2.get<epochwatt::Run>();
+  EXPECT_EQ(a.finished, b.finished);
+  EXPECT_EQ(detail::utc_iso8601(a.finished), "2025-01-01T00:00:30.000Z");
+  EXPECT_EQ(a.log_std, r.standard_log_path);
+  EXPECT_EQ(a.log_output, r.output_log_path);
+  EXPECT_EQ(nlohmann::ordered_json(a).dump(), nlohmann::ordered_json(b).dump()) << "the same run, whatever its version";
+}
+
 TEST(JsonSummary, StoppedRunsSayEarlyStopAndKeepTheInterruptedEpoch) {
   auto r = ewtest::run_scenario(Scenario::stopped_mid_epoch);
   json j = json::parse(ewtest::read_file(r.json_path));
@@ -136,7 +158,7 @@ TEST(JsonSummary, ExplicitPathAndSwitchingItOff) {
     t.stop();
     json j = json::parse(ewtest::read_file(*o.json_path));
     EXPECT_EQ(j["epochs"].size(), 1u);
-    EXPECT_EQ(j["context"]["log_files"]["standard"], "");
+    EXPECT_EQ(j["log_files"]["standard"], "");
   }
   {
     ewtest::TempDir logs;
@@ -236,7 +258,7 @@ LocaleProbe run_locale_probe() {
   p.output_log = ewtest::read_file(out_path);
   p.err_log = ewtest::read_file(err_path);
   p.summary = json::parse(ewtest::read_file(json_path));
-  p.summary["context"].erase("log_files");
+  p.summary.erase("log_files");
   p.summary["context"].erase("run_id");  // a fresh UUID per run
   return p;
 }

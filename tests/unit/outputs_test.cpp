@@ -21,6 +21,7 @@
 #include "report/codecarbon_csv.hpp"
 #include "core/run_id.hpp"
 #include "report/prometheus_output.hpp"
+#include "report/run_json.hpp"
 #include "golden_check.hpp"
 #include "unit/support.hpp"
 
@@ -137,12 +138,15 @@ std::size_t column(std::string_view name) {
 }
 
 // What changes from machine to machine or run to run: the run id, the version, the host name,
-// and the CSV's os and cpu_count columns (cpu_model and ram_total_size come from the fake /proc).
+// the context's os and pid (a number, masked as 0 so that the file stays JSON), and the CSV's os
+// and cpu_count columns (cpu_model and ram_total_size come from the fake /proc).
 std::string mask(std::string text) {
   text = std::regex_replace(text, kUuid, "<run_id>");
   text = replace_all(text, std::string("\"version\":\"") + kVersion + "\"", "\"version\":\"<version>\"");
   text = replace_all(text, std::string("version=\"") + kVersion + "\"", "version=\"<version>\"");
   text = std::regex_replace(text, std::regex("\"host\":\"[^\"]*\""), "\"host\":\"<host>\"");
+  text = std::regex_replace(text, std::regex("\"os\":\"[^\"]*\""), "\"os\":\"<os>\"");
+  text = std::regex_replace(text, std::regex("\"pid\":[0-9]+"), "\"pid\":0");
   return text;
 }
 std::string mask_csv(const std::string& csv) {
@@ -309,7 +313,8 @@ TEST(OutputsJsonl, OneLinePerEpochAsItEndsThenOneForTheRun) {
     const json& ctx = j.at("context");
     EXPECT_EQ(ctx.at("tool"), "epochwatt");
     EXPECT_EQ(ctx.at("version"), kVersion);
-    EXPECT_EQ(ctx.at("jsonl_schema_version"), 1);
+    EXPECT_EQ(ctx.at("json_schema_version"), kJsonSchemaVersion);
+    EXPECT_FALSE(ctx.contains("jsonl_schema_version")) << "one schema-version key for every JSON output";
     EXPECT_TRUE(ctx.at("host").is_string());
     if (i == 0) run_id = ctx.at("run_id");
     EXPECT_EQ(ctx.at("run_id"), run_id);
@@ -332,6 +337,24 @@ TEST(OutputsJsonl, OneLinePerEpochAsItEndsThenOneForTheRun) {
   EXPECT_EQ(run["early_stop"], true);
   EXPECT_DOUBLE_EQ(run["actual"]["co2_g"].get<double>(), r.totals.co2_g);
   EXPECT_DOUBLE_EQ(run["prediction"]["energy_kwh"].get<double>(), r.prediction->energy_kwh);
+}
+
+// Every JSON Lines record carries the JSON summary's context block, key for key, and
+// from_json reads the same RunContext from either.
+TEST(OutputsJsonl, ContextBlockIsTheJsonSummarysAndReadsBack) {
+  using nlohmann::ordered_json;
+  auto r = run_with_outputs(Ending::full_run);
+  const ordered_json summary_context = ordered_json::parse(r.json_summary).at("context");
+  const RunContext from_summary = json::parse(r.json_summary).at("context").get<RunContext>();
+  EXPECT_EQ(from_summary.meters.size(), 4u);
+  EXPECT_EQ(from_summary.epochs_planned, 3);
+  EXPECT_EQ(ordered_json(from_summary).dump(), summary_context.dump()) << "from_json reads what to_json wrote";
+  for (const auto& line : ewtest::split_lines(r.jsonl)) {
+    EXPECT_EQ(ordered_json::parse(line).at("context").dump(), summary_context.dump())
+        << "same keys, in the same order, with the same values";
+    const RunContext from_line = json::parse(line).at("context").get<RunContext>();
+    EXPECT_EQ(ordered_json(from_line).dump(), ordered_json(from_summary).dump());
+  }
 }
 
 // ------------------------------------------------------------------ Prometheus
