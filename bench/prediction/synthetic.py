@@ -4,6 +4,11 @@ output is committed in bench/prediction/series/; rerun to check or to regenerate
 
     /usr/bin/python3 bench/prediction/synthetic.py bench/prediction/series
 
+More seeds, to check the range's coverage on many series of one pattern (seeds beyond 3 get 20
+epochs when odd, 50 when even; these are not committed):
+
+    /usr/bin/python3 bench/prediction/synthetic.py /tmp/steady --seeds 100-299 --patterns steady
+
 Every series: a base epoch of 20 to 300 s at 150 to 700 W (drawn from the seed), each epoch's time
 with 3 % Gaussian noise and its mean power with 1 % (so its energy with about 3 %), a set-up
 measured apart (0.5 to 3 base epochs at 40 % of the power), 20, 50 or 100 epochs. The patterns
@@ -16,19 +21,23 @@ multiply an epoch's time (the power stays):
 - checkpoint:  one epoch, drawn between 2 and N-1, takes 1.5x (a one-off checkpoint);
 - trend:       epoch i takes 1 + 0.01 (i - 1) (a sequence-length schedule, +1 % per epoch).
 """
+import argparse
 import os
 import random
 import sys
 
 PATTERNS = ["steady", "warmup1", "warmup2", "validation", "checkpoint", "trend"]
-SEEDS = [1, 2, 3]
 EPOCHS = {1: 20, 2: 50, 3: 100}  # by seed
+
+
+def epochs_of(seed):
+    return EPOCHS.get(seed, 20 if seed % 2 else 50)
 
 
 def series(pattern, seed):
     # One generator per (pattern, seed), seeded from both, so that a series never depends on another.
     rng = random.Random(f"{pattern}-{seed}")
-    n = EPOCHS[seed]
+    n = epochs_of(seed)
     base_s = rng.uniform(20, 300)
     watts = rng.uniform(150, 700)
     setup_s = base_s * rng.uniform(0.5, 3.0)
@@ -54,9 +63,19 @@ def series(pattern, seed):
 
 
 def main():
-    out_dir = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "series")
-    for pattern in PATTERNS:
-        for seed in SEEDS:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("out_dir", nargs="?", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "series"))
+    ap.add_argument("--seeds", default="1-3", help="first-last (default 1-3: the committed series)")
+    ap.add_argument("--patterns", default=",".join(PATTERNS))
+    args = ap.parse_args()
+    first, _, last = args.seeds.partition("-")
+    seeds = range(int(first), int(last or first) + 1)
+    out_dir = args.out_dir
+    os.makedirs(out_dir, exist_ok=True)
+    for pattern in args.patterns.split(","):
+        if pattern not in PATTERNS:
+            sys.exit(f"unknown pattern {pattern}; one of {', '.join(PATTERNS)}")
+        for seed in seeds:
             n, rows, note = series(pattern, seed)
             path = os.path.join(out_dir, f"synthetic-{pattern}-s{seed}.csv")
             with open(path, "w") as f:
