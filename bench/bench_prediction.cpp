@@ -34,7 +34,8 @@ using namespace epochwatt;
 namespace {
 
 struct Series {
-  std::string file;  // stem, e.g. "digits-wrapped-start-1"
+  std::string file;    // stem, e.g. "digits-wrapped-start-1"
+  std::string family;  // the stem without its run or seed number: "digits-wrapped-start"
   std::string name;
   bool synthetic = false;  // file name starts with "synthetic-"
   bool first_epoch_includes_setup = false;
@@ -56,6 +57,14 @@ Series read_series(const std::filesystem::path& path) {
   Series s;
   s.file = path.stem().string();
   s.synthetic = s.file.rfind("synthetic-", 0) == 0;
+  s.family = s.file;
+  auto dash = s.family.rfind('-');
+  if (dash != std::string::npos) {
+    std::string tail = s.family.substr(dash + 1);
+    if (!tail.empty() && tail[0] == 's') tail.erase(0, 1);
+    if (!tail.empty() && std::all_of(tail.begin(), tail.end(), [](unsigned char c) { return std::isdigit(c); }))
+      s.family.erase(dash);
+  }
   std::string line;
   int line_no = 0;
   bool header_seen = false;
@@ -220,6 +229,7 @@ int main(int argc, char** argv) {
   std::vector<double> errors[2][3][2];
   Coverage cover[2][2];       // [rule][synthetic], all k
   Coverage cover_at[2][2];    // steady rule, [k=2 / k=5][synthetic]
+  std::vector<std::pair<std::string, Coverage>> by_family;  // steady rule, all k, in table order
   for (const auto& s : all) {
     const int n = static_cast<int>(s.epochs.size());
     std::string cells[2][3];
@@ -249,6 +259,9 @@ int main(int argc, char** argv) {
       }
     for (auto& x : at)
       if (x.empty()) x = "–";
+    if (by_family.empty() || by_family.back().first != s.family) by_family.push_back({s.family, {}});
+    by_family.back().second.known += mine[1].known;
+    by_family.back().second.covered += mine[1].covered;
     const char* setup = s.first_epoch_includes_setup ? "in epoch 1" : (s.setup ? "apart" : "none");
     std::printf("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s / %s | %s |\n", s.file.c_str(), n, setup,
                 cells[0][0].c_str(), cells[0][1].c_str(), cells[0][2].c_str(), cells[1][0].c_str(), cells[1][1].c_str(),
@@ -276,5 +289,9 @@ int main(int argc, char** argv) {
   for (int a = 0; a < 2; ++a)
     std::printf("- steady-epochs, series covered after %d epochs: real %s, synthetic %s\n", a ? 5 : 2,
                 cover_at[a][0].text().c_str(), cover_at[a][1].text().c_str());
+  std::printf("- steady-epochs, every k, by kind of series:");
+  for (std::size_t i = 0; i < by_family.size(); ++i)
+    std::printf("%s %s %s", i ? ";" : "", by_family[i].first.c_str(), by_family[i].second.text().c_str());
+  std::printf("\n");
   return 0;
 }
