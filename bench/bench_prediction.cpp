@@ -20,6 +20,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 #include <tuple>
 #include <vector>
 
@@ -221,7 +222,12 @@ int main(int argc, char** argv) {
 
   std::printf("Predicted total energy against the actual (set-up + every epoch), signed error after k epochs;\n");
   std::printf("range: the steady rule's 90 %% range holds the actual, after 2 and 5 epochs, and over every k = 1..N-1 where known.\n");
-  std::printf("%zu series from %s; PUE 1, planned = N.\n\n", all.size(), dir.string().c_str());
+  // The directory as given, relative to the working directory when inside it (stable output).
+  std::string shown = dir.string();
+  std::error_code ec;
+  auto rel = std::filesystem::relative(dir, std::filesystem::current_path(), ec);
+  if (!ec && !rel.empty() && *rel.begin() != "..") shown = rel.string();
+  std::printf("%zu series from %s; PUE 1, planned = N.\n\n", all.size(), shown.c_str());
   std::printf("| series | N | set-up | carbontracker k=1 | k=2 | k=5 | steady-epochs k=1 | k=2 | k=5 | range k=2 / k=5 | range, all k |\n");
   std::printf("|---|---:|---|---:|---:|---:|---:|---:|---:|:---:|---:|\n");
 
