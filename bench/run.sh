@@ -45,3 +45,11 @@ if [ -x "$BUILD/bench/bench_nvml_sampling" ]; then
   echo "== $BUILD/bench/bench_nvml_sampling"
   "$BUILD/bench/bench_nvml_sampling"
 fi
+
+# Prediction accuracy of both rules on the recorded epoch series (docs/performance.md, "Prediction
+# accuracy"); deterministic, reads bench/prediction/series.
+if [ -x "$BUILD/bench/bench_prediction" ]; then
+  echo
+  echo "== $BUILD/bench/bench_prediction"
+  "$BUILD/bench/bench_prediction"
+fi
