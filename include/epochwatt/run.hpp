@@ -119,10 +119,14 @@ struct PredictionDetail {
   // time and energy per occurrence are added for each occurrence still to come. 0: none seen.
   int period = 0, period_first = 0, periodic_remaining = 0;
   double period_extra_s = 0.0, period_extra_joules = 0.0;
+  // A trend: the steady epochs' least-squares slope in seconds and joules per epoch, used for the
+  // epochs to come where it is significant (99 %, from 6 steady epochs on). 0: none.
+  double trend_s_per_epoch = 0.0, trend_joules_per_epoch = 0.0;
   bool first_epoch_includes_setup = false;  // no epoch-start marker: epoch 1 began with the job
   double setup_s = 0.0, setup_joules = 0.0;  // counted once in the prediction (steady_epochs)
   // The range: `level` (0.9) of the predicted totals, from the spread of the steady epochs
-  // (Student's t over the remaining epochs' sum and the mean's own error). Unknown (range_known
+  // (Student's t over the remaining epochs' sum and the mean's, or the trend line's, own error;
+  // the low end also leaves out periodic work whose period was read from one occurrence). Unknown (range_known
   // false, ranges equal to the figure) with fewer than two steady epochs.
   double level = 0.9;
   bool range_known = false;

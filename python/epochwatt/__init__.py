@@ -254,6 +254,7 @@ class Tracker:
         """How the newest prediction was made, as a dict: rule ('steady-epochs' or 'carbontracker'),
         after_epochs, steady_epochs, warmup_epochs and outlier_epochs (lists of 1-based epochs left out
         of the mean), period / period_first / periodic_remaining (periodic extra work, 0: none),
+        trend_s_per_epoch / trend_joules_per_epoch (the steady epochs' significant slope, 0: none),
         first_epoch_includes_setup, setup_s, setup_joules, level (0.9), range_known, and the ranges
         duration_s (s), energy_kwh (kWh, with PUE), co2_g (g) as (low, high). None before epoch 1 ends."""
         return self._t.prediction_detail()

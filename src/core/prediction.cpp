@@ -144,6 +144,58 @@ double half_width(double sd, int n, int m, double level) {
   return t * sd * std::sqrt(m + static_cast<double>(m) * m / n);
 }
 
+// A least-squares line y = a + b x through the steady epochs (x: the epoch's index), kept only when
+// its slope is significant: |b| / se(b) above Student's t at 99 % two-sided with n - 2 degrees of
+// freedom, from kTrendMinEpochs steady epochs on (fewer cannot tell a trend from noise).
+constexpr int kTrendMinEpochs = 6;
+constexpr double kTrendSignificance = 0.99;
+struct Line {
+  bool significant = false;
+  double a = 0.0, b = 0.0;    // intercept, slope per epoch
+  double x_mean = 0.0, sxx = 0.0, sd = 0.0;  // sd: the residuals' standard deviation (n - 2)
+};
+Line fit_line(const std::vector<int>& x, const std::vector<double>& y) {
+  Line l;
+  std::size_t n = x.size();
+  if (n < static_cast<std::size_t>(kTrendMinEpochs)) return l;
+  double y_mean = 0;
+  for (std::size_t i = 0; i < n; ++i) l.x_mean += x[i], y_mean += y[i];
+  l.x_mean /= static_cast<double>(n), y_mean /= static_cast<double>(n);
+  double sxy = 0;
+  for (std::size_t i = 0; i < n; ++i) l.sxx += (x[i] - l.x_mean) * (x[i] - l.x_mean), sxy += (x[i] - l.x_mean) * (y[i] - y_mean);
+  if (l.sxx <= 0) return l;
+  l.b = sxy / l.sxx;
+  l.a = y_mean - l.b * l.x_mean;
+  double sse = 0;
+  for (std::size_t i = 0; i < n; ++i) sse += (y[i] - l.a - l.b * x[i]) * (y[i] - l.a - l.b * x[i]);
+  l.sd = std::sqrt(sse / static_cast<double>(n - 2));
+  double se_b = l.sd / std::sqrt(l.sxx);
+  l.significant = se_b == 0.0 ? l.b != 0.0
+                              : std::abs(l.b) / se_b > detail::t_quantile(0.5 + kTrendSignificance / 2, static_cast<int>(n) - 2);
+  return l;
+}
+
+// The line's sum over epochs from..to (inclusive), each epoch's figure held at zero or above.
+double line_sum(const Line& l, int from, int to) {
+  if (to < from) return 0.0;
+  double lo = from, hi = to;
+  if (l.b < 0) hi = std::min(hi, std::floor(-l.a / l.b));
+  if (l.b > 0) lo = std::max(lo, std::ceil(-l.a / l.b));
+  if (hi < lo) return 0.0;
+  double count = hi - lo + 1;
+  return count * l.a + l.b * (lo + hi) * count / 2;
+}
+
+// Half-width of the `level` range of the line's sum over m future epochs from..to: the future
+// epochs' own scatter and the line's error, t(n-2) x sd x sqrt(m + m^2/n + (sum of (x - x_mean))^2 / Sxx).
+double line_half_width(const Line& l, int n, int from, int to, double level) {
+  int m = to - from + 1;
+  if (m <= 0 || n < 3) return 0.0;
+  double dx = m * ((from + to) / 2.0 - l.x_mean);
+  double t = detail::t_quantile(0.5 + level / 2, n - 2);
+  return t * l.sd * std::sqrt(m + static_cast<double>(m) * m / n + dx * dx / l.sxx);
+}
+
 double stddev(const std::vector<double>& v, double mean) {
   if (v.size() < 2) return 0.0;
   double ss = 0;
@@ -180,6 +232,8 @@ Prediction predict_run(const std::vector<EpochSummary>& epochs, const Prediction
   if (k == 0 || p.empty()) return out;
 
   double total_s, total_j;
+  double hs = 0.0, hj = 0.0;                    // the range's half-widths
+  double low_allow_s = 0.0, low_allow_j = 0.0;  // and what its low end may also leave out
   std::vector<double> steady_s, steady_j;
   if (in.rule == PredictionRule::carbontracker) {
     PredictionBasis b;
@@ -218,8 +272,9 @@ Prediction predict_run(const std::vector<EpochSummary>& epochs, const Prediction
         if (p[i].j > pj.med || p[i].s > ps.med) high.push_back(p[i].index);
       }
     }
+    std::vector<int> steady_x;
     for (std::size_t i = w; i < p.size(); ++i)
-      if (!out_of[i]) steady_s.push_back(p[i].s), steady_j.push_back(p[i].j);
+      if (!out_of[i]) steady_s.push_back(p[i].s), steady_j.push_back(p[i].j), steady_x.push_back(p[i].index);
     double mean_s = 0, mean_j = 0;
     for (std::size_t i = 0; i < steady_s.size(); ++i) mean_s += steady_s[i], mean_j += steady_j[i];
     mean_s /= static_cast<double>(steady_s.size());
@@ -248,23 +303,40 @@ Prediction predict_run(const std::vector<EpochSummary>& epochs, const Prediction
     for (std::size_t i = w; i < p.size(); ++i)
       if (out_of[i] && !(periodic && std::find(high.begin(), high.end(), p[i].index) != high.end()))
         d.outlier_epochs.push_back(p[i].index);
+    // A trend (schedules that lengthen or shorten epochs): the steady epochs' line, extrapolated
+    // over the epochs to come, where its slope is significant; else their mean.
+    const int from = p.back().index + 1, to = p.back().index + m;
+    const int n = static_cast<int>(steady_s.size());
+    Line ls = fit_line(steady_x, steady_s), lj = fit_line(steady_x, steady_j);
+    if (ls.significant) d.trend_s_per_epoch = ls.b;
+    if (lj.significant) d.trend_joules_per_epoch = lj.b;
+    double rest_s = ls.significant ? line_sum(ls, from, to) : m * mean_s;
+    double rest_j = lj.significant ? line_sum(lj, from, to) : m * mean_j;
+    hs = ls.significant ? line_half_width(ls, n, from, to, in.level) : half_width(stddev(steady_s, mean_s), n, m, in.level);
+    hj = lj.significant ? line_half_width(lj, n, from, to, in.level) : half_width(stddev(steady_j, mean_j), n, m, in.level);
+    double extra_s = d.periodic_remaining * d.period_extra_s, extra_j = d.periodic_remaining * d.period_extra_joules;
     double so_far_s = d.setup_s + measured_s, so_far_j = d.setup_joules + measured_j;
-    total_s = so_far_s + m * mean_s + d.periodic_remaining * d.period_extra_s;
-    total_j = so_far_j + m * mean_j + d.periodic_remaining * d.period_extra_joules;
+    total_s = so_far_s + rest_s + extra_s;
+    total_j = so_far_j + rest_j + extra_j;
+    // A period read from one occurrence may be a one-off: the range's low end allows for it not
+    // coming back.
+    if (periodic && high.size() == 1) low_allow_s = std::max(0.0, extra_s), low_allow_j = std::max(0.0, extra_j);
     out.footprint.duration_s = total_s;
     out.footprint.energy_kwh = total_j * to_kwh;
   }
   d.steady_epochs = static_cast<int>(steady_s.size());
   int n = d.steady_epochs;
   d.range_known = n >= 2;
-  double mean_s = 0, mean_j = 0;
-  for (int i = 0; i < n; ++i) mean_s += steady_s[i] / n, mean_j += steady_j[i] / n;
-  double hs = half_width(stddev(steady_s, mean_s), n, m, in.level);
-  double hj = half_width(stddev(steady_j, mean_j), n, m, in.level);
+  if (in.rule == PredictionRule::carbontracker) {
+    double mean_s = 0, mean_j = 0;
+    for (int i = 0; i < n; ++i) mean_s += steady_s[i] / n, mean_j += steady_j[i] / n;
+    hs = half_width(stddev(steady_s, mean_s), n, m, in.level);
+    hj = half_width(stddev(steady_j, mean_j), n, m, in.level);
+  }
   // What was measured is a floor: a run cannot end below it.
   double floor_s = d.setup_s + measured_s, floor_j = d.setup_joules + measured_j;
-  d.duration_s = {std::max(total_s - hs, std::min(floor_s, total_s)), total_s + hs};
-  d.energy_kwh = {std::max(total_j - hj, std::min(floor_j, total_j)) * to_kwh, (total_j + hj) * to_kwh};
+  d.duration_s = {std::max(total_s - low_allow_s - hs, std::min(floor_s, total_s)), total_s + hs};
+  d.energy_kwh = {std::max(total_j - low_allow_j - hj, std::min(floor_j, total_j)) * to_kwh, (total_j + hj) * to_kwh};
   d.co2_g = {0.0, 0.0};
   return out;
 }

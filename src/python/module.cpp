@@ -603,6 +603,8 @@ PYBIND11_MODULE(_epochwatt, m) {
         out["period"] = d.period;
         out["period_first"] = d.period_first;
         out["periodic_remaining"] = d.periodic_remaining;
+        out["trend_s_per_epoch"] = d.trend_s_per_epoch;
+        out["trend_joules_per_epoch"] = d.trend_joules_per_epoch;
         out["first_epoch_includes_setup"] = d.first_epoch_includes_setup;
         out["setup_s"] = d.setup_s;
         out["setup_joules"] = d.setup_joules;

@@ -82,8 +82,15 @@ std::vector<std::string> prediction_lines(const Consumption& c, const Prediction
   } else {
     how += std::to_string(d.after_epochs) + " epoch(s) measured";
     if (d.setup_s >= 0.5) how += ", set-up " + report_time(d.setup_s) + " counted once,";
-    how += " + " + std::to_string(std::max(0, c.epochs - d.after_epochs)) + " x the mean of " +
-           std::to_string(d.steady_epochs) + " steady epoch(s)";
+    if (d.trend_s_per_epoch != 0.0 || d.trend_joules_per_epoch != 0.0) {
+      auto signed_sig = [](double v) { return (v >= 0 ? "+" : "") + significant(v, 3); };
+      how += " + " + std::to_string(std::max(0, c.epochs - d.after_epochs)) + " epoch(s) on the trend of " +
+             std::to_string(d.steady_epochs) + " steady epoch(s) (" + signed_sig(d.trend_s_per_epoch) + " s and " +
+             signed_sig(d.trend_joules_per_epoch) + " J per epoch)";
+    } else {
+      how += " + " + std::to_string(std::max(0, c.epochs - d.after_epochs)) + " x the mean of " +
+             std::to_string(d.steady_epochs) + " steady epoch(s)";
+    }
     if (!d.warmup_epochs.empty()) how += "; left out as warm-up: epoch " + epoch_list(d.warmup_epochs);
     if (!d.outlier_epochs.empty()) how += "; left out as one-off: epoch " + epoch_list(d.outlier_epochs);
     if (d.period > 0)

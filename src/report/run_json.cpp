@@ -197,6 +197,8 @@ void to_json(ordered_json& j, const PredictionDetail& d) {
        {"periodic_remaining", d.periodic_remaining},
        {"period_extra_s", d.period_extra_s},
        {"period_extra_joules", d.period_extra_joules},
+       {"trend_s_per_epoch", d.trend_s_per_epoch},
+       {"trend_joules_per_epoch", d.trend_joules_per_epoch},
        {"first_epoch_includes_setup", d.first_epoch_includes_setup},
        {"setup_s", d.setup_s},
        {"setup_joules", d.setup_joules},
@@ -219,6 +221,8 @@ void from_json(const json& j, PredictionDetail& d) {
   read(j, "periodic_remaining", d.periodic_remaining);
   read(j, "period_extra_s", d.period_extra_s);
   read(j, "period_extra_joules", d.period_extra_joules);
+  read(j, "trend_s_per_epoch", d.trend_s_per_epoch);
+  read(j, "trend_joules_per_epoch", d.trend_joules_per_epoch);
   read(j, "first_epoch_includes_setup", d.first_epoch_includes_setup);
   read(j, "setup_s", d.setup_s);
   read(j, "setup_joules", d.setup_joules);

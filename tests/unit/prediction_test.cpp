@@ -142,6 +142,61 @@ TEST(SteadyEpochs, RangeComesFromTheSpreadAndCoversNoiseMostOfTheTime) {
   EXPECT_LE(covered, 200);
 }
 
+TEST(SteadyEpochs, APeriodReadFromOneOccurrenceLeavesTheLowEndOpen) {
+  // A checkpoint in epoch 4 (+50 J) reads as "every 4 epochs" until epoch 8 comes plain; while it
+  // rests on that one occurrence, the range must also hold the run in which it never comes back.
+  std::vector<std::pair<double, double>> v{{10, 100}, {10, 101}, {10, 99}, {15, 150}, {10, 100}};
+  Prediction p = predict_run(series(v), input(20));
+  ASSERT_EQ(p.detail.period, 4);
+  ASSERT_EQ(p.detail.periodic_remaining, 4);  // 8, 12, 16, 20
+  double without_extra = 550.0 + 15 * 100.0;
+  EXPECT_NEAR(joules_of(p), without_extra + 4 * 50.0, 1.0);
+  EXPECT_LE(p.detail.energy_kwh.low * kJoulesPerKwh, without_extra);
+  // Seen twice (epochs 4 and 8), the period is trusted: the low end keeps the extra work.
+  for (auto e : std::vector<std::pair<double, double>>{{10, 100}, {10, 100}, {15, 150}}) v.push_back(e);
+  Prediction q = predict_run(series(v), input(20));
+  ASSERT_EQ(q.detail.period, 4);
+  EXPECT_GT(q.detail.energy_kwh.low * kJoulesPerKwh, 900.0 + 12 * 100.0);  // measured + 12 plain epochs
+}
+
+TEST(SteadyEpochs, ASignificantTrendIsExtrapolatedAndNoiseIsNot) {
+  // Epochs that lengthen by 1 s (10 J) per epoch, with +-1 % alternating noise: after 8 epochs the
+  // line predicts epochs 9..20 exactly, where the mean would miss by 12 x 8.5 epochs' growth.
+  std::vector<std::pair<double, double>> v;
+  double actual = 0;
+  for (int i = 1; i <= 20; ++i) {
+    double j = (100.0 + 10.0 * i) * (i % 2 ? 1.01 : 0.99);
+    v.push_back({j / 10, j});
+    actual += j;
+  }
+  auto first8 = series(std::vector(v.begin(), v.begin() + 8));
+  Prediction p = predict_run(first8, input(20));
+  EXPECT_NEAR(p.detail.trend_joules_per_epoch, 10.0, 1.0);
+  EXPECT_NEAR(p.detail.trend_s_per_epoch, 1.0, 0.1);
+  EXPECT_NEAR(joules_of(p), actual, 0.01 * actual);
+  EXPECT_LE(p.detail.energy_kwh.low * kJoulesPerKwh, actual);
+  EXPECT_GE(p.detail.energy_kwh.high * kJoulesPerKwh, actual);
+  // Five epochs are too few to tell a trend from noise: the mean is used.
+  Prediction five = predict_run(series(std::vector(v.begin(), v.begin() + 5)), input(20));
+  EXPECT_EQ(five.detail.trend_joules_per_epoch, 0.0);
+  // Flat noise is not read as a trend: the same +-10 % pseudo-noise as above, 200 series of 12.
+  std::uint64_t state = 777;
+  auto uniform = [&] {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<double>(state >> 11) / 9007199254740992.0;
+  };
+  int trends = 0;
+  for (int s = 0; s < 200; ++s) {
+    std::vector<std::pair<double, double>> flat;
+    for (int i = 0; i < 12; ++i) {
+      double j = 100.0 * (0.9 + 0.2 * uniform());
+      flat.push_back({j / 10, j});
+    }
+    if (predict_run(series(flat), input(50)).detail.trend_joules_per_epoch != 0.0) ++trends;
+  }
+  EXPECT_LE(trends, 8);  // 1 % nominal (2 of 200); 4 % at most
+}
+
 TEST(SteadyEpochs, RangeNeverFallsBelowWhatWasMeasured) {
   auto e = series({{10, 100}, {10, 10}, {10, 190}});
   Prediction p = predict_run(e, input(4));
