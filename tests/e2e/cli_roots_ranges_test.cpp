@@ -72,7 +72,7 @@ TEST(CliRoots, DevicesFindsNestedDramFromEveryPowercapLevel) {
 
 TEST(CliRoots, ProcRootGivenAsAFileOrOneLevelUpStillEstimates) {
   Host h;
-  for (const std::string given : {h.dir / "proc/stat", h.dir.path()}) {
+  for (const std::string& given : {h.dir / "proc/stat", std::string(h.dir.path())}) {
     e2e::Outcome o = h.devices(h.dir / "sys/class/powercap", given);
     ASSERT_EQ(o.exit_status, 0) << o.err;
     EXPECT_NE(o.out.find("Intel(R) Xeon(R) Gold 6248 CPU @ 2.50GHz  [estimate]"), std::string::npos) << given << o.out;
@@ -101,12 +101,13 @@ void add_run(const std::string& dir, const std::string& id, const std::string& e
 
 // Every number in the JSON: finite, and not negative.
 void expect_sane_numbers(const json& j, const std::string& path = "") {
-  if (j.is_object())
+  if (j.is_object()) {
     for (auto it = j.begin(); it != j.end(); ++it) expect_sane_numbers(it.value(), path + "." + it.key());
-  else if (j.is_array())
+  } else if (j.is_array()) {
     for (std::size_t i = 0; i < j.size(); ++i) expect_sane_numbers(j[i], path + "[" + std::to_string(i) + "]");
-  else if (j.is_number_float())
+  } else if (j.is_number_float()) {
     EXPECT_TRUE(std::isfinite(j.get<double>()) && j.get<double>() >= 0) << path << " = " << j.dump();
+  }
 }
 
 }  // namespace
@@ -213,8 +214,8 @@ TEST(CliQuiet, QuietSuppressesInfoLines) {
                                    h.dir / "proc", "--nvml-library", h.dir / "no-libnvidia-ml.so.1", "--offline",
                                    "--intensity", "100", "--sim-gpu", "Y", "--sim-gpu-watts", "100"};
   std::vector<std::string> loud = base, quiet = base;
-  for (const std::string a : {"--log_dir", h.dir / "loud"}) loud.push_back(a);
-  for (const std::string a : {"--log_dir", h.dir / "quiet", "--quiet"}) quiet.push_back(a);
+  loud.insert(loud.end(), {"--log_dir", h.dir / "loud"});
+  quiet.insert(quiet.end(), {"--log_dir", h.dir / "quiet", "--quiet"});
   for (auto* v : {&loud, &quiet})
     for (const char* a : {"--", "true"}) v->push_back(a);
   e2e::Outcome l = e2e::run(cli(loud), h.dir.path());
@@ -226,6 +227,6 @@ TEST(CliQuiet, QuietSuppressesInfoLines) {
   EXPECT_NE((l.out + l.err).find("Using simulated GPU: Y"), std::string::npos) << l.out << l.err;
   EXPECT_EQ((q.out + q.err).find("Using simulated GPU: Y"), std::string::npos) << q.out << q.err;
   // The err log keeps everything.
-  std::string err_log = e2e::read_file(h.dir / "quiet" + "/" + e2e::file_ending_with(h.dir / "quiet", "_err.log"));
+  std::string err_log = e2e::read_file(e2e::file_ending_with(h.dir / "quiet", "_err.log"));
   EXPECT_NE(err_log.find("INFO - "), std::string::npos);
 }

@@ -7,7 +7,9 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
+#include <tuple>
 
 #include "epochwatt/epochwatt.hpp"
 #include "epochwatt/limits.hpp"

@@ -138,21 +138,21 @@ std::string base_name(const std::string& path) {
 
 PowercapZones locate_powercap_zones(const FileReader& reader, const std::string& root) {
   PowercapZones out;
-  collect_zones(reader, root, 2, out.zones);
-  if (!out.zones.empty()) return out;
-  // One level too high: /sys/class or /sys/devices/virtual, which hold powercap/.
-  collect_zones(reader, root + "/powercap", 2, out.zones);
-  if (!out.zones.empty()) {
-    out.note = root + " is one level above the powercap folder; read " + root + "/powercap";
-    return out;
-  }
-  // One level too low: a single zone, /sys/class/powercap/intel-rapl:0.
+  // One level too low: a single zone, /sys/class/powercap/intel-rapl:0 (its subzones are inside).
   std::string name = base_name(root);
   if (parse_zone_name(name) && reader.read(root + "/name").text) {
     out.zones.emplace(name, root);
     collect_zones(reader, root, 1, out.zones);
     out.note = root + " is a single RAPL zone: only it and its subzones are measured (give " + parent_dir(root) +
                " for every package)";
+    return out;
+  }
+  collect_zones(reader, root, 2, out.zones);
+  if (!out.zones.empty()) return out;
+  // One level too high: /sys/class or /sys/devices/virtual, which hold powercap/.
+  collect_zones(reader, root + "/powercap", 2, out.zones);
+  if (!out.zones.empty()) {
+    out.note = root + " is one level above the powercap folder; read " + root + "/powercap";
     return out;
   }
   int err = 0;
