@@ -40,7 +40,7 @@ struct Options {
   bool devices_by_pid = false;    // GPUs used by this process tree only (real GPU backends)
   std::optional<std::string> log_dir;  // none: console only
   std::string log_file_prefix;
-  int verbose = 1;                // 0 silences the output channel on the console
+  int verbose = 1;                // 0 silences the output channel on the console; -1 (--quiet) INFO lines too
   int decimal_precision = 12;     // decimals of kWh, g and km in the report blocks
   std::optional<std::string> sim_cpu;
   std::optional<double> sim_cpu_tdp;

@@ -10,6 +10,7 @@
 #include "cli/cmd_run.hpp"
 #include "core/format.hpp"
 #include "epochwatt/errors.hpp"
+#include "epochwatt/limits.hpp"
 #include "intensity/plan.hpp"
 #include "intensity/service.hpp"
 
@@ -162,8 +163,8 @@ int plan_run(const SubArgs& sub, std::ostream& out, std::ostream& err) {
       double e = 0;
       const std::string& t = *sub.energy_kwh;
       auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), e);
-      if (ec != std::errc() || p != t.data() + t.size() || !std::isfinite(e) || e < 0)
-        throw CliError("--energy-kwh: '" + t + "' is not a non-negative number");
+      if (ec != std::errc() || p != t.data() + t.size() || !(e >= 0 && e <= limits::kMaxJobEnergyKwh))
+        throw CliError("--energy-kwh: '" + t + "' is not a number of kWh from 0 to 1e9 (1 TWh)");
       energy = e;
       energy_origin = "given";
     }
@@ -173,7 +174,11 @@ int plan_run(const SubArgs& sub, std::ostream& out, std::ostream& err) {
       if (!in || j.is_discarded()) throw CliError("--from-json: cannot read an epochwatt JSON summary from " + *sub.from_json);
       for (const char* block : {"prediction", "actual"}) {
         if (j.contains(block) && j[block].is_object() && j[block].contains("energy_kwh") && j[block]["energy_kwh"].is_number()) {
-          energy = j[block]["energy_kwh"].get<double>();
+          double e = j[block]["energy_kwh"].get<double>();
+          if (!(e >= 0 && e <= limits::kMaxJobEnergyKwh))
+            throw CliError("--from-json: " + *sub.from_json + ": " + block + ".energy_kwh " + detail::fixed(e, 3) +
+                           " is not a number of kWh from 0 to 1e9 (1 TWh)");
+          energy = e;
           energy_origin = std::string(block == std::string("prediction") ? "predicted" : "measured") + " in " + *sub.from_json;
           break;
         }

@@ -1,6 +1,7 @@
 #include "cli/cmd_parse.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <nlohmann/json.hpp>
 #include <ostream>
 
@@ -209,9 +210,12 @@ int parse_dirs(const std::vector<std::string>& dirs, bool table, bool json, std:
   std::vector<detail::ParseWarning> warnings;
   std::vector<ParsedRun> runs = detail::parse_log_dirs(dirs, &warnings);
   detail::Aggregate total = detail::aggregate(runs);
+  // A NaN total (the original writes `nan kWh` for a run it could not measure) is left out of the
+  // aggregate; each such run gets its warning, on stderr and in the JSON `warnings`.
+  for (const auto& r : runs)
+    if (const ParsedConsumption* c = summed(r); c && (std::isnan(c->energy_kwh) || std::isnan(c->co2_g)))
+      warnings.push_back({r.output_log, "logged nan energy or CO2eq; left out of the totals"});
   for (const auto& w : warnings) err << "epochwatt: warning: " << w.file << ": " << w.message << "\n";
-  if (total.nan_skipped > 0)
-    err << "epochwatt: warning: " << total.nan_skipped << " run(s) logged nan energy or CO2eq; left out of the totals\n";
   if (json) out << parse_json(runs, total, warnings);
   else if (table) out << parse_table(runs, total);
   else out << detail::aggregate_sentence(total) << "\n";

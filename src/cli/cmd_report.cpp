@@ -121,7 +121,46 @@ std::optional<std::string> find_json_summary(const std::string& path, std::strin
   return best->string();
 }
 
+// The input directly in the folder `path` (or `path` itself, a file): find_report_input without
+// the look one level down.
+std::optional<ReportInput> find_report_input_in_folder(const std::string& path, std::string* why, int* candidates);
+
 std::optional<ReportInput> find_report_input(const std::string& path, std::string* why, int* candidates) {
+  if (candidates) *candidates = 0;
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) {
+    auto here = find_report_input_in_folder(path, why, candidates);
+    if (here) return here;
+    // One level above the logs: the newest input of the subfolders that hold one.
+    std::optional<ReportInput> best;
+    fs::file_time_type best_time{};
+    int total = 0;
+    for (fs::directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
+      std::error_code type_ec;
+      if (!it->is_directory(type_ec)) continue;
+      std::string sub_why;
+      int n = 0;
+      auto found = find_report_input_in_folder(it->path().string(), &sub_why, &n);
+      if (!found) continue;
+      total += n;
+      std::error_code time_ec;
+      auto t = fs::last_write_time(found->path, time_ec);
+      if (!best || t > best_time) {
+        best = found;
+        best_time = t;
+      }
+    }
+    if (best) {
+      if (candidates) *candidates = total;
+      return best;
+    }
+    *why += " or its subfolders: give the folder that holds the run's *_epochwatt.json or *_carbontracker.log";
+    return std::nullopt;
+  }
+  return find_report_input_in_folder(path, why, candidates);
+}
+
+std::optional<ReportInput> find_report_input_in_folder(const std::string& path, std::string* why, int* candidates) {
   if (candidates) *candidates = 0;
   std::error_code ec;
   if (fs::is_directory(path, ec)) {
@@ -300,6 +339,10 @@ int make_report(const std::string& input, std::string html_path, const std::stri
     err << "epochwatt report: " << why << "\n";
     return 1;
   }
+  if (std::error_code ec; fs::is_directory(input, ec) &&
+                          !fs::equivalent(fs::path(found->path).parent_path(), fs::path(input), ec))
+    err << "epochwatt report: no JSON summary or standard log directly in " << input << "; reading its subfolder "
+        << fs::path(found->path).parent_path().string() << "\n";
   if (candidates > 1)
     err << "epochwatt report: " << candidates
         << (found->kind == ReportInput::Kind::json_summary ? " JSON summaries" : " standard logs") << " in " << input
@@ -309,6 +352,8 @@ int make_report(const std::string& input, std::string html_path, const std::stri
     try {
       detail::ParsedRun run = found->partner.empty() ? detail::parse_standard_log(found->path)
                                                      : detail::parse_log_pair(found->path, found->partner);
+      for (const auto& n : run.notes) err << "epochwatt report: warning: " << run.std_log << ": " << n << "\n";
+      for (const auto& n : run.output_notes) err << "epochwatt report: warning: " << run.output_log << ": " << n << "\n";
       data = detail::report_data_from_parsed_run(run);
     } catch (const detail::LogParseError& e) {
       err << "epochwatt report: " << e.what() << "\n";

@@ -36,8 +36,10 @@ struct ReportInput {
 // Resolves PATH: a directory gives its newest JSON summary, else its newest standard log; a file
 // named `..._carbontracker_output.log` gives its standard log (which must exist) and itself; a
 // `..._carbontracker.log` gives itself and its output log if present; another file is a JSON
-// summary if its first non-blank byte is '{', else a standard log. nullopt with *why set otherwise.
-// *candidates: how many files of the chosen kind the directory held (1 for a file).
+// summary if its first non-blank byte is '{', else a standard log. A directory that holds neither
+// is looked into one level down (a folder given above the logs): the newest input of its
+// subfolders. nullopt with *why set otherwise, naming the folder to give.
+// *candidates: how many files of the chosen kind the directory (or its subfolders) held (1 for a file).
 std::optional<ReportInput> find_report_input(const std::string& path, std::string* why, int* candidates = nullptr);
 
 // The Chromium to run: EPOCHWATT_CHROMIUM if set (used only if executable), else the first of

@@ -334,8 +334,9 @@ void add_run_options(CLI::App& app, HelpFormatter& formatter, ParseContext& ctx,
   value(app, ctx, kOutput, "--decimal-precision", "P", "Decimals of kWh, g and km in the reports (default 12).",
         [&o](auto& f, auto& v) { o.decimal_precision = integer(f, v); });
   flag(app, ctx, kOutput, "--quiet",
-       "Do not print the report blocks on the console (warnings still appear; log files are written as usual).",
-       [&o] { o.verbose = 0; });
+       "Do not print the report blocks nor INFO lines on the console (warnings still appear; log files are written "
+       "as usual).",
+       [&o] { o.verbose = -1; });
 
   // ---- carbontracker's other modes
   value(app, ctx, kModes, "--parse", "DIR",

@@ -5,6 +5,7 @@
 
 #include "epochwatt/registry.hpp"
 #include "intensity/service.hpp"
+#include "meters/sysfs/proc_root.hpp"
 #include "report/ct_logs.hpp"
 #include "report/ct_reporter.hpp"
 #include "report/json_summary.hpp"
@@ -26,7 +27,9 @@ TrackerParts default_tracker_parts(const Options& o) {
   parts.reporters.push_back(std::make_shared<detail::CarbontrackerReporter>(log));
   if (!parts.files.json_summary.empty())
     parts.reporters.push_back(std::make_shared<detail::JsonSummaryReporter>(parts.files.json_summary));
-  for (const auto& spec : o.outputs) parts.reporters.push_back(detail::make_output_reporter(spec, o.proc_root));
+  // The CSV's host facts come from the same proc folder the estimate reads, found at any level.
+  std::string proc_root = o.outputs.empty() ? o.proc_root : meters::locate_proc_root(*meters::real_file_reader(), o.proc_root).root;
+  for (const auto& spec : o.outputs) parts.reporters.push_back(detail::make_output_reporter(spec, proc_root));
 
   parts.intensity = std::make_shared<detail::IntensityService>(o, nullptr, [clock] { return clock->wall(); });
   RunDiscovery found = discover_for_run(o);

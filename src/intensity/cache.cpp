@@ -12,6 +12,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "epochwatt/limits.hpp"
 #include "core/bounded_file.hpp"
 #include "core/format.hpp"
 
@@ -108,7 +109,7 @@ bool read_point(const json& p, IntensityPoint* out) {
   auto period = number_at(p, "period_s");
   auto g = number_at(p, "g_per_kwh");
   if (!start || !period || !g) return false;
-  if (*period <= 0 || *g < 0) return false;
+  if (!(*period > 0 && *period <= limits::kMaxIntervalS) || !(*g >= 0 && *g <= limits::kMaxIntensityGPerKwh)) return false;
   *out = IntensityPoint{from_ms(*start), *period, *g};
   return true;
 }
@@ -229,7 +230,7 @@ std::optional<CachedIntensity> IntensityCache::get_current_entry(const std::stri
   auto j = parse_entry(*text, "current", &key);
   const json* v = j ? &(*j)["value"] : nullptr;
   auto g = v && v->is_object() ? number_at(*v, "g_per_kwh") : std::nullopt;
-  if (!g || *g < 0 || !string_at(*v, "source")) {
+  if (!g || !(*g >= 0 && *g <= limits::kMaxIntensityGPerKwh) || !string_at(*v, "source")) {
     warn(path, "intensity cache: " + path + " is not a valid cache entry; ignored (the next fetch replaces it)");
     return std::nullopt;
   }

@@ -14,6 +14,8 @@
 #include <cstring>
 
 #include "core/bounded_file.hpp"
+#include "epochwatt/limits.hpp"
+#include "intensity/providers/cloud_regions.hpp"
 
 namespace epochwatt::detail {
 namespace {
@@ -96,6 +98,8 @@ std::optional<std::string> set_location_field(Location& loc, const std::string& 
     auto colon = value.find(':');
     if (colon == std::string::npos || colon == 0 || colon + 1 == value.size())
       return "is not a cloud region of the form provider:region, such as gcp:europe-west1";
+    if (!cloud_region_intensity(value))
+      return "is not a cloud region in the embedded table (data/cloud-region-intensity.csv)";
     loc.cloud = value;
   }
   return std::nullopt;
@@ -241,8 +245,8 @@ void parse_config_text(const std::string& text, ConfigFile& c) {
       }
     } else if (name == "refresh") {
       auto v = parse_number(value);
-      if (v && *v > 0) c.refresh_s = *v;
-      else warn("'refresh' = '" + value + "' is not a number of seconds above 0; ignored");
+      if (v && *v >= 60 && *v <= limits::kMaxIntervalS) c.refresh_s = *v;
+      else warn("'refresh' = '" + value + "' is not a number of seconds from 60 to 86400; ignored");
     }
   }
   if (c.location.lat.has_value() != c.location.lon.has_value()) {

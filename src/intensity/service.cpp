@@ -163,6 +163,9 @@ struct IntensityService::Shared {
   void build_live(const Location& loc);
   IntensityValue offline_value(const Location& loc, std::vector<std::string>* failures) const;
   IntensityValue round(bool first);
+  // Geolocates once when the run needs it (and no other source located it), rebuilding the live
+  // chain for the place found; returns the location either way.
+  Location geolocate_if_needed();
   void run_worker();
 };
 
@@ -226,7 +229,7 @@ IntensityValue IntensityService::Shared::offline_value(const Location& loc, std:
 
 // One round: geolocate when needed, then the live chain, else the offline sources. Tells each
 // failure once (until it changes) with the source used next.
-IntensityValue IntensityService::Shared::round(bool first) {
+Location IntensityService::Shared::geolocate_if_needed() {
   Location loc;
   bool geolocate_now;
   {
@@ -252,6 +255,11 @@ IntensityValue IntensityService::Shared::round(bool first) {
     location = loc;
     build_live(loc);
   }
+  return loc;
+}
+
+IntensityValue IntensityService::Shared::round(bool first) {
+  Location loc = geolocate_if_needed();
   std::vector<std::shared_ptr<IntensityProvider>> chain;
   {
     std::lock_guard lk(mu);
@@ -360,6 +368,19 @@ IntensityService::IntensityService(const Options& o, std::shared_ptr<HttpClient>
 
   if (o.cache_dir != "none") s.cache = std::make_shared<IntensityCache>(o.cache_dir);
 
+  // The environment is read when no option locates the run (resolve_location's order); a value
+  // there that cannot be used is skipped with one warning (docs/intensity.md, "Location").
+  if (o.country.empty() && o.zone.empty() && o.postcode.empty() && !o.latitude && o.cloud.empty()) {
+    std::vector<std::string> env_warnings;
+    (void)location_from_env(&env_warnings);
+    for (const auto& w : env_warnings) s.notes.push_back({true, w});
+  }
+  if (!o.cloud.empty() && !cloud_region_intensity(o.cloud))
+    s.notes.push_back({true, "cloud region '" + o.cloud + "' is not in the embedded table (data/cloud-region-intensity.csv); "
+                             "its intensity falls back to the next source"});
+  if (!o.country.empty() && !embedded_country_intensity(upper(o.country)))
+    s.notes.push_back({true, "country '" + o.country + "' is not in the embedded country table; "
+                             "its intensity falls back to the next source"});
   s.location = resolve_location(o, config);
   if (!s.fixed && !s.location.located()) {
     if (s.cache)
@@ -513,12 +534,9 @@ IntensityValue IntensityService::current_blocking() {
 std::optional<IntensityForecast> IntensityService::forecast_blocking(system_clock::time_point from,
                                                                      system_clock::time_point to, std::string* why) {
   Shared& s = *s_;
-  bool geo;
-  {
-    std::lock_guard lk(s.mu);
-    geo = s.need_geolocation;
-  }
-  if (geo) (void)s.round(true);
+  // Only the place is needed: a full round would also fetch the current intensity, whose failure
+  // note would repeat the forecast's own failure (`plan` printed the same reason twice).
+  (void)s.geolocate_if_needed();
   std::vector<std::shared_ptr<IntensityProvider>> chain;
   Location loc;
   {

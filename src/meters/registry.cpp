@@ -14,6 +14,7 @@
 #include "meters/rapl/rapl.hpp"
 #include "meters/replay/replay.hpp"
 #include "meters/simulated/simulated.hpp"
+#include "meters/sysfs/proc_root.hpp"
 
 namespace epochwatt {
 namespace {
@@ -41,7 +42,7 @@ Discovery discover_replay(const BackendConfig& c) {
   }
   try {
     const std::string& path = c.text("replay_trace");
-    auto trace = meters::load_trace(path);
+    auto trace = meters::load_trace(path, &d.notes);
     d.meters.push_back(meters::make_replay_meter(std::move(trace), c.component("replay_component"), "replay:" + path,
                                                  c.boolean("replay_use_power"), c.number("replay_offset_s")));
   } catch (const Error& e) {
@@ -61,8 +62,13 @@ Discovery discover_nvml_backend(const BackendConfig& c) {
   meters::NvmlConfig cfg;
   if (!c.text("nvml_library").empty()) cfg.library = c.text("nvml_library");
   cfg.devices_by_pid = c.boolean("devices_by_pid");
-  cfg.proc_root = c.text("proc_root");
-  return meters::discover_nvml(cfg);
+  meters::ProcRoot proc = cfg.devices_by_pid ? meters::locate_proc_root(*cfg.reader, c.text("proc_root"))
+                                             : meters::ProcRoot{c.text("proc_root"), "", ""};
+  cfg.proc_root = proc.root;
+  Discovery d = meters::discover_nvml(cfg);
+  for (const auto* n : {&proc.note, &proc.problem})
+    if (!n->empty()) d.notes.push_back(*n);
+  return d;
 }
 
 Discovery discover_hwmon_backend(const BackendConfig& c) {
@@ -73,9 +79,16 @@ Discovery discover_hwmon_backend(const BackendConfig& c) {
 
 Discovery discover_estimate_backend(const BackendConfig& c) {
   meters::EstimateConfig cfg;
-  cfg.proc_root = c.text("proc_root");
+  meters::ProcRoot proc = meters::locate_proc_root(*cfg.reader, c.text("proc_root"));
+  cfg.proc_root = proc.root;
   cfg.process_tree = c.boolean("estimate_process_tree");
-  return meters::discover_estimate(cfg, true, true);
+  Discovery d = meters::discover_estimate(cfg, true, true);
+  if (!proc.note.empty()) d.notes.insert(d.notes.begin(), proc.note);
+  if (!proc.problem.empty()) {
+    if (d.meters.empty()) d.reason += (d.reason.empty() ? "" : "; ") + proc.problem;
+    else d.notes.push_back(proc.problem);
+  }
+  return d;
 }
 
 // The backends and their options. A row of `options` is all an option needs (BackendOption); the

@@ -84,7 +84,9 @@ void CtLogger::standard(const std::string& msg) {
 
 void CtLogger::err(Level level, const std::string& msg, const char* thread) {
   std::lock_guard lk(mu_);
-  if (console_ && level != Level::debug)
+  // carbontracker prints INFO whatever `verbose` is; verbose < 0 (epochwatt's --quiet) also
+  // silences INFO on the console, never a WARNING or CRITICAL and never the err log.
+  if (console_ && level != Level::debug && !(level == Level::info && verbose_ < 0))
     *console_ << "CarbonTracker: " << to_string(level) << " - " << msg << '\n' << std::flush;
   if (files_.error.empty()) return;
   if (!err_) err_ = std::fopen(files_.error.c_str(), "abe");
@@ -95,6 +97,10 @@ void CtLogger::err(Level level, const std::string& msg, const char* thread) {
 void CtLogger::console_line(const std::string& text) {
   std::lock_guard lk(mu_);
   if (console_) *console_ << text << '\n' << std::flush;
+}
+
+void CtLogger::console_info(const std::string& text) {
+  if (verbose_ >= 0) console_line(text);
 }
 
 void CtLogger::flush() {

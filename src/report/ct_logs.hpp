@@ -37,10 +37,14 @@ class CtLogger {
   void output(const std::string& msg);
   // Standard channel: file only, "<ts> - {msg}".
   void standard(const std::string& msg);
-  // Err channel: console "CarbonTracker: {LEVEL} - {msg}" (not DEBUG), err file created on first use.
+  // Err channel: console "CarbonTracker: {LEVEL} - {msg}" (not DEBUG; not INFO either when
+  // verbose < 0, the CLI's --quiet), err file created on first use.
   void err(Level level, const std::string& msg, const char* thread = "MainThread");
   // A plain line on the console (the stdin dialogue prompt), outside the log files.
   void console_line(const std::string& text);
+  // An informational console line (carbontracker's "Using simulated CPU: ..."): console_line,
+  // except when verbose < 0 (--quiet), which keeps INFO off the console.
+  void console_info(const std::string& text);
   const LogFileNames& files() const { return files_; }
   void flush();
 

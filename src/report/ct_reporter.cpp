@@ -40,7 +40,10 @@ void CarbontrackerReporter::message(const Message& m) {
     case Message::Channel::output: log_->output(m.text); break;
     case Message::Channel::standard: log_->standard(m.text); break;
     case Message::Channel::err: log_->err(m.severity, m.text, m.thread); break;
-    case Message::Channel::console: log_->console_line(m.text); break;
+    case Message::Channel::console:
+      if (m.severity == Severity::info) log_->console_info(m.text);
+      else log_->console_line(m.text);
+      break;
   }
 }
 

@@ -8,10 +8,12 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <set>
 
 #include "core/format.hpp"
+#include "epochwatt/limits.hpp"
 
 namespace epochwatt::detail {
 namespace fs = std::filesystem;
@@ -61,6 +63,32 @@ std::optional<int> parse_int(std::string_view t) {
   auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
   if (t.empty() || ec != std::errc() || p != t.data() + t.size()) return std::nullopt;
   return v;
+}
+
+// The 1-based line of `text` on which the view `at` (a view into `text`) starts, for warnings
+// that name FILE:LINE.
+int line_of(std::string_view text, std::string_view at) {
+  if (at.data() < text.data() || at.data() > text.data() + text.size()) return 0;
+  auto upto = static_cast<std::size_t>(at.data() - text.data());
+  return 1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(upto), '\n'));
+}
+
+// A log line quoted in a one-line warning: tabs and other control bytes become spaces.
+std::string quoted_line(std::string_view line) {
+  std::string out(line);
+  for (char& c : out)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
+  return "'" + out + "'";
+}
+
+// Why a logged quantity that can only be finite and non-negative (energy, CO2, power, time,
+// intensity) is out of range, or "" when it is in range. A record holding such a value is left
+// out: summing it would turn the totals negative or infinite.
+std::string out_of_range(double v) {
+  if (std::isnan(v)) return "not a number";
+  if (!std::isfinite(v)) return "not finite";
+  if (v < 0) return "negative";
+  return "";
 }
 
 // Offset of the first byte that is not part of well-formed UTF-8, or npos.
@@ -326,6 +354,22 @@ StdLog parse_std_log(const std::string& path, std::string_view text) {
     return *current;
   };
   auto fail = [&](const std::string& what) { throw LogParseError(path, what); };
+  // Epochs holding an out-of-range value (by position in run.epochs), left out after the loop.
+  std::set<std::size_t> excluded;
+  auto at_line = [&](std::string_view at) { return "line " + std::to_string(line_of(text, at)) + ": "; };
+  auto exclude = [&](const ParsedEpoch& e, std::string_view at, const std::string& what) {
+    excluded.insert(static_cast<std::size_t>(&e - run.epochs.data()));
+    run.notes.push_back(at_line(at) + what + " in " + quoted_line(at) + ": epoch " + std::to_string(e.index) +
+                        " left out of the run");
+  };
+  auto watts_problem = [](const ParsedPower& p) -> std::string {
+    if (p.watts)
+      if (auto why = out_of_range(*p.watts); !why.empty()) return "power " + why;
+    for (double w : p.device_watts)
+      if (!std::isnan(w))
+        if (auto why = out_of_range(w); !why.empty()) return "device power " + why;
+    return "";
+  };
 
   std::vector<Record> records = split_records(text);
   for (std::size_t r = 0; r < records.size(); ++r) {
@@ -343,6 +387,11 @@ StdLog parse_std_log(const std::string& path, std::string_view text) {
       tool_version = std::string(trim(msg.substr(msg.find(" version ") + 9)));
     } else if (auto pue = msg.find("PUE coefficient of "); pue != std::string_view::npos) {
       run.pue = leading_number(msg.substr(pue + 19));
+      if (run.pue && !(*run.pue >= 1.0 && *run.pue <= limits::kMaxPue)) {
+        run.notes.push_back(at_line(msg) + "PUE " + detail::fixed(*run.pue, 2) + " is outside 1 to " +
+                            detail::fixed(limits::kMaxPue, 0) + "; ignored");
+        run.pue.reset();
+      }
     } else if (msg.starts_with("Epoch ") && msg.ends_with(":")) {
       auto n = parse_int(msg.substr(6, msg.size() - 7));
       if (!n) continue;  // not an epoch line after all
@@ -352,6 +401,7 @@ StdLog parse_std_log(const std::string& path, std::string_view text) {
       if (!d) fail("unreadable duration in '" + std::string(msg) + "'");
       ParsedEpoch& e = (current && !current->interrupted && !current->duration_s) ? *current : new_epoch(next_index());
       e.duration_s = d;
+      if (auto why = out_of_range(*d); !why.empty()) exclude(e, msg, "duration " + why);
     } else if (consume(rest, "Average power usage (W) for ")) {
       std::size_t colon = rest.find(": ");
       if (colon == std::string_view::npos) fail("unreadable power line '" + std::string(msg) + "'");
@@ -360,7 +410,9 @@ StdLog parse_std_log(const std::string& path, std::string_view text) {
       if (!parse_power_value(rest.substr(colon + 2), records[r].continuation, p))
         fail("unreadable power value in '" + std::string(msg) + "'");
       ParsedEpoch& e = (current && !current->interrupted && !current->power(p.component)) ? *current : new_epoch(next_index());
+      std::string bad = watts_problem(p);
       e.powers.push_back(std::move(p));
+      if (!bad.empty()) exclude(e, msg, bad);
     } else if (consume(rest, "Power by device (W) for ")) {
       has_extensions = true;
       std::string comp;
@@ -377,6 +429,7 @@ StdLog parse_std_log(const std::string& path, std::string_view text) {
         run.notes.push_back("per-device line without its power line ignored: '" + std::string(msg) + "'");
         continue;
       }
+      if (std::string bad = watts_problem(ext); !bad.empty()) exclude(*current, msg, bad);
       target->device_names = std::move(ext.device_names);
       target->device_watts = std::move(ext.device_watts);
       target->method = std::move(ext.method);
@@ -395,6 +448,9 @@ StdLog parse_std_log(const std::string& path, std::string_view text) {
       std::string_view j = rest.substr(drew + 10);
       if (j.ends_with(" J.")) j.remove_suffix(3);
       e.interrupted_joules = parse_float(j);
+      std::string why = e.duration_s ? out_of_range(*e.duration_s) : "";
+      if (why.empty() && e.interrupted_joules) why = out_of_range(*e.interrupted_joules);
+      if (!why.empty()) exclude(e, msg, "a value " + why);
     } else if (istarts_with(msg, "Training was interrupted")) {
       std::size_t all = msg.find("before all ");
       if (all != std::string_view::npos) {
@@ -415,7 +471,10 @@ StdLog parse_std_log(const std::string& path, std::string_view text) {
         for (std::size_t from = 0; from < list.size();) {
           std::size_t comma = list.find(',', from);
           auto v = parse_float(list.substr(from, comma == std::string_view::npos ? std::string_view::npos : comma - from));
-          if (v) run.intensities.push_back(*v);
+          if (v && (!out_of_range(*v).empty() || *v > limits::kMaxIntensityGPerKwh))
+            run.notes.push_back(at_line(msg) + "carbon intensity " + detail::fixed(*v, 2) + " is outside 0 to " +
+                                detail::fixed(limits::kMaxIntensityGPerKwh, 0) + " gCO2eq/kWh; ignored");
+          else if (v) run.intensities.push_back(*v);
           if (comma == std::string_view::npos) break;
           from = comma + 1;
         }
@@ -425,9 +484,16 @@ StdLog parse_std_log(const std::string& path, std::string_view text) {
       std::size_t and_at = rest.find(" and ");
       auto d = and_at == std::string_view::npos ? std::nullopt : parse_hms(rest.substr(0, and_at));
       auto j = and_at == std::string_view::npos ? std::nullopt : leading_number(rest.substr(and_at + 5));
-      if (d && j) run.setup = std::pair{*d, *j};
+      if (d && j && (!out_of_range(*d).empty() || !out_of_range(*j).empty()))
+        run.notes.push_back(at_line(msg) + "set-up time or energy out of range; ignored");
+      else if (d && j) run.setup = std::pair{*d, *j};
     } else if (consume(rest, "Average carbon intensity during training was ")) {
       run.average_intensity = leading_number(rest);
+      if (run.average_intensity && *run.average_intensity > limits::kMaxIntensityGPerKwh) {
+        run.notes.push_back(at_line(msg) + "carbon intensity above " + detail::fixed(limits::kMaxIntensityGPerKwh, 0) +
+                            " gCO2eq/kWh; ignored");
+        run.average_intensity.reset();
+      }
     } else if (msg.starts_with("Intensity source: ")) {
       has_extensions = true;
       run.intensity_source_line = std::string(msg);
@@ -448,6 +514,12 @@ StdLog parse_std_log(const std::string& path, std::string_view text) {
   run.early_stop = ifind(text, "Training was interrupted") != std::string_view::npos;
 
   if (!have_components) fail("no 'The following components were found:' line: truncated, or not a carbontracker standard log");
+  if (!excluded.empty()) {
+    std::vector<ParsedEpoch> kept;
+    for (std::size_t i = 0; i < run.epochs.size(); ++i)
+      if (!excluded.count(i)) kept.push_back(std::move(run.epochs[i]));
+    run.epochs = std::move(kept);
+  }
 
   // Every completed epoch needs its duration and one power line per component that has any.
   std::set<std::string> measured;
@@ -497,11 +569,20 @@ StdLog parse_std_log(const std::string& path, std::string_view text) {
 }
 
 // One report block from the lines after its title, inside one record.
-ParsedConsumption parse_block(const std::string& path, std::string_view title,
-                              const std::vector<std::string_view>& lines, std::size_t from,
-                              std::vector<std::string>& notes) {
+// nullopt, with a note naming the line, when the block holds an energy, CO2 or time that is
+// negative or infinite: that block is left out (NaN is kept, as the original writes it, and left
+// out of the totals by aggregate()).
+std::optional<ParsedConsumption> parse_block(const std::string& path, std::string_view text, std::string_view title,
+                                             const std::vector<std::string_view>& lines, std::size_t from,
+                                             std::vector<std::string>& notes) {
   ParsedConsumption c;
   bool time = false, energy = false, co2 = false, equivalents = false;
+  std::string bad;  // the first out-of-range value, "line N: ..."
+  auto check = [&](std::string_view line, const char* what, double v, bool nan_ok) {
+    if (!bad.empty() || (nan_ok && std::isnan(v))) return;
+    if (auto why = out_of_range(v); !why.empty())
+      bad = "line " + std::to_string(line_of(text, line)) + ": " + what + " " + why + " in " + quoted_line(trim(line));
+  };
   for (std::size_t i = from; i < lines.size(); ++i) {
     std::string_view t = trim(lines[i]);
     if (equivalents) {
@@ -511,7 +592,12 @@ ParsedConsumption parse_block(const std::string& path, std::string_view title,
       auto v = parse_float(t.substr(0, sp));
       std::string unit(trim(t.substr(sp)));
       if (!v || unit.empty()) {
-        notes.push_back("unreadable equivalent '" + std::string(t) + "' skipped");
+        notes.push_back("line " + std::to_string(line_of(text, lines[i])) + ": unreadable equivalent '" + std::string(t) + "' skipped");
+        continue;
+      }
+      if (!std::isnan(*v) && !out_of_range(*v).empty()) {
+        notes.push_back("line " + std::to_string(line_of(text, lines[i])) + ": equivalent " + quoted_line(t) + " is " +
+                        out_of_range(*v) + "; skipped");
         continue;
       }
       auto it = std::find_if(c.equivalents.begin(), c.equivalents.end(), [&](const auto& e) { return e.first == unit; });
@@ -521,14 +607,17 @@ ParsedConsumption parse_block(const std::string& path, std::string_view title,
     } else if (t.starts_with("Time:")) {
       c.duration_s = parse_hms(t.substr(5));
       time = c.duration_s.has_value();
+      if (time) check(lines[i], "Time", *c.duration_s, false);
     } else if (t.starts_with("Energy:") && t.ends_with("kWh")) {
       auto v = parse_float(t.substr(7, t.size() - 10));
       if (v) c.energy_kwh = *v;
       energy = v.has_value();
+      if (v) check(lines[i], "Energy", *v, true);
     } else if (t.starts_with("CO2eq:") && t.ends_with("g")) {
       auto v = parse_float(t.substr(6, t.size() - 7));
       if (v) c.co2_g = *v;
       co2 = v.has_value();
+      if (v) check(lines[i], "CO2eq", *v, true);
     } else if (t.starts_with("This is equivalent to:")) {
       equivalents = true;
     }
@@ -536,6 +625,10 @@ ParsedConsumption parse_block(const std::string& path, std::string_view title,
   if (!time || !energy || !co2)
     throw LogParseError(path, "truncated: the block '" + std::string(title) + "' lacks " +
                                   (!time ? "a readable Time" : !energy ? "a readable Energy" : "a readable CO2eq") + " line");
+  if (!bad.empty()) {
+    notes.push_back(bad + ": the block '" + std::string(title) + "' left out");
+    return std::nullopt;
+  }
   return c;
 }
 
@@ -548,7 +641,7 @@ struct OutputLog {
 
 OutputLog parse_output_log(const std::string& path, std::string_view text) {
   OutputLog out;
-  bool have_components = false;
+  bool have_components = false, predicted_seen = false, actual_seen = false;
   for (const Record& rec : split_records(text)) {
     std::vector<std::string_view> lines;
     std::string_view first = rec.message;
@@ -567,19 +660,23 @@ OutputLog parse_output_log(const std::string& path, std::string_view text) {
     }
     for (std::size_t i = 0; i < lines.size(); ++i) {
       std::string_view t = trim(lines[i]);
-      if (!out.predicted && istarts_with(t, "Predicted consumption for ")) {
+      if (!predicted_seen && istarts_with(t, "Predicted consumption for ")) {
         std::string_view n = t.substr(26);
         auto count = parse_int(n.substr(0, n.find(' ')));
         if (!count || !t.ends_with(":")) throw LogParseError(path, "unreadable title '" + std::string(t) + "'");
-        out.predicted = parse_block(path, t, lines, i + 1, out.notes);
-        out.predicted->epochs = *count;
-        out.predicted->title_epochs = count;
+        predicted_seen = true;
+        out.predicted = parse_block(path, text, t, lines, i + 1, out.notes);
+        if (out.predicted) {
+          out.predicted->epochs = *count;
+          out.predicted->title_epochs = count;
+        }
         break;
       }
-      if (!out.actual && istarts_with(t, "Actual consumption")) {
-        out.actual = parse_block(path, t, lines, i + 1, out.notes);
+      if (!actual_seen && istarts_with(t, "Actual consumption")) {
+        actual_seen = true;
+        out.actual = parse_block(path, text, t, lines, i + 1, out.notes);
         std::string_view n = t.substr(18);
-        if (istarts_with(n, " for ")) out.actual->title_epochs = parse_int(n.substr(5, n.find(' ', 5) - 5));
+        if (out.actual && istarts_with(n, " for ")) out.actual->title_epochs = parse_int(n.substr(5, n.find(' ', 5) - 5));
         break;
       }
     }
@@ -668,7 +765,7 @@ ParsedRun parse_log_pair(const std::string& std_path, const std::string& output_
   run.predicted = std::move(o.predicted);
   run.actual = std::move(o.actual);
   run.prediction_rule = std::move(o.prediction_rule);
-  for (auto& n : o.notes) run.notes.push_back(std::move(n));
+  for (auto& n : o.notes) run.output_notes.push_back(std::move(n));
   if (run.actual) {
     // The real count (D22). Without a count in the title (`Actual consumption:`), and when the
     // original's stop() under-counted it by one (D10), the standard log's epochs tell.
@@ -691,53 +788,124 @@ ParsedRun parse_standard_log(const std::string& std_path) {
   return run;
 }
 
+namespace {
+
+struct LogPair {
+  std::string std_path, output_path;
+};
+
+// The log pairs directly in `dir`, by run key (sorted as the output logs' names are).
+std::map<std::string, LogPair> log_pairs_in(const std::string& dir, const std::function<void(const std::string&, const std::string&)>& warn) {
+  std::map<std::string, LogPair> pairs;
+  std::error_code ec;
+  fs::directory_iterator it(dir, ec);
+  if (ec) {
+    warn(dir, "cannot read: " + ec.message());
+    return pairs;
+  }
+  for (; it != fs::directory_iterator(); it.increment(ec)) {
+    std::error_code type_ec;
+    if (!it->is_regular_file(type_ec)) continue;
+    std::string name = it->path().filename().string();
+    if (auto k = run_key(name, kOutputLogSuffix)) pairs[*k].output_path = it->path().string();
+    else if (auto k2 = run_key(name, kStandardLogSuffix)) pairs[*k2].std_path = it->path().string();
+  }
+  if (ec) warn(dir, "listing stopped early: " + ec.message());
+  return pairs;
+}
+
+// The subfolders of `dir` that hold log pairs directly, sorted: a folder given one level above
+// the logs (a project folder holding logs/, or one folder per run).
+std::vector<std::string> log_subfolders(const std::string& dir) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::error_code type_ec;
+    if (!it->is_directory(type_ec)) continue;
+    auto quiet = [](const std::string&, const std::string&) {};
+    if (!log_pairs_in(it->path().string(), quiet).empty()) out.push_back(it->path().string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
 std::vector<ParsedRun> parse_log_dirs(const std::vector<std::string>& dirs, std::vector<ParseWarning>* warnings) {
-  auto warn = [&](const std::string& file, const std::string& message) {
+  std::function<void(const std::string&, const std::string&)> warn = [&](const std::string& file,
+                                                                        const std::string& message) {
     if (warnings) warnings->push_back({file, message});
   };
   std::vector<ParsedRun> runs;
-  std::set<std::string> seen_dirs;
+  std::set<std::string> seen;  // folders and files read, canonical: the same one twice is read once
+  auto first_time = [&](const std::string& path) {
+    std::error_code ec;
+    std::string canonical = fs::weakly_canonical(path, ec).string();
+    return seen.insert(ec ? path : canonical).second;
+  };
+  auto read_pair = [&](const std::string& key, const LogPair& pair) {
+    if (pair.output_path.empty()) {
+      warn(pair.std_path, "no output log " + key + std::string(kOutputLogSuffix) + " beside it: run skipped");
+      return;
+    }
+    if (pair.std_path.empty()) {
+      warn(pair.output_path, "no standard log " + key + std::string(kStandardLogSuffix) + " beside it: run skipped");
+      return;
+    }
+    if (!first_time(pair.std_path)) return;
+    try {
+      runs.push_back(parse_log_pair(pair.std_path, pair.output_path));
+      for (const auto& n : runs.back().notes) warn(runs.back().std_log, n);
+      for (const auto& n : runs.back().output_notes) warn(runs.back().output_log, n);
+    } catch (const LogParseError& e) {
+      warn(e.file(), e.message() + ": run skipped");
+    }
+  };
   for (const auto& dir : dirs) {
     std::error_code ec;
-    if (!fs::is_directory(dir, ec)) {
+    fs::file_status st = fs::status(dir, ec);
+    std::string name = fs::path(dir).filename().string();
+    if (fs::is_regular_file(st)) {
+      // One level below the folder: a log file given itself reads its run.
+      auto out_key = run_key(name, kOutputLogSuffix);
+      auto std_key = out_key ? std::nullopt : run_key(name, kStandardLogSuffix);
+      if (!out_key && !std_key) {
+        warn(dir, "not a carbontracker log (*_carbontracker.log or *_carbontracker_output.log) nor a folder of them");
+        continue;
+      }
+      std::string stem = dir.substr(0, dir.size() - (out_key ? kOutputLogSuffix.size() : kStandardLogSuffix.size()));
+      LogPair pair{stem + std::string(kStandardLogSuffix), stem + std::string(kOutputLogSuffix)};
+      std::error_code pec;
+      if (!fs::is_regular_file(out_key ? pair.std_path : pair.output_path, pec))
+        (out_key ? pair.std_path : pair.output_path).clear();
+      read_pair(out_key ? *out_key : *std_key, pair);
+      continue;
+    }
+    if (!fs::is_directory(st)) {
       warn(dir, ec ? "cannot read: " + ec.message() : "not a directory");
       continue;
     }
-    std::string canonical = fs::weakly_canonical(dir, ec).string();
-    if (!seen_dirs.insert(ec ? dir : canonical).second) continue;  // the same folder twice
-    struct Pair {
-      std::string std_path, output_path;
-    };
-    std::map<std::string, Pair> pairs;  // by key: sorted as the output logs' names are
-    fs::directory_iterator it(dir, ec);
-    if (ec) {
-      warn(dir, "cannot read: " + ec.message());
+    if (!first_time(dir)) continue;  // the same folder twice
+    std::map<std::string, LogPair> pairs = log_pairs_in(dir, warn);
+    if (pairs.empty()) {
+      // One level above the logs: read the subfolders that hold them, and say so.
+      std::vector<std::string> subs = log_subfolders(dir);
+      if (subs.empty()) {
+        warn(dir, "no carbontracker log pair here or in its subfolders: give the folder that holds the "
+                  "*_carbontracker.log and *_carbontracker_output.log files");
+        continue;
+      }
+      std::string list;
+      for (const auto& sub : subs) list += (list.empty() ? "" : ", ") + sub;
+      warn(dir, "no log pair directly in this folder; read the " + std::to_string(subs.size()) +
+                    " subfolder(s) that hold them: " + list);
+      for (const auto& sub : subs) {
+        if (!first_time(sub)) continue;
+        for (const auto& [key, pair] : log_pairs_in(sub, warn)) read_pair(key, pair);
+      }
       continue;
     }
-    for (; it != fs::directory_iterator(); it.increment(ec)) {
-      std::error_code type_ec;
-      if (!it->is_regular_file(type_ec)) continue;
-      std::string name = it->path().filename().string();
-      if (auto k = run_key(name, kOutputLogSuffix)) pairs[*k].output_path = it->path().string();
-      else if (auto k2 = run_key(name, kStandardLogSuffix)) pairs[*k2].std_path = it->path().string();
-    }
-    if (ec) warn(dir, "listing stopped early: " + ec.message());
-    for (const auto& [key, pair] : pairs) {
-      if (pair.output_path.empty()) {
-        warn(pair.std_path, "no output log " + key + std::string(kOutputLogSuffix) + " beside it: run skipped");
-        continue;
-      }
-      if (pair.std_path.empty()) {
-        warn(pair.output_path, "no standard log " + key + std::string(kStandardLogSuffix) + " beside it: run skipped");
-        continue;
-      }
-      try {
-        runs.push_back(parse_log_pair(pair.std_path, pair.output_path));
-        for (const auto& n : runs.back().notes) warn(runs.back().std_log, n);
-      } catch (const LogParseError& e) {
-        warn(e.file(), e.message() + ": run skipped");
-      }
-    }
+    for (const auto& [key, pair] : pairs) read_pair(key, pair);
   }
   return runs;
 }

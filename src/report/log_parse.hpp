@@ -100,7 +100,10 @@ struct ParsedRun {
   std::string address;                 // the detected location, as logged
   std::string started, finished;       // the standard log's first and last time stamps,
                                        // `YYYY-MM-DD HH:MM:SS` (local time, as logged)
-  std::vector<std::string> notes;      // non-fatal oddities (an unreadable equivalent ...)
+  std::vector<std::string> notes;      // about the standard log: non-fatal oddities and records
+                                       // left out for an out-of-range value ("line N: ...")
+  std::vector<std::string> output_notes;  // the same about the output log (an unreadable or
+                                          // negative equivalent, a block left out)
   // epochwatt's `Set-up before epoch 1: {H:MM:SS.ss} and {J} J ...` (std log): seconds, joules.
   std::optional<std::pair<double, double>> setup;
   // epochwatt's `Prediction rule: {name}: ...` after the Predicted block (output log); "" without.
@@ -134,11 +137,14 @@ ParsedRun parse_log_pair(const std::string& std_path, const std::string& output_
 // actual block (output_log empty). Throws LogParseError as parse_log_pair does.
 ParsedRun parse_standard_log(const std::string& std_path);
 
-// Every run in `dirs` (not recursive). Standard logs end in `_carbontracker.log`, output logs in
+// Every run in `dirs`. Standard logs end in `_carbontracker.log`, output logs in
 // `_carbontracker_output.log` (whole names, D25; err logs and rotated `.log.1` files are not
 // logs); a pair shares the text before the suffix. Files that cannot be paired or read are
 // skipped with one warning each (if `warnings` is not null). Runs come in the order of the
-// directories, then of the output logs' names (the original's order).
+// directories, then of the output logs' names (the original's order). A folder at another level
+// is read too: a log file (its run), a folder without pairs (its subfolders that hold pairs, one
+// level down, with a warning naming them); none at either level gives a warning that names the
+// folder to give. Records with an out-of-range value are left out (notes, "line N: ...").
 std::vector<ParsedRun> parse_log_dirs(const std::vector<std::string>& dirs,
                                       std::vector<ParseWarning>* warnings);
 

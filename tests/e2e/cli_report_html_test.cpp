@@ -257,7 +257,9 @@ TEST_F(CliReportHtml, DefaultOutputNewestSummaryAndClearErrors) {
   auto none = e2e::run(cli({"report", empty_dir}), tmp.path());
   EXPECT_EQ(none.exit_status, 1);
   EXPECT_EQ(none.err, "epochwatt report: no JSON summary (*_epochwatt.json) and no standard log (*_carbontracker.log) in " +
-                          empty_dir + "\n");
+                          empty_dir +
+                          " or its subfolders: give the folder that holds the run's *_epochwatt.json or "
+                          "*_carbontracker.log\n");
   e2e::write_file(tmp / "broken.json", "{\"context\": ");
   auto broken = e2e::run(cli({"report", tmp / "broken.json", "--html", tmp / "b.html"}), tmp.path());
   EXPECT_EQ(broken.exit_status, 1);

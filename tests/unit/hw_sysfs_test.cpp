@@ -257,6 +257,10 @@ TEST(Hwmon, NothingFoundGivesReason) {
   cfg.drm_root = t.root();
   Discovery d = discover_hwmon(cfg);
   EXPECT_TRUE(d.meters.empty());
+  EXPECT_NE(d.reason.find("no DRM card (cardN) under " + t.root()), std::string::npos) << d.reason;
+  // A card without a supported hwmon file: the reason says what the card lacks.
+  t.write("card0/device/hwmon/hwmon0/name", "amdgpu\n");
+  d = discover_hwmon(cfg);
   EXPECT_NE(d.reason.find("no AMD or Intel GPU"), std::string::npos) << d.reason;
 }
 

@@ -441,14 +441,16 @@ TEST(IntensityCache, ConcurrentProcessesNeverSeeAPartialOrForeignEntry) {
   const std::string dir = tmp.str() + "/shared";
   constexpr int kChildren = 8, kRounds = 300, kKeys = 4;
   auto key = [](int k) { return "provider|zone=Z" + std::to_string(k); };
-  auto encode = [](int k, int child, int round) { return k * 100000.0 + child * 1000.0 + round; };
-  auto description = [](double g) { return "g=" + std::to_string(static_cast<long>(g)); };
+  // Each value names its key, writer and round, and stays in the range a cache entry may hold
+  // (0 to 2000 gCO2eq/kWh, epochwatt/limits.hpp): key x 500 + (child x rounds + round) / 10.
+  auto encode = [](int k, int child, int round) { return k * 500.0 + (child * kRounds + round) / 10.0; };
+  auto description = [](double g) { return "g=" + std::to_string(g); };
   // A read is good when its value encodes this key and its description and points agree with it.
   auto good_value = [&](const IntensityValue& v, int k) {
-    return static_cast<int>(v.g_per_kwh / 100000) == k && v.description == description(v.g_per_kwh) && v.source == "s";
+    return static_cast<int>(v.g_per_kwh / 500) == k && v.description == description(v.g_per_kwh) && v.source == "s";
   };
   auto good_series = [&](const IntensityForecast& f, int k) {
-    if (f.points.empty() || static_cast<int>(f.points[0].g_per_kwh / 100000) != k) return false;
+    if (f.points.empty() || static_cast<int>(f.points[0].g_per_kwh / 500) != k) return false;
     auto n = static_cast<std::size_t>(static_cast<long>(f.points[0].g_per_kwh) % 7 + 1);
     if (f.points.size() != n || f.description != description(f.points[0].g_per_kwh)) return false;
     for (const auto& p : f.points)

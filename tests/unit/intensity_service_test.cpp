@@ -360,3 +360,36 @@ TEST(Plan, Durations) {
 }
 
 }  // namespace
+
+// `plan` asks for a forecast only (issue 12, item 7): geolocating for it must not also fetch the
+// current intensity, whose failure note repeated the forecast's own failure, so the reason was
+// printed twice. The place found is the one note; the failure is said once, by the answer.
+TEST(IntensityService, ForecastAfterGeolocationSaysItsFailureOnce) {
+  CleanEnv clean;
+  ewtest::TempDir dir;
+  LocalServer geo, uk;
+  geo.server().Get(R"(/.*)", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(R"({"city":"Reading","region":"England","country":"GB","loc":"51.45,-0.97"})", "application/json");
+  });
+  std::atomic<int> current_requests{0}, forecast_requests{0};
+  uk.server().Get(R"(/.*)", [&](const httplib::Request& req, httplib::Response& res) {
+    ++(req.path == "/intensity" ? current_requests : forecast_requests);
+    res.status = 503;
+  });
+  Options o = base_options(dir);
+  o.cache_dir = "none";
+  o.provider_urls["geolocation"] = geo.url();
+  o.provider_urls["carbonintensity.org.uk"] = uk.url();
+  IntensityService s(o);
+  std::string why;
+  auto now = std::chrono::system_clock::now();
+  EXPECT_FALSE(s.forecast_blocking(now, now + std::chrono::hours(6), &why));
+  EXPECT_NE(why.find("carbonintensity.org.uk"), std::string::npos) << why;
+  std::string notes = all_notes(s);
+  EXPECT_NE(notes.find("Located by IP geolocation: Reading, England, GB."), std::string::npos) << notes;
+  EXPECT_EQ(notes.find("carbonintensity.org.uk"), std::string::npos) << notes;
+  EXPECT_EQ(notes.find("Carbon intensity for"), std::string::npos) << notes;
+  EXPECT_EQ(s.location().country, "GB");
+  EXPECT_EQ(current_requests.load(), 0);
+  EXPECT_GE(forecast_requests.load(), 1);
+}

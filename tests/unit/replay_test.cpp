@@ -328,3 +328,16 @@ TEST(ReplayTracker, TraceEndLosesTheMeterAndTheRunCompletes) {
 }
 
 }  // namespace
+
+// A row whose time or power is negative or not finite is left out with the file and the line; the
+// rows around it are kept (issue 12, item 11).
+TEST(ReplayTraceFile, OutOfRangeRowIsLeftOutWithFileAndLine) {
+  BadTrace b("t_s,power_mw,energy_mj\n0.0,1000,0\n0.5,-1000,1\n0.7,inf,2\n1.0,1000,3\n");
+  std::vector<std::string> warnings;
+  auto trace = meters::load_trace(b.path, &warnings);
+  ASSERT_EQ(trace.size(), 2u);
+  EXPECT_EQ(trace[1].t_s, 1.0);
+  ASSERT_EQ(warnings.size(), 2u);
+  EXPECT_EQ(warnings[0], "replay trace " + b.path + " line 3: a time or power that is negative or not finite; row left out");
+  EXPECT_NE(warnings[1].find(" line 4: "), std::string::npos);
+}

@@ -5,6 +5,7 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "epochwatt/limits.hpp"
 #include "intensity/http_json.hpp"
 
 #include "core/format.hpp"
@@ -204,7 +205,7 @@ bool plausible_intensity(double v, std::string* why) {
     if (why) *why = "negative value " + fixed(v, 2);
     return false;
   }
-  if (v > 2000) {
+  if (v > limits::kMaxIntensityGPerKwh) {
     if (why) *why = "implausible value " + fixed(v, 2) + " gCO2e/kWh (above 2000)";
     return false;
   }

@@ -71,10 +71,37 @@ bool readable_number(const FileReader& reader, const std::string& path) {
 HwmonDiscovery find_hwmon_gpus(const HwmonConfig& cfg) {
   HwmonDiscovery out;
   int err = 0;
-  auto cards = cfg.reader->list(cfg.drm_root, &err);
-  for (const auto& card : cards) {
-    if (!is_card_name(card)) continue;
-    std::string hwmon_root = cfg.drm_root + "/" + card + "/device/hwmon";
+  std::string drm_root = cfg.drm_root;
+  while (drm_root.size() > 1 && drm_root.back() == '/') drm_root.pop_back();
+  auto has_card = [](const std::vector<std::string>& names) { return std::any_of(names.begin(), names.end(), is_card_name); };
+  std::vector<std::string> cards = cfg.reader->list(drm_root, &err);
+  std::vector<std::pair<std::string, std::string>> card_dirs;  // (card, its directory)
+  std::string base = drm_root.substr(drm_root.rfind('/') + 1);
+  if (!has_card(cards)) {
+    int up_err = 0;
+    std::vector<std::string> below = cfg.reader->list(drm_root + "/drm", &up_err);
+    if (has_card(below)) {
+      // One level too high: /sys/class, which holds drm/.
+      out.notes.push_back(drm_root + " is one level above the drm folder; read " + drm_root + "/drm");
+      drm_root += "/drm";
+      cards = std::move(below);
+      err = 0;
+    } else if (is_card_name(base) && std::find(cards.begin(), cards.end(), "device") != cards.end()) {
+      // One level too low: one card, /sys/class/drm/card0.
+      out.notes.push_back(drm_root + " is a single card: only it is measured (give " +
+                          drm_root.substr(0, drm_root.rfind('/')) + " for every GPU)");
+      card_dirs.emplace_back(base, drm_root);
+      cards.clear();
+    } else if (std::any_of(cards.begin(), cards.end(), [](const std::string& n) { return n.rfind("hwmon", 0) == 0; })) {
+      out.reason = drm_root + " looks like the hwmon class folder: give the drm folder that holds the cardN "
+                              "entries (normally /sys/class/drm)";
+      return out;
+    }
+  }
+  for (const auto& card : cards)
+    if (is_card_name(card)) card_dirs.emplace_back(card, drm_root + "/" + card);
+  for (const auto& [card, card_dir] : card_dirs) {
+    std::string hwmon_root = card_dir + "/device/hwmon";
     int herr = 0;
     for (const auto& h : cfg.reader->list(hwmon_root, &herr)) {
       std::string dir = hwmon_root + "/" + h;
@@ -105,6 +132,11 @@ HwmonDiscovery find_hwmon_gpus(const HwmonConfig& cfg) {
   }
   if (out.gpus.empty()) {
     if (err) out.reason = "no DRM devices under " + cfg.drm_root + " (" + std::strerror(err) + ")";
+    else if (card_dirs.empty())
+      out.reason = "no DRM card (cardN) under " + cfg.drm_root +
+                   (cfg.drm_root == HwmonConfig{}.drm_root
+                        ? std::string(": no GPU with a kernel driver here")
+                        : std::string(": give the drm folder that holds the cardN entries (normally /sys/class/drm)"));
     else out.reason = "no AMD or Intel GPU with a hwmon energy or power file under " + cfg.drm_root;
     for (const auto& n : out.notes) out.reason += "; " + n;
   }

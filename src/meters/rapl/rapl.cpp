@@ -99,19 +99,80 @@ std::string permission_fix(const std::string& path) {
          "`, or run `epochwatt devices --fix-permissions` as root";
 }
 
+// The zones under a powercap root, by zone name, each at the first path it was seen (the flat
+// symlink and the nested directory of one zone are the same zone; the zones directly in `dir` are
+// taken first, so a flat root keeps its flat paths). Zones nest one level (a package's dram, core
+// and uncore subzones live inside it), and the control-type folders intel-rapl / intel-rapl-mmio
+// hold the top zones; both are walked, so every subzone is found whichever of these levels the
+// root is.
+void collect_zones(const FileReader& reader, const std::string& dir, int depth, std::map<std::string, std::string>& out) {
+  int err = 0;
+  std::vector<std::string> names = reader.list(dir, &err), zone_dirs;
+  for (const auto& name : names)
+    if (parse_zone_name(name)) {
+      out.emplace(name, dir + "/" + name);
+      zone_dirs.push_back(dir + "/" + name);
+    }
+  if (depth == 0) return;
+  for (const auto& z : zone_dirs) collect_zones(reader, z, depth - 1, out);
+  if (depth > 1)
+    for (const auto& name : names)
+      if (name == "intel-rapl" || name == "intel-rapl-mmio") collect_zones(reader, dir + "/" + name, 1, out);
+}
+
+std::string parent_dir(const std::string& path) {
+  std::string p = path;
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  auto slash = p.rfind('/');
+  return slash == std::string::npos ? "." : slash == 0 ? "/" : p.substr(0, slash);
+}
+
+std::string base_name(const std::string& path) {
+  std::string p = path;
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  auto slash = p.rfind('/');
+  return slash == std::string::npos ? p : p.substr(slash + 1);
+}
+
 }  // namespace
+
+PowercapZones locate_powercap_zones(const FileReader& reader, const std::string& root) {
+  PowercapZones out;
+  // One level too low: a single zone, /sys/class/powercap/intel-rapl:0 (its subzones are inside).
+  std::string name = base_name(root);
+  if (parse_zone_name(name) && reader.read(root + "/name").text) {
+    out.zones.emplace(name, root);
+    collect_zones(reader, root, 1, out.zones);
+    out.note = root + " is a single RAPL zone: only it and its subzones are measured (give " + parent_dir(root) +
+               " for every package)";
+    return out;
+  }
+  collect_zones(reader, root, 2, out.zones);
+  if (!out.zones.empty()) return out;
+  // One level too high: /sys/class or /sys/devices/virtual, which hold powercap/.
+  collect_zones(reader, root + "/powercap", 2, out.zones);
+  if (!out.zones.empty()) {
+    out.note = root + " is one level above the powercap folder; read " + root + "/powercap";
+    return out;
+  }
+  int err = 0;
+  (void)reader.list(root, &err);
+  out.reason = "no powercap zones under " + root + (err ? std::string(" (") + std::strerror(err) + ")" : std::string()) +
+               (root == RaplConfig{}.root
+                    ? std::string(": RAPL is not exposed here (virtual machines and containers usually hide it; on "
+                                  "bare metal load the intel_rapl_msr module)")
+                    : std::string(": give the folder that holds the intel-rapl:N zones (normally /sys/class/powercap)"));
+  return out;
+}
 
 RaplDiscovery find_rapl_zones(const RaplConfig& cfg) {
   RaplDiscovery out;
-  int err = 0;
-  std::vector<std::string> entries = cfg.reader->list(cfg.root, &err);
-  if (err != 0 || entries.empty()) {
-    out.reason = "no powercap zones under " + cfg.root +
-                 (err ? std::string(" (") + std::strerror(err) + ")" : std::string()) +
-                 ": RAPL is not exposed here (virtual machines and containers usually hide it; "
-                 "on bare metal load the intel_rapl_msr module)";
+  PowercapZones located = locate_powercap_zones(*cfg.reader, cfg.root);
+  if (located.zones.empty()) {
+    out.reason = located.reason;
     return out;
   }
+  if (!located.note.empty()) out.notes.push_back(located.note);
   std::vector<std::string> want = cfg.domains;
   auto wants = [&](const std::string& d) { return std::find(want.begin(), want.end(), d) != want.end(); };
   if (wants("psys") && want.size() > 1) {
@@ -131,10 +192,9 @@ RaplDiscovery find_rapl_zones(const RaplConfig& cfg) {
   };
   std::map<std::string, std::vector<Candidate>> by_key;  // "domain:package" -> candidates
   std::map<std::string, int> package_of_zone;            // "intel-rapl:0" -> 0 from "package-0"
-  for (const auto& name : entries) {
+  for (const auto& [name, dir] : located.zones) {
     std::optional<ZoneName> m = parse_zone_name(name);
-    if (!m) continue;
-    auto text = cfg.reader->read(cfg.root + "/" + name + "/name").text;
+    auto text = cfg.reader->read(dir + "/name").text;
     if (!text) continue;
     std::string zname = *text;
     while (!zname.empty() && (zname.back() == '\n' || zname.back() == ' ')) zname.pop_back();
@@ -156,11 +216,11 @@ RaplDiscovery find_rapl_zones(const RaplConfig& cfg) {
     c.zone.zone = name;
     c.zone.domain = domain;
     c.zone.package = package;
-    c.zone.energy_path = cfg.root + "/" + name + "/energy_uj";
+    c.zone.energy_path = dir + "/energy_uj";
     auto rr = cfg.reader->read(c.zone.energy_path);
     c.readable = rr.text && parse_u64(*rr.text).has_value();
     c.read_error = rr.text ? 0 : rr.error;
-    if (auto range = cfg.reader->read(cfg.root + "/" + name + "/max_energy_range_uj").text)
+    if (auto range = cfg.reader->read(dir + "/max_energy_range_uj").text)
       c.zone.max_range_uj = parse_u64(*range).value_or(0);
     by_key[domain + ":" + top].push_back(c);
   }
@@ -223,10 +283,10 @@ Discovery discover_rapl(const RaplConfig& cfg) {
 
 std::vector<std::string> fix_rapl_permissions(const std::string& root) {
   std::vector<std::string> lines;
-  int err = 0;
-  for (const auto& name : real_file_reader()->list(root, &err)) {
-    if (!parse_zone_name(name)) continue;
-    std::string path = root + "/" + name + "/energy_uj";
+  PowercapZones located = locate_powercap_zones(*real_file_reader(), root);
+  if (located.zones.empty()) lines.push_back(located.reason);
+  for (const auto& [name, dir] : located.zones) {
+    std::string path = dir + "/energy_uj";
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) {
       lines.push_back(path + ": " + std::strerror(errno));
@@ -237,7 +297,6 @@ std::vector<std::string> fix_rapl_permissions(const std::string& root) {
     else
       lines.push_back(path + ": now readable by all users (until reboot; add the udev rule to keep it)");
   }
-  if (err) lines.push_back(root + ": " + std::strerror(err));
   return lines;
 }
 

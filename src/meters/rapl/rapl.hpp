@@ -2,6 +2,7 @@
 // kernel exposes the same way). Counters in microjoules, wraparound through max_energy_range_uj.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -35,6 +36,19 @@ struct RaplDiscovery {
   std::vector<std::string> notes;  // zones skipped and why (duplicates, parents, unreadable)
   std::string reason;              // why nothing is usable, with the fix; empty when zones exist
 };
+
+// Where the zones of a powercap root are, by zone name ("intel-rapl:0:0" -> its directory). The
+// root may be given at any sensible level: /sys/class/powercap (flat symlinks), the control-type
+// folder .../powercap/intel-rapl (zones with their subzones nested inside, a common container bind
+// mount), /sys/devices/virtual/powercap, one level above (/sys/class: powercap/ is read, with a
+// note), or a single zone (only it is measured, with a note). Subzones nested in a zone are always
+// found. Empty zones with `reason` naming the right level when none of these holds.
+struct PowercapZones {
+  std::map<std::string, std::string> zones;
+  std::string note;    // how a root at an unexpected level was read; "" at the expected level
+  std::string reason;  // why nothing was found, with the level to give; "" when zones exist
+};
+PowercapZones locate_powercap_zones(const FileReader& reader, const std::string& root);
 
 RaplDiscovery find_rapl_zones(const RaplConfig& config);
 Discovery discover_rapl(const RaplConfig& config);

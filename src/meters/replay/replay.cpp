@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <fstream>
 #include <sstream>
 
@@ -72,7 +73,7 @@ class ReplayMeter final : public Meter {
 
 }  // namespace
 
-std::vector<TraceSample> load_trace(const std::string& path) {
+std::vector<TraceSample> load_trace(const std::string& path, std::vector<std::string>* warnings) {
   std::ifstream in(path);
   if (!in) throw Error("cannot open replay trace " + path);
   std::string line;
@@ -95,6 +96,13 @@ std::vector<TraceSample> load_trace(const std::string& path) {
         !parse_field(v.substr(c2 + 1), s.energy_mj))
       throw Error("replay trace " + path + " line " + std::to_string(lineno) + ": cannot parse '" +
                   line + "'");
+    // A time or power that is negative or not finite cannot be a sample: the row is left out.
+    if (!std::isfinite(s.t_s) || s.t_s < 0 || !std::isfinite(s.power_mw) || s.power_mw < 0) {
+      if (warnings)
+        warnings->push_back("replay trace " + path + " line " + std::to_string(lineno) +
+                            ": a time or power that is negative or not finite; row left out");
+      continue;
+    }
     if (!out.empty() && s.t_s < out.back().t_s)
       throw Error("replay trace " + path + " line " + std::to_string(lineno) +
                   ": time goes backwards");

@@ -17,8 +17,10 @@ struct TraceSample {
 };
 
 // Parse a trace CSV with header t_s,power_mw,energy_mj. Throws epochwatt::Error with the file and
-// line of the first bad row; rows must be in non-decreasing time.
-std::vector<TraceSample> load_trace(const std::string& path);
+// line of the first row that cannot be parsed; rows must be in non-decreasing time. A row whose
+// time or power is negative or not finite is left out, with one line naming the file and the line
+// in *warnings (when not null).
+std::vector<TraceSample> load_trace(const std::string& path, std::vector<std::string>* warnings = nullptr);
 
 // A meter that plays a trace against the tracker's clock: trace time = offset + (t - t_open).
 // Counter mode reads energy_mj the way a real counter read does (the value of the latest sample,
