@@ -146,10 +146,15 @@ WriteResult append_at_end(FileSink& sink, int fd, const std::string& path, const
       bool seen_whole = false;
       std::string line = last_line(sink, fd, st.st_size, &seen_whole);
       bool whole = seen_whole && format.whole && format.whole(line);
+      // push_back rather than `= "\n"`: g++ 12 -O3 -Wrestrict false positive (GCC bug 105651).
       if (whole) {
-        prefix = "\n";
+        prefix.push_back('\n');
+      } else if (format.end_cut) {
+        prefix = format.end_cut(line);
       } else {
-        prefix = format.end_cut ? format.end_cut(line) : "\n";
+        prefix.push_back('\n');
+      }
+      if (!whole) {
         res.note = path + " ended inside a record (cut off after " + std::to_string(line.size()) +
                    " bytes of its last line); that line was ended as it is and new records start on the next line.";
       }
