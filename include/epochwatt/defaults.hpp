@@ -13,7 +13,7 @@
 namespace epochwatt {
 
 // Validates the options (OptionsError), opens carbontracker's console and log files (Error when the
-// log folder cannot be made), discovers the meters (epochwatt/registry.hpp), makes the intensity
+// log folder cannot be made or a log file opened; with ignore_errors one warning, and no files), discovers the meters (epochwatt/registry.hpp), makes the intensity
 // service (offline tables, cache, live providers in the background) and the reporters: the
 // carbontracker console and logs, the JSON summary, and one per Options::outputs entry.
 TrackerParts default_tracker_parts(const Options& options);

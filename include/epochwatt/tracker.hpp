@@ -62,7 +62,8 @@ class Tracker {
   // source and starts the sampler. Throws Error when no component can be measured.
   explicit Tracker(Options options);
   // The core alone: validates the options (OptionsError) and starts the sampler on the parts
-  // given. Throws Error when parts.meters is empty (unless ignore_errors).
+  // given. Throws Error when parts.meters is empty, and what fails while starting (a meter's
+  // open()); with ignore_errors both are logged and the tracker is inert (its calls do nothing).
   Tracker(Options options, TrackerParts parts);
   // Stops the run if stop() was not called, so nothing measured is lost. Never throws. In a child
   // made by fork() (a DataLoader worker), where the sampler thread does not exist, the destructor
@@ -103,7 +104,8 @@ class Tracker {
   // reading at its end (about one meter read) and returns the window's figures. A window still
   // open at stop() is measured until stop(), and window_end() then returns that. Throws
   // UsageError for an id that is not open (or that another call already collected), and for
-  // window_start() after stop(). In a forked child, window_start() returns 0 and window_end()
+  // window_start() after stop(); with ignore_errors these are logged instead, window_start()
+  // returns 0 and window_end() an empty measurement. In a forked child, window_start() returns 0 and window_end()
   // an empty measurement.
   using WindowId = std::uint64_t;
   WindowId window_start(std::string name = "");

@@ -147,6 +147,9 @@ struct Tracker::Impl {
   bool confirm(Tracker& self);
 
   void start();
+  // ignore_errors: what start() threw (a thread not made, a meter that failed to open) is logged,
+  // and the tracker becomes inert, as without meters.
+  void give_up(const std::string& what) noexcept;
   double on_round(double t, const std::deque<detail::Boundary>& batch, bool intensity_posted);
   void handle(const detail::Boundary& e);
   void end_epoch(const detail::Boundary& e);
@@ -556,7 +559,34 @@ void Tracker::Impl::report_actual(bool early_stop) {
 
 Tracker::Tracker(Options options, TrackerParts parts)
     : impl_(std::make_unique<Impl>(std::move(options), std::move(parts))) {
-  impl_->start();
+  try {
+    impl_->start();
+  } catch (const std::exception& e) {
+    if (!impl_->opt.ignore_errors || impl_->inert) throw;
+    impl_->give_up(e.what());
+  }
+}
+
+void Tracker::Impl::give_up(const std::string& what) noexcept {
+  try {
+    if (sampler) {
+      {
+        std::lock_guard lk(mu());
+        sampler->quit_locked();
+      }
+      sampler->wake();
+      sampler->join();
+    }
+    intensity->stop(2.0);
+  } catch (...) {
+    // Going inert regardless.
+  }
+  sampler.reset();
+  inert = shut_down = stopped = true;
+  try {
+    err(Severity::critical, "Ignored error: " + what + "\nContinued training without monitoring...");
+  } catch (...) {
+  }
 }
 
 void Tracker::Impl::start() {
@@ -730,9 +760,12 @@ Tracker::WindowId Tracker::window_start(std::string name) {
   double t = d.clock->now();
   WindowId id;
   {
-    std::lock_guard lk(d.mu());
-    if (d.stopped && !d.inert)
-      throw UsageError("window_start() called after stop(); measurement windows need a running tracker.");
+    std::unique_lock lk(d.mu());
+    if (d.stopped && !d.inert) {
+      lk.unlock();
+      d.usage_error("window_start() called after stop(); measurement windows need a running tracker.");
+      return 0;  // with ignore_errors: no window; window_end(0) gives an empty measurement
+    }
     id = ++d.next_window;
     d.open_windows[id] = {std::move(name), t};
     if (!d.inert) d.sampler->push_locked({detail::Boundary::Kind::window_start, t, 0, id});
@@ -748,8 +781,12 @@ WindowMeasurement Tracker::window_end(WindowId id) {
   std::unique_lock lk(d.mu());
   auto open = d.open_windows.find(id);
   if (d.window_results.find(id) == d.window_results.end()) {
-    if (open == d.open_windows.end())
-      throw UsageError("window_end(): no open measurement window with id " + std::to_string(id) + ".");
+    if (open == d.open_windows.end()) {
+      lk.unlock();
+      if (id == 0 && d.opt.ignore_errors) return {};  // window_start() refused it, and said so
+      d.usage_error("window_end(): no open measurement window with id " + std::to_string(id) + ".");
+      return {};
+    }
     if (d.inert) {  // nothing to measure with: the time only
       WindowMeasurement w;
       w.name = open->second.name;
@@ -764,8 +801,11 @@ WindowMeasurement Tracker::window_end(WindowId id) {
     }
     // Woken after the sampler's post, or (if another thread collected this window) its absence.
     d.sampler->wait_round(lk, [&] { return d.window_results.count(id) > 0 || d.open_windows.count(id) == 0; });
-    if (d.window_results.count(id) == 0)
-      throw UsageError("window_end(): measurement window " + std::to_string(id) + " was collected by another call.");
+    if (d.window_results.count(id) == 0) {
+      lk.unlock();
+      d.usage_error("window_end(): measurement window " + std::to_string(id) + " was collected by another call.");
+      return {};
+    }
   }
   auto it = d.window_results.find(id);
   WindowMeasurement w = std::move(it->second);

@@ -18,8 +18,10 @@ TrackerParts default_tracker_parts(const Options& o) {
   validate_backend_options(o, BackendRegistry::builtin());  // before any log file is made
   std::shared_ptr<Clock> clock = o.clock ? o.clock : system_clock();
   TrackerParts parts;
+  // With ignore_errors a log folder that cannot be made is warned about, and the run goes on
+  // without log files (ct_logs.hpp).
   auto log = std::make_shared<detail::CtLogger>(clock, o.console ? o.console : &std::cout, o.verbose,
-                                                o.log_dir.value_or(""), o.log_file_prefix);
+                                                o.log_dir.value_or(""), o.log_file_prefix, nullptr, o.ignore_errors);
   parts.files.standard_log = log->files().standard;
   parts.files.output_log = log->files().output;
   parts.files.error_log = log->files().error;

@@ -5,13 +5,11 @@
 
 #include <algorithm>
 #include <cmath>
-#include <filesystem>
 #include <fstream>
 #include <map>
 #include <vector>
 
 #include "core/format.hpp"
-#include "report/jsonl_output.hpp"
 
 namespace epochwatt::detail {
 namespace {
@@ -25,14 +23,6 @@ std::string trim(const std::string& s) {
   std::size_t b = s.find_first_not_of(" \t\r\n");
   if (b == std::string::npos) return "";
   return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
-}
-
-std::string first_line(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::string line;
-  std::getline(f, line);
-  if (!line.empty() && line.back() == '\r') line.pop_back();
-  return line;
 }
 
 }  // namespace
@@ -179,40 +169,41 @@ std::string codecarbon_row(const Run& r, const HostFacts& host) {
   return out + "\n";
 }
 
-CsvAppendResult append_codecarbon_row(const std::string& path, const std::string& row) {
-  namespace fs = std::filesystem;
-  const std::string header = codecarbon_header();
-  const std::string header_line = header.substr(0, header.size() - 1);
-  fs::path p(path);
-  CsvAppendResult res;
-  for (int n = 0; n < 1000; ++n) {
-    fs::path candidate = n == 0 ? p : p.parent_path() / (p.stem().string() + "_" + std::to_string(n) + p.extension().string());
-    std::error_code ec;
-    bool exists = fs::exists(candidate, ec);
-    bool empty = exists && fs::is_regular_file(candidate, ec) && fs::file_size(candidate, ec) == 0;
-    if (exists && !empty && first_line(candidate.string()) != header_line) continue;
-    std::string err = append_to_file(candidate.string(), (exists && !empty) ? row : header + row);
-    if (!err.empty()) {
-      res.error = err;
-      return res;
-    }
-    res.written_path = candidate.string();
-    if (n > 0)
-      res.warning = path + " has another header than epochwatt's CodeCarbon columns; it was kept as it is and this run's row went to " +
-                    candidate.string() + ".";
-    return res;
+namespace {
+
+// Fields of one CSV line (RFC 4180), and whether it ends inside a quoted field.
+std::size_t csv_field_count(std::string_view line, bool* open_quote) {
+  std::size_t fields = 1;
+  bool quoted = false;
+  for (char c : line) {
+    if (c == '"') quoted = !quoted;  // a doubled quote toggles twice
+    else if (c == ',' && !quoted) ++fields;
   }
-  res.error = "no file beside " + path + " holds epochwatt's CodeCarbon header (tried 999 siblings)";
-  return res;
+  *open_quote = quoted;
+  return fields;
+}
+
+}  // namespace
+
+RecordFormat codecarbon_format() {
+  RecordFormat f;
+  f.header = codecarbon_header();
+  std::string header_line = f.header.substr(0, f.header.size() - 1);
+  f.ours = [header_line](std::string_view first) { return first == header_line; };
+  f.whole = [](std::string_view last) {
+    bool open = false;
+    return csv_field_count(last, &open) == kCodeCarbonColumns.size() && !open;
+  };
+  f.end_cut = [](std::string_view last) -> std::string {
+    bool open = false;
+    csv_field_count(last, &open);
+    return open ? "\"\n" : "\n";
+  };
+  return f;
 }
 
 void CsvReporter::run_finished(const Run& r) {
-  guarded([&]() -> std::string {
-    CsvAppendResult res = append_codecarbon_row(path(), codecarbon_row(r, read_host_facts(proc_root_)));
-    if (!res.error.empty()) return res.error;
-    if (!res.warning.empty()) warn("CSV output: " + res.warning);
-    return "";
-  });
+  guarded([&] { return append_record(sink(), path(), codecarbon_format(), codecarbon_row(r, read_host_facts(proc_root_))); });
 }
 
 }  // namespace epochwatt::detail

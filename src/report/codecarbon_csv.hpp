@@ -42,15 +42,11 @@ std::string codecarbon_header();
 // epochwatt's totals; powers in W, mean of each component over the counted epochs, without PUE.
 std::string codecarbon_row(const Run& r, const HostFacts& host);
 
-// Appends `row` to the CSV at `path`, writing the header first when the file is new or empty.
-// When `path` holds another header it is kept untouched and the row goes to the first sibling
-// "STEM_1.EXT", "STEM_2.EXT", ... that is new or holds our header.
-struct CsvAppendResult {
-  std::string written_path;  // where the row went; empty on error
-  std::string warning;       // one line when the row went to a sibling
-  std::string error;         // one line when nothing was written
-};
-CsvAppendResult append_codecarbon_row(const std::string& path, const std::string& row);
+// The CSV's shape for report/file_sink's append_record: our header; a file with another first line
+// is foreign (kept, the row goes to a sibling); a last line without "\n" is a whole row when its
+// quotes are balanced and it has 38 fields, else a cut one, ended (an open quoted field closed
+// first) so that the next row starts on its own line.
+RecordFormat codecarbon_format();
 
 // RFC 4180 quoting: a field with a comma, a quote, CR or LF is quoted, quotes doubled.
 std::string csv_field(std::string_view value);
@@ -58,8 +54,8 @@ std::string csv_field(std::string_view value);
 // The CSV as a Reporter: one row appended when the run finishes.
 class CsvReporter final : public FileOutputReporter {
  public:
-  CsvReporter(std::string path, std::string proc_root)
-      : FileOutputReporter("CSV", std::move(path)), proc_root_(std::move(proc_root)) {}
+  CsvReporter(std::string path, std::string proc_root, std::shared_ptr<FileSink> sink = nullptr)
+      : FileOutputReporter("CSV output", std::move(path), std::move(sink)), proc_root_(std::move(proc_root)) {}
   void run_finished(const Run& run) override;
 
  private:

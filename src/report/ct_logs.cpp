@@ -1,11 +1,15 @@
 #include "report/ct_logs.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <random>
+#include <utility>
 
 #include "core/format.hpp"
 #include "epochwatt/errors.hpp"
@@ -33,41 +37,127 @@ LogFileNames make_log_file_names(const std::string& dir, const std::string& pref
           path("_carbontracker_err.log"), path("_epochwatt.json")};
 }
 
+namespace {
+constexpr const char* kSamplerThread = "CarbonTrackerThread";
+}  // namespace
+
 CtLogger::CtLogger(std::shared_ptr<Clock> clock, std::ostream* console, int verbose,
-                   const std::string& log_dir, const std::string& prefix)
-    : clock_(std::move(clock)), console_(console), verbose_(verbose) {
+                   const std::string& log_dir, const std::string& prefix,
+                   std::shared_ptr<FileSink> sink, bool files_optional)
+    : clock_(std::move(clock)), console_(console), verbose_(verbose),
+      sink_(sink ? std::move(sink) : system_file_sink()) {
   if (log_dir.empty()) return;
-  std::error_code ec;
-  std::filesystem::create_directories(log_dir, ec);
-  if (ec) throw Error("cannot create log directory " + log_dir + ": " + ec.message());
+  auto give_up = [&](const std::string& why) {
+    if (!files_optional) throw Error(why);
+    files_ = {};
+    announce(why + ". The run goes on without log files (and without the JSON summary kept beside them).");
+  };
+  if (sink_->mkdirs(log_dir) != 0) {
+    give_up("cannot create log directory " + log_dir + ": " + std::strerror(errno));
+    return;
+  }
   std::random_device rd;
   int id = std::uniform_int_distribution<int>(1, 999999)(rd);
   files_ = make_log_file_names(log_dir, prefix, static_cast<long>(::getpid()), id,
                                utc_file_stamp(clock_->wall()));
-  out_ = std::fopen(files_.output.c_str(), "wbe");
-  std_ = std::fopen(files_.standard.c_str(), "wbe");
-  if (!out_ || !std_) {
+  out_.path = files_.output;
+  out_.label = "Output log";
+  out_.line = [this](const std::string& m) { return ts() + " - CarbonTracker: " + m + "\n"; };
+  std_.path = files_.standard;
+  std_.label = "Standard log";
+  std_.line = [this](const std::string& m) { return ts() + " - " + m + "\n"; };
+  err_.path = files_.error;
+  err_.label = "Error log";
+  err_.line = [this](const std::string& m) {
+    return local_timestamp(clock_->wall(), true) + " - " + kSamplerThread + " - WARNING - " + m + "\n";
+  };
+  open_file(out_);
+  if (out_.fd >= 0) open_file(std_);
+  if (out_.fd < 0 || std_.fd < 0) {
     std::string why = std::strerror(errno);
-    if (out_) std::fclose(out_);
-    if (std_) std::fclose(std_);
-    out_ = std_ = nullptr;
-    throw Error("cannot open log files in " + log_dir + " for writing: " + why);
+    for (File* f : {&out_, &std_})
+      if (f->fd >= 0) {
+        sink_->close(f->fd);
+        sink_->unlink(f->path);  // no empty log left of a run that logs nothing
+        f->fd = -1;
+      }
+    out_ = std_ = err_ = File{};
+    give_up("cannot open log files in " + log_dir + " for writing: " + why);
   }
 }
 
 CtLogger::~CtLogger() {
-  for (std::FILE* f : {out_, std_, err_})
-    if (f) std::fclose(f);
+  std::lock_guard lk(mu_);
+  for (File* f : {&out_, &std_, &err_}) {
+    if (f->failing && f->fd >= 0) write_record(*f, "");
+    if (f->fd >= 0) sink_->close(f->fd);
+  }
 }
 
-namespace {
-// One record, written whole and flushed, so a crash of the training loses nothing logged.
-void write_record(std::FILE* f, const std::string& text) {
-  if (!f) return;
-  std::fwrite(text.data(), 1, text.size(), f);
-  std::fflush(f);
+void CtLogger::open_file(File& f) {
+  // O_CLOEXEC: programs the training starts do not inherit the files. The output and standard
+  // logs are new (truncated, as carbontracker's "w"); the err log is appended to ("a").
+  int flags = O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY;  // read: append_at_end checks the last line
+  if (&f != &err_) flags |= O_TRUNC;
+  f.fd = sink_->open(f.path, flags, 0644);
 }
-}  // namespace
+
+void CtLogger::announce(const std::string& text) {
+  if (console_) *console_ << "CarbonTracker: WARNING - " << text << '\n' << std::flush;
+  notices_.push_back(text);
+  announced_.push_back(text);
+}
+
+std::vector<std::string> CtLogger::take_notices() {
+  std::lock_guard lk(mu_);
+  return std::exchange(notices_, {});
+}
+
+void CtLogger::write_record(File& f, const std::string& text) {
+  if (f.path.empty()) return;
+  std::string error;
+  if (f.fd < 0) open_file(f);  // the err log on first use, or a file that could not be made before
+  if (f.fd < 0) error = "cannot open " + f.path + ": " + std::strerror(errno);
+  if (error.empty()) {
+    std::string all;
+    if (f.failing) {
+      std::string marker = "The " + std::string(1, static_cast<char>(std::tolower(f.label[0]))) + f.label.substr(1) +
+                           " could not be written from " + local_timestamp(f.failed_at) + " on (" + f.error + "); the " +
+                           std::to_string(f.held_lines) + " line(s) after this one were held in memory and are written late";
+      if (f.lost_lines) marker += "; " + std::to_string(f.lost_lines) + " line(s) after those were lost (more than " +
+                                  std::to_string(kHeldBytes) + " bytes held)";
+      all = f.line(marker + ".") + f.held;
+    }
+    all += text;
+    if (all.empty()) return;
+    WriteResult r = append_at_end(*sink_, f.fd, f.path, RecordFormat{}, all);
+    if (r.ok()) {
+      f.failing = false;
+      f.held.clear();
+      f.held_lines = f.lost_lines = 0;
+      return;
+    }
+    error = r.error;
+  }
+  if (!f.failing) {
+    f.failing = true;
+    f.error = error;
+    f.failed_at = clock_->wall();
+  }
+  if (!text.empty()) {
+    if (f.held.size() + text.size() <= kHeldBytes) {
+      f.held += text;
+      ++f.held_lines;
+    } else {
+      ++f.lost_lines;
+    }
+  }
+  if (!f.warned) {
+    f.warned = true;
+    announce(f.label + " not written: " + error + ". Its lines are held in memory and written, after a line " +
+             "marking the gap, once it can be written again; the run goes on.");
+  }
+}
 
 std::string CtLogger::ts() const { return local_timestamp(clock_->wall()); }
 
@@ -86,12 +176,14 @@ void CtLogger::err(Level level, const std::string& msg, const char* thread) {
   std::lock_guard lk(mu_);
   // carbontracker prints INFO whatever `verbose` is; verbose < 0 (epochwatt's --quiet) also
   // silences INFO on the console, never a WARNING or CRITICAL and never the err log.
-  if (console_ && level != Level::debug && !(level == Level::info && verbose_ < 0))
+  auto said = std::find(announced_.begin(), announced_.end(), msg);
+  if (said != announced_.end()) {
+    announced_.erase(said);  // on the console already, when it happened
+  } else if (console_ && level != Level::debug && !(level == Level::info && verbose_ < 0)) {
     *console_ << "CarbonTracker: " << to_string(level) << " - " << msg << '\n' << std::flush;
-  if (files_.error.empty()) return;
-  if (!err_) err_ = std::fopen(files_.error.c_str(), "abe");
-  write_record(err_, local_timestamp(clock_->wall(), true) + " - " + thread + " - " +
-                         std::string(to_string(level)) + " - " + msg + "\n");
+  }
+  write_record(err_, local_timestamp(clock_->wall(), true) + " - " + thread + " - " + std::string(to_string(level)) +
+                         " - " + msg + "\n");
 }
 
 void CtLogger::console_line(const std::string& text) {
@@ -106,8 +198,9 @@ void CtLogger::console_info(const std::string& text) {
 void CtLogger::flush() {
   std::lock_guard lk(mu_);
   if (console_) console_->flush();
-  for (std::FILE* f : {out_, std_, err_})
-    if (f) std::fflush(f);
+  // Records are written as they come; what is held (a full disk) is tried once more.
+  for (File* f : {&out_, &std_, &err_})
+    if (f->failing && f->fd >= 0) write_record(*f, "");
 }
 
 }  // namespace epochwatt::detail

@@ -7,9 +7,15 @@
 
 namespace epochwatt::detail {
 
+void CarbontrackerReporter::pass_notices() {
+  for (const auto& text : log_->take_notices()) warn(text);
+}
+
 void CarbontrackerReporter::run_started(const Run& run) {
+  pass_notices();
   log_->standard(run.context.tool_name + " version " + run.context.version);
   log_->standard(pue_line(run.context.pue));
+  pass_notices();
 }
 
 void CarbontrackerReporter::meters_ready(const Run& run) {
@@ -27,12 +33,14 @@ void CarbontrackerReporter::meters_ready(const Run& run) {
     log_->standard("Measuring " + m.device_name + " (" + std::string(to_string(m.component)) + ") by " +
                    std::string(to_string(m.method)) + " through meter " + m.id +
                    (m.detail.empty() ? "." : ": " + m.detail + "."));
+  pass_notices();
 }
 
 void CarbontrackerReporter::sampling_started(const Run& run) {
   log_->standard("Intensity source: " + run.intensity.source + ", " + run.intensity.description + "; location " +
                  run.location.address() + " by rule " + run.location.rule + ".");
   log_->standard("Monitoring thread started.");
+  pass_notices();
 }
 
 void CarbontrackerReporter::message(const Message& m) {
@@ -59,6 +67,7 @@ void CarbontrackerReporter::epoch_ended(const Run& run) {
     if (devs.empty()) continue;
     for (const auto& line : epoch_component_lines(comp, devs, ep.duration_s)) log_->standard(line);
   }
+  pass_notices();
 }
 
 void CarbontrackerReporter::predicted(const Run& run) {
@@ -66,6 +75,7 @@ void CarbontrackerReporter::predicted(const Run& run) {
                                  *run.prediction, run.context.decimal_precision, run.context.interpretable));
   if (run.prediction_detail)
     for (const auto& line : prediction_lines(*run.prediction, *run.prediction_detail)) log_->output(line);
+  pass_notices();
 }
 
 void CarbontrackerReporter::prediction_moved(const Run& run) {
@@ -94,6 +104,7 @@ void CarbontrackerReporter::run_finished(const Run& run) {
                  fixed(run.setup->joules * ctx.pue / kJoulesPerKwh, ctx.decimal_precision) + " kWh.");
   log_->output("Finished monitoring.");
   log_->standard("Monitoring thread ended.");
+  pass_notices();
 }
 
 }  // namespace epochwatt::detail

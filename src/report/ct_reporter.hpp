@@ -23,6 +23,10 @@ class CarbontrackerReporter final : public Reporter {
   void flush() override { log_->flush(); }
 
  private:
+  // The logger's notices about its own files (a log directory not made, a log file not written)
+  // into the run's warnings; from the events of the constructing and the sampler thread only,
+  // as Reporter::warn asks. The logger has shown them on the console already.
+  void pass_notices();
   std::shared_ptr<CtLogger> log_;
 };
 

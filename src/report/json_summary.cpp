@@ -1,12 +1,5 @@
 #include "report/json_summary.hpp"
 
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "report/run_json.hpp"
@@ -22,25 +15,11 @@ std::string to_json(const Run& r) {
 }
 
 void JsonSummaryReporter::run_finished(const Run& run) {
-  std::string err = write_file_atomically(path_, to_json(run));
-  if (!err.empty()) warn("JSON summary not written: " + err);
+  guarded([&] { return replace_file(sink(), path(), RecordFormat{}, to_json(run)); });
 }
 
 std::string write_file_atomically(const std::string& path, const std::string& content) {
-  std::string tmp = path + ".tmp." + std::to_string(static_cast<long>(::getpid()));
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) return "cannot write " + tmp + ": " + std::strerror(errno);
-    f << content;
-    f.flush();
-    if (!f) return "cannot write " + tmp + ": " + std::strerror(errno);
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::string e = std::strerror(errno);
-    std::remove(tmp.c_str());
-    return "cannot rename " + tmp + " to " + path + ": " + e;
-  }
-  return "";
+  return replace_file(*system_file_sink(), path, RecordFormat{}, content).error;
 }
 
 }  // namespace epochwatt::detail

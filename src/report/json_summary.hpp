@@ -10,22 +10,23 @@
 #include "epochwatt/intensity.hpp"
 #include "epochwatt/reporter.hpp"
 #include "epochwatt/run.hpp"
+#include "report/file_output.hpp"
 
 namespace epochwatt::detail {
 
 // Serialise (locale-independent numbers). Pretty-printed with two-space indents.
 std::string to_json(const Run& r);
-// The JSON summary as a Reporter: the file is written (atomically) when the run finishes.
-class JsonSummaryReporter final : public Reporter {
+// The JSON summary as a Reporter: the file is written (atomically, report/file_sink's
+// replace_file) when the run finishes; a failure is warned about once and leaves no temporary file.
+class JsonSummaryReporter final : public FileOutputReporter {
  public:
-  explicit JsonSummaryReporter(std::string path) : path_(std::move(path)) {}
+  explicit JsonSummaryReporter(std::string path, std::shared_ptr<FileSink> sink = nullptr)
+      : FileOutputReporter("JSON summary", std::move(path), std::move(sink)) {}
   void run_finished(const Run& run) override;
-
- private:
-  std::string path_;
 };
 
-// Write atomically (temporary file + rename). Returns an empty string or a one-line error.
+// Write atomically (temporary file + rename; report/file_sink's replace_file on the real file
+// system, any existing regular file replaced). Returns an empty string or a one-line error.
 std::string write_file_atomically(const std::string& path, const std::string& content);
 
 }  // namespace epochwatt::detail

@@ -1,10 +1,5 @@
 #include "report/jsonl_output.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "core/format.hpp"
@@ -94,33 +89,22 @@ std::string jsonl_run_line(const Run& r) {
   return line(j);
 }
 
-std::string append_to_file(const std::string& path, const std::string& text) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return "cannot open " + path + ": " + std::strerror(errno);
-  std::size_t done = 0;
-  while (done < text.size()) {
-    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      std::string e = n < 0 ? std::strerror(errno) : "nothing written";
-      ::close(fd);
-      return "cannot write " + path + ": " + e;
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  if (::close(fd) != 0) return "cannot write " + path + ": " + std::strerror(errno);
-  return "";
+RecordFormat jsonl_format() {
+  RecordFormat f;
+  f.ours = [](std::string_view first) { return first.rfind("{\"type\":\"", 0) == 0; };
+  f.whole = [](std::string_view last) { return nlohmann::json::accept(last); };
+  return f;
 }
 
 void JsonlReporter::write(const Run& r, bool finished) {
-  guarded([&]() -> std::string {
+  guarded([&]() -> WriteResult {
     std::string text;
     for (std::size_t i = epochs_written_; i < r.epochs.size(); ++i) text += jsonl_epoch_line(r, r.epochs[i]);
     if (finished) text += jsonl_run_line(r);
-    if (text.empty()) return "";
-    std::string err = append_to_file(path(), text);
-    if (err.empty()) epochs_written_ = r.epochs.size();
-    return err;
+    if (text.empty()) return {};
+    WriteResult res = append_record(sink(), path(), jsonl_format(), text);
+    if (res.ok()) epochs_written_ = r.epochs.size();
+    return res;
   });
 }
 

@@ -17,20 +17,24 @@ std::string jsonl_epoch_line(const Run& r, const EpochSummary& e);
 // {"type":"run","context":{...},...,"prediction":...,"actual":...} and "\n".
 std::string jsonl_run_line(const Run& r);
 
-// Appends `text` with one write() on a file opened with O_APPEND (created 0644 if missing) and
-// closes it, so each line is on disk once this returns. Returns "" or a one-line error.
-std::string append_to_file(const std::string& path, const std::string& text);
+// The shape of a JSON Lines file for report/file_sink's append_record: no header; a non-empty
+// file is ours when its first line starts as our lines do ({"type":"), else it is foreign (kept,
+// the lines go to a sibling); a last line without "\n" is whole when it parses as JSON, else cut.
+RecordFormat jsonl_format();
 
 // JSON Lines as a Reporter: each epoch's line appended as it ends, the run's line at the end.
 class JsonlReporter final : public FileOutputReporter {
  public:
-  explicit JsonlReporter(std::string path) : FileOutputReporter("JSON Lines", std::move(path)) {}
+  explicit JsonlReporter(std::string path, std::shared_ptr<FileSink> sink = nullptr)
+      : FileOutputReporter("JSON Lines output", std::move(path), std::move(sink)) {}
   void epoch_ended(const Run& run) override { write(run, false); }
   void run_finished(const Run& run) override { write(run, true); }
 
  private:
   void write(const Run& run, bool finished);
-  std::size_t epochs_written_ = 0;  // epochs of the run already appended
+  // Epochs of the run already in the file. Lines that could not be written (a full disk) are
+  // written with the next epoch's, late but complete: each says when it was written (time_utc).
+  std::size_t epochs_written_ = 0;
 };
 
 }  // namespace epochwatt::detail

@@ -166,8 +166,14 @@ std::string prometheus_text(const Run& r) {
   return x.text();
 }
 
+RecordFormat prometheus_format() {
+  RecordFormat f;
+  f.ours = [](std::string_view first) { return first.rfind("# HELP epochwatt_", 0) == 0; };
+  return f;
+}
+
 void PrometheusReporter::write(const Run& r) {
-  guarded([&] { return write_file_atomically(path(), prometheus_text(r)); });
+  guarded([&] { return replace_file(sink(), path(), prometheus_format(), prometheus_text(r)); });
 }
 
 }  // namespace epochwatt::detail

@@ -20,10 +20,16 @@ std::string prometheus_label_value(std::string_view value);
 // A sample value: shortest round-trip decimal, "NaN", "+Inf" or "-Inf"; never locale-dependent.
 std::string prometheus_number(double value);
 
+// The textfile's shape for report/file_sink's replace_file: a non-empty file is ours when it
+// starts with "# HELP epochwatt_", else it is another exporter's or someone's file, kept, and the
+// textfile goes to a sibling STEM_1.prom.
+RecordFormat prometheus_format();
+
 // The textfile as a Reporter: rewritten atomically at each epoch end and at the end.
 class PrometheusReporter final : public FileOutputReporter {
  public:
-  explicit PrometheusReporter(std::string path) : FileOutputReporter("Prometheus", std::move(path)) {}
+  explicit PrometheusReporter(std::string path, std::shared_ptr<FileSink> sink = nullptr)
+      : FileOutputReporter("Prometheus output", std::move(path), std::move(sink)) {}
   void epoch_ended(const Run& run) override { write(run); }
   void run_finished(const Run& run) override { write(run); }
 
