@@ -25,7 +25,7 @@ constexpr double kYTitleBaseline = 6 + 0.93 * kLabelFont;
 constexpr double kYTitleRight = kYTitleBaseline + 0.24 * kLabelFont;
 // The x tick labels' and the x-axis title's baselines below the plot.
 constexpr double kXTickBaseline = kH - kBottom + 20, kXTitleBaseline = kH - 8;
-constexpr double kMinLeft = 64;
+constexpr double kMinLeft = 72;  // the legend above each chart starts there (.legend in kStyle)
 
 std::string coord(double v) { return fixed(v, 1); }
 
