@@ -193,43 +193,61 @@ TEST(ReportChartLayout, TheCheckFindsOverlappingAndEscapingText) {
   EXPECT_EQ(problems[1].substr(0, 47), "chart-power: \"planted A\" overlaps \"planted B\" b") << problems[1];
 }
 
-TEST(ReportChartLayout, NoChartTextOverlapsFromMicroWattHoursToGigaWattHours) {
-  TempDir tmp;
-  struct Case {
-    std::string name;
-    json summary;
-    std::vector<std::string> units;  // axis titles the page must hold
-  };
-  std::vector<Case> cases = {
-      {"short", synthetic_summary(2, 2, 3, 1, 250, 45), {"(mWh)", "power (W)", "time since start (s)"}},
-      {"long_many_epochs", synthetic_summary(2000, 2500, 90, 8, 700, 280),
-       {"energy per epoch (Wh)", "(kWh)", "power (kW)", "time since start (h)"}},
-      {"tiny", synthetic_summary(7, 9, 0.05, 0, 0, 0.002, true), {"(µWh)", "power (mW)"}},
-      // 16 meters of 437.5 kW each (a cluster's nodes) rather than 10000 GPUs, to keep the file small.
-      {"huge", synthetic_summary(90, 100, 86400, 16, 437500, 20000), {"(MWh)", "(GWh)", "power (MW)", "(d)"}},
-      {"nothing_measured", synthetic_summary(0, 10, 1, 1, 100, 10), {"no epoch ended in this run"}},
-      {"one_epoch", synthetic_summary(1, 1, 1.5, 2, 333.3, 61.7), {"(mWh)"}},
-      {"uneven_thousands", synthetic_summary(37, 1234, 611, 3, 412.5, 95), {"(kWh)", "(h)"}},
-  };
-  std::vector<std::pair<std::string, std::string>> pages;
-  for (const auto& c : cases) pages.push_back({c.name, report_page(tmp, c.name, c.summary)});
-  // A tracked run (simulated devices) and carbontracker 2.4's logs, through the same command.
-  auto run = e2e::run(cli({"--epochs", "3", "--epoch-regex", "epoch done", "--sim-gpu", "Sim GPU", "--sim-gpu-watts", "300",
-                           "--sim-cpu", "Sim CPU", "--sim-cpu-tdp", "65", "--log-dir", tmp / "logs", "--", "sh", "-c",
-                           "for i in 1 2 3; do sleep 0.4; echo epoch done; done"}),
-                      tmp.path());
-  ASSERT_EQ(run.exit_status, 0) << run.err;
-  ASSERT_EQ(e2e::run(cli({"report", tmp / "logs", "--html", tmp / "tracked.html"}), tmp.path()).exit_status, 0);
-  pages.push_back({"tracked", e2e::read_file(tmp / "tracked.html")});
-  std::string ct = std::string(EPOCHWATT_TEST_DATA_DIR) + "/ct_logs/v2.4/48213.70211_2025-03-04T101500Z_carbontracker.log";
-  auto ct_report = e2e::run(cli({"report", ct, "--html", tmp / "ct24.html"}), tmp.path());
-  ASSERT_EQ(ct_report.exit_status, 0) << ct_report.err;
-  pages.push_back({"ct24", e2e::read_file(tmp / "ct24.html")});
+// One report per case, each its own test (one Chromium run each, so that ctest spreads them).
+struct LayoutCase {
+  std::string name;
+  std::vector<std::string> units;  // axis titles (or lines) the page must hold
+};
 
+std::string page_for(const TempDir& tmp, const std::string& name) {
+  if (name == "short") return report_page(tmp, name, synthetic_summary(2, 2, 3, 1, 250, 45));
+  if (name == "long_many_epochs") return report_page(tmp, name, synthetic_summary(2000, 2500, 90, 8, 700, 280));
+  if (name == "tiny") return report_page(tmp, name, synthetic_summary(7, 9, 0.05, 0, 0, 0.002, true));
+  // 16 meters of 437.5 kW each (a cluster's nodes) rather than 10000 GPUs, to keep the file small.
+  if (name == "huge") return report_page(tmp, name, synthetic_summary(90, 100, 86400, 16, 437500, 20000));
+  if (name == "nothing_measured") return report_page(tmp, name, synthetic_summary(0, 10, 1, 1, 100, 10));
+  if (name == "one_epoch") return report_page(tmp, name, synthetic_summary(1, 1, 1.5, 2, 333.3, 61.7));
+  if (name == "uneven_thousands") return report_page(tmp, name, synthetic_summary(37, 1234, 611, 3, 412.5, 95));
+  std::string html = tmp / (name + ".html");
+  if (name == "tracked") {  // a tracked run on simulated devices
+    auto run = e2e::run(cli({"--epochs", "3", "--epoch-regex", "epoch done", "--sim-gpu", "Sim GPU", "--sim-gpu-watts", "300",
+                             "--sim-cpu", "Sim CPU", "--sim-cpu-tdp", "65", "--log-dir", tmp / "logs", "--", "sh", "-c",
+                             "for i in 1 2 3; do sleep 0.4; echo epoch done; done"}),
+                        tmp.path());
+    EXPECT_EQ(run.exit_status, 0) << run.err;
+    auto r = e2e::run(cli({"report", tmp / "logs", "--html", html}), tmp.path());
+    EXPECT_EQ(r.exit_status, 0) << r.err;
+  } else {  // "ct24": carbontracker 2.4's own log pair
+    std::string log = std::string(EPOCHWATT_TEST_DATA_DIR) + "/ct_logs/v2.4/48213.70211_2025-03-04T101500Z_carbontracker.log";
+    auto r = e2e::run(cli({"report", log, "--html", html}), tmp.path());
+    EXPECT_EQ(r.exit_status, 0) << r.err;
+  }
+  return e2e::read_file(html);
+}
+
+class ReportChartLayoutOf : public ::testing::TestWithParam<LayoutCase> {};
+
+TEST_P(ReportChartLayoutOf, NoChartTextOverlapsOrLeavesItsChart) {
+  const LayoutCase& c = GetParam();
+  TempDir tmp;
+  std::string page = page_for(tmp, c.name);
+  ASSERT_NE(page.find("</html>"), std::string::npos) << c.name;
   std::string exe = e2e::find_chromium();
   if (exe.empty()) GTEST_SKIP() << "Chromium is not installed (apt-get install chromium)";
-  for (std::size_t i = 0; i < pages.size(); ++i)
-    expect_clear_layout(exe, tmp, pages[i].first, pages[i].second, i < cases.size() ? cases[i].units : std::vector<std::string>{});
+  expect_clear_layout(exe, tmp, c.name, page, c.units);
 }
+
+INSTANTIATE_TEST_SUITE_P(
+    Reports, ReportChartLayoutOf,
+    ::testing::Values(LayoutCase{"short", {"(mWh)", "power (W)", "time since start (s)"}},
+                      LayoutCase{"long_many_epochs", {"energy per epoch (Wh)", "(kWh)", "power (kW)", "time since start (h)"}},
+                      LayoutCase{"tiny", {"(µWh)", "power (mW)"}},
+                      LayoutCase{"huge", {"(MWh)", "(GWh)", "power (MW)", "(d)"}},
+                      LayoutCase{"nothing_measured", {"no epoch ended in this run"}},
+                      LayoutCase{"one_epoch", {"(mWh)"}},
+                      LayoutCase{"uneven_thousands", {"(kWh)", "(h)"}},
+                      LayoutCase{"tracked", {"power (W)"}},
+                      LayoutCase{"ct24", {"(mWh)"}}),
+    [](const ::testing::TestParamInfo<LayoutCase>& info) { return info.param.name; });
 
 }  // namespace
