@@ -7,8 +7,8 @@
 #include <stdexcept>
 
 #include "core/format.hpp"
-#include "report/html_charts.hpp"
 #include "report/ct_report.hpp"
+#include "report/html_charts.hpp"
 #include "report/log_parse.hpp"
 #include "report/run_json.hpp"
 
@@ -115,6 +115,8 @@ std::string card(const std::string& label, const std::string& value, const std::
 }
 
 
+// The charts' layout (html_charts.cpp: kTickFont, kLabelFont) assumes the font sizes of svg .tick
+// (12px) and svg .label (13px) here: change both together.
 constexpr const char* kStyle = R"CSS(
 :root { --ink:#1d2430; --muted:#5b6575; --line:#d5dae2; --panel:#f5f7fa; }
 * { box-sizing: border-box; }

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -198,6 +199,7 @@ struct LayoutCase {
   std::string name;
   std::vector<std::string> units;  // axis titles (or lines) the page must hold
 };
+void PrintTo(const LayoutCase& c, std::ostream* os) { *os << c.name; }
 
 std::string page_for(const TempDir& tmp, const std::string& name) {
   if (name == "short") return report_page(tmp, name, synthetic_summary(2, 2, 3, 1, 250, 45));
