@@ -1,7 +1,7 @@
 // A self-contained HTML report of one run: headline figures, power over time per component,
 // energy per epoch, the prediction as epochs accrue against the measured energy, the devices and
 // their methods, and a sentence with a BibTeX entry to cite in a paper. Charts are inline SVG
-// written here; the page loads nothing from anywhere (its Content-Security-Policy forbids it),
+// written by html_charts.hpp; the page loads nothing from anywhere (its Content-Security-Policy forbids it),
 // has no scripts, and prints to PDF through @media print. Pure functions: no I/O.
 #pragma once
 

@@ -17,48 +17,16 @@
 #include <regex>
 #include <sstream>
 
+#include "e2e/chromium.hpp"
 #include "e2e/cli_harness.hpp"
 
 namespace {
 
+using e2e::chromium;
 using e2e::cli;
+using e2e::find_chromium;
+using e2e::has_page_messages;
 using e2e::TempDir;
-
-std::string find_chromium() {
-  const char* path = std::getenv("PATH");
-  std::stringstream dirs(path ? path : "/usr/bin:/bin");
-  std::string dir;
-  while (std::getline(dirs, dir, ':'))
-    for (const char* name : {"chromium", "chromium-browser", "google-chrome"}) {
-      std::string p = dir + "/" + name;
-      if (::access(p.c_str(), X_OK) == 0) return p;
-    }
-  return "";
-}
-
-// Headless Chromium on a file, with `mode` one of --screenshot=..., --dump-dom, --print-to-pdf=...
-e2e::Outcome chromium(const std::string& exe, const TempDir& tmp, const std::string& page,
-                      const std::vector<std::string>& mode) {
-  std::string home = tmp / "chromium-home";
-  std::filesystem::create_directories(home);
-  std::vector<std::string> argv = {"timeout", "-k", "5", "90", "env", "HOME=" + home, exe,
-                                   "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                                   "--no-first-run", "--disable-background-networking",
-                                   "--disable-component-update", "--disable-sync",
-                                   "--user-data-dir=" + (tmp / "chromium-profile"), "--enable-logging=stderr",
-                                   "--v=0"};
-  argv.insert(argv.end(), mode.begin(), mode.end());
-  argv.push_back("file://" + page);
-  std::string io = tmp / "chromium-io";
-  std::filesystem::create_directories(io);
-  return e2e::run(argv, io, std::chrono::seconds(100));
-}
-
-// What Chromium prints for a page's console messages and uncaught errors (found by planting
-// both in a page: `[...:INFO:CONSOLE:1] "Uncaught ReferenceError: ...", source: file://...`).
-bool has_page_messages(const std::string& chromium_stderr) {
-  return chromium_stderr.find(":CONSOLE") != std::string::npos || chromium_stderr.find("Uncaught") != std::string::npos;
-}
 
 std::uint32_t big_endian_32(const std::string& s, std::size_t at) {
   return (static_cast<std::uint32_t>(static_cast<unsigned char>(s[at])) << 24) |
