@@ -79,8 +79,8 @@ std::string port_of(const std::string& url) { return url.substr(url.rfind(':') +
 }  // namespace
 
 TEST(HttpClient, KeyedRequestIsNotRedirectedToAnotherPort) {
-  LocalServer provider, other;
-  Seen at_provider, at_other;
+  LocalServer other;
+  Seen at_other;
   answer_and_record(other, at_other, "{\"stolen\":true}");
   for (int status : {301, 302, 303, 307, 308}) {
     LocalServer redirecting;
