@@ -9,6 +9,7 @@
 
 #include "epochwatt/errors.hpp"
 #include "epochwatt/registry.hpp"
+#include "intensity/http.hpp"
 
 namespace epochwatt::cli {
 namespace {
@@ -180,6 +181,9 @@ void add_intensity_seams(CLI::App& app, ParseContext& ctx, Options& o) {
         [&o](auto& f, auto& v) {
           auto eq = v.find('=');
           if (eq == std::string::npos || eq == 0 || eq + 1 == v.size()) throw CliError(f + ": " + in_quotes(v) + " is not NAME=URL");
+          // The HTTP client refuses these too; here the user hears it before the command starts.
+          if (std::string why = detail::refused_scheme(v.substr(eq + 1)); !why.empty())
+            throw CliError(f + ": " + v.substr(0, eq) + ": " + why);
           o.provider_urls[v.substr(0, eq)] = v.substr(eq + 1);
         });
 }

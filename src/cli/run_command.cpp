@@ -1,5 +1,7 @@
 #include "cli/run_command.hpp"
 
+#include "cli/watched_stage.hpp"
+
 #include <unistd.h>
 
 #include <cstring>
@@ -144,7 +146,15 @@ int run_tracked(const RunPlan& plan, SignalRelay& signals, TerminalOutput& termi
   options.console = &console;
   std::optional<Tracker> tracker;
   try {
-    tracker.emplace(std::move(options));
+    // Set-up reads files and may load NVML: a stop signal ends epochwatt here at once, since no
+    // command runs yet and nothing has been measured.
+    int stopped = run_watched(signals, [&] { tracker.emplace(std::move(options)); }, [](int) { return true; });
+    if (stopped) {
+      terminal.message(std::string(signal_name(stopped)) + " during set-up: stopped before '" +
+                       (plan.command.empty() ? std::string("the run") : plan.command[0]) +
+                       "' started; nothing was measured");
+      ::_exit(128 + stopped);  // the set-up thread may be stuck in a call that never returns
+    }
   } catch (const std::exception& e) {  // nothing to measure, log directory not writable ...
     terminal.message(std::string("cannot start measuring: ") + e.what());
     return kExitBadCommandLine;
@@ -162,7 +172,21 @@ int run_tracked(const RunPlan& plan, SignalRelay& signals, TerminalOutput& termi
     if (!outcome.started)
       terminal.message("cannot run '" + plan.command[0] + "': " + std::strerror(outcome.start_errno));
   }
-  driver.child_ended(outcome);
+  // The final report: a first stop signal lets it finish (it is what the run was for); a second
+  // one ends epochwatt at once, should writing it hang.
+  int asked = 0;
+  int stopped = run_watched(signals, [&] { driver.child_ended(outcome); }, [&](int signo) {
+    if (asked++ == 0) {
+      terminal.message(std::string(signal_name(signo)) + " while the report is written: finishing it; send it again "
+                       "to stop at once without it");
+      return false;
+    }
+    return true;
+  });
+  if (stopped) {
+    terminal.message(std::string(signal_name(stopped)) + " again: stopped before the report was complete");
+    ::_exit(128 + stopped);
+  }
   return outcome.exit_status;
 }
 

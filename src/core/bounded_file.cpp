@@ -22,20 +22,25 @@ BoundedFile read_bounded_file(const std::string& path, std::size_t max_bytes, bo
     ::close(fd);
     return f;
   }
-  f.text.resize(static_cast<std::size_t>(f.st.st_size));
-  std::size_t got = 0;
+  // Read to the end, not to st_size: procfs and sysfs files say 0 (or 4096) whatever they hold.
+  // One byte more than max_bytes tells a file that grew past the bound since fstat.
   f.status = BoundedFile::Status::ok;
-  while (got < f.text.size()) {
-    ssize_t n = ::read(fd, f.text.data() + got, f.text.size() - got);
+  char buf[4096];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       f.error = errno;
       f.status = BoundedFile::Status::read_failed;
     }
-    if (n <= 0) break;  // 0: the file shrank since fstat; keep what was there
-    got += static_cast<std::size_t>(n);
+    if (n <= 0) break;
+    f.text.append(buf, static_cast<std::size_t>(n));
+    if (f.text.size() > max_bytes) {
+      f.text.clear();
+      f.status = BoundedFile::Status::not_regular;
+      break;
+    }
   }
-  f.text.resize(got);
   ::close(fd);
   return f;
 }

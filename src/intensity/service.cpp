@@ -118,6 +118,7 @@ struct IntensityService::Shared {
   std::optional<double> fixed;
   bool offline = false;
   bool may_geolocate = false;
+  bool plain_http_warned = false;  // a keyed provider on plain http: told once per run
   std::vector<std::string> provider_names;  // explicit order; empty: automatic by location
   std::map<std::string, std::string> keys;  // provider -> secret
   std::map<std::string, std::string> urls;  // provider -> base URL
@@ -160,6 +161,7 @@ struct IntensityService::Shared {
     return env(env_name);
   }
   std::shared_ptr<IntensityProvider> make_live(const std::string& name) const;
+  void warn_if_key_unencrypted(const std::string& name);
   void build_live(const Location& loc);
   IntensityValue offline_value(const Location& loc, std::vector<std::string>* failures) const;
   IntensityValue round(bool first);
@@ -190,6 +192,16 @@ std::shared_ptr<IntensityProvider> IntensityService::Shared::make_live(const std
   return nullptr;
 }
 
+// Under mu (or in the constructor). An API key sent over plain http can be read on the way: a
+// test server or a local proxy may mean it, anything else is a mistake worth one line.
+void IntensityService::Shared::warn_if_key_unencrypted(const std::string& name) {
+  if (plain_http_warned || offline || name != "electricitymaps" || !keys.count(name)) return;
+  if (url_scheme(url(name, "EPOCHWATT_ELECTRICITYMAPS_URL")) != "http") return;
+  plain_http_warned = true;
+  notes.push_back({true, "electricitymaps: its URL is plain http://, so the API key travels unencrypted and can be "
+                         "read on the way; use https:// (--provider-url, EPOCHWATT_ELECTRICITYMAPS_URL)"});
+}
+
 // The live chain for a location: the caller's own providers, then the named ones (or, by default,
 // each one suited to the location), each behind the cache.
 void IntensityService::Shared::build_live(const Location& loc) {
@@ -205,6 +217,7 @@ void IntensityService::Shared::build_live(const Location& loc) {
     if (name == "none") continue;
     auto inner = make_live(name);
     if (!inner) continue;
+    warn_if_key_unencrypted(name);
     // Offline, the cache is read once at the start (initial()); the worker has nothing to ask.
     if (cache) live_cached_only.push_back(make_cached_provider(inner, cache, ttl_s, true, wall));
     if (offline) continue;

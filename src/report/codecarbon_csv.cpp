@@ -7,8 +7,10 @@
 #include <cmath>
 #include <fstream>
 #include <map>
+#include <sstream>
 #include <vector>
 
+#include "core/bounded_file.hpp"
 #include "core/format.hpp"
 
 namespace epochwatt::detail {
@@ -33,14 +35,19 @@ HostFacts read_host_facts(const std::string& proc_root) {
   if (::uname(&u) == 0) h.os = std::string(u.sysname) + "-" + u.release + "-" + u.machine;
   long cpus = ::sysconf(_SC_NPROCESSORS_ONLN);
   if (cpus > 0) h.cpu_count = static_cast<int>(cpus);
-  std::ifstream cpuinfo(proc_root + "/cpuinfo");
+  // Never blocking, never huge: a FIFO or anything odd in proc_root leaves the field empty.
+  auto proc_file = [&](const char* name) {
+    BoundedFile f = read_bounded_file(proc_root + "/" + name, 1u << 20, /*no_follow=*/false);
+    return std::istringstream(f.status == BoundedFile::Status::ok ? f.text : std::string());
+  };
+  std::istringstream cpuinfo = proc_file("cpuinfo");
   for (std::string line; std::getline(cpuinfo, line);) {
     if (line.rfind("model name", 0) == 0 && line.find(':') != std::string::npos) {
       h.cpu_model = trim(line.substr(line.find(':') + 1));
       break;
     }
   }
-  std::ifstream meminfo(proc_root + "/meminfo");
+  std::istringstream meminfo = proc_file("meminfo");
   for (std::string line; std::getline(meminfo, line);) {
     if (line.rfind("MemTotal:", 0) == 0) {
       // "MemTotal:       16323148 kB"; from_chars-free: digits only, no locale involved.

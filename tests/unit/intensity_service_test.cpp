@@ -393,3 +393,65 @@ TEST(IntensityService, ForecastAfterGeolocationSaysItsFailureOnce) {
   EXPECT_EQ(current_requests.load(), 0);
   EXPECT_GE(forecast_requests.load(), 1);
 }
+
+// Issue 12, item 8: a provider URL that redirects to another host gets nothing from the key.
+TEST(IntensityService, RedirectingProviderNeverSendsTheKeyElsewhere) {
+  CleanEnv clean;
+  ewtest::TempDir dir;
+  const std::string key = "sk-test-REDIRECT-0123456789";
+  LocalServer em, other;
+  std::atomic<int> other_requests{0}, other_keys{0};
+  other.server().Get(R"(/.*)", [&](const httplib::Request& req, httplib::Response& res) {
+    ++other_requests;
+    if (!req.get_header_value("auth-token").empty()) ++other_keys;
+    res.set_content(R"({"zone":"DE","carbonIntensity":1,"unit":"gCO2eq/kWh"})", "application/json");
+  });
+  em.server().Get(R"(/.*)", [&](const httplib::Request& req, httplib::Response& res) {
+    res.status = 307;
+    res.set_header("Location", other.url() + req.path);
+  });
+  Options o = base_options(dir);
+  o.zone = "DE";
+  o.cache_dir = "none";
+  o.api_keys["electricitymaps"] = key;
+  o.provider_urls["electricitymaps"] = em.url();
+  IntensityService s(o);
+  auto v = s.current_blocking();
+  EXPECT_EQ(v.source, "embedded-table") << "the other host's answer was not taken";
+  EXPECT_EQ(other_requests.load(), 0);
+  EXPECT_EQ(other_keys.load(), 0);
+  std::string notes = all_notes(s);
+  EXPECT_NE(notes.find("redirected to another host"), std::string::npos) << notes;
+  EXPECT_EQ(notes.find(key), std::string::npos) << notes;
+}
+
+TEST(IntensityService, KeyOverPlainHttpIsWarnedOnce) {
+  CleanEnv clean;
+  ewtest::TempDir dir;
+  auto warnings = [](const std::string& notes) {
+    std::size_t n = 0;
+    for (auto at = notes.find("plain http://"); at != std::string::npos; at = notes.find("plain http://", at + 1)) ++n;
+    return n;
+  };
+  Options o = base_options(dir);
+  o.zone = "DE";
+  o.api_keys["electricitymaps"] = "sk-test-PLAIN-0123456789";
+  o.provider_urls["electricitymaps"] = "http://127.0.0.1:1";
+  {
+    IntensityService s(o);
+    std::string notes = all_notes(s);
+    EXPECT_EQ(warnings(notes), 1u) << notes;
+    EXPECT_EQ(notes.find("sk-test-PLAIN"), std::string::npos) << notes;
+  }
+  o.provider_urls["electricitymaps"] = "https://127.0.0.1:1";
+  {
+    IntensityService s(o);
+    EXPECT_EQ(warnings(all_notes(s)), 0u) << "https";
+  }
+  o.provider_urls["electricitymaps"] = "http://127.0.0.1:1";
+  o.api_keys.clear();
+  {
+    IntensityService s(o);
+    EXPECT_EQ(warnings(all_notes(s)), 0u) << "no key, nothing to expose";
+  }
+}

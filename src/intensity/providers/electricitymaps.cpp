@@ -133,6 +133,7 @@ class ElectricityMaps final : public IntensityProvider {
     // which would silently give another place's intensity.
     req.url = cfg_.base_url + path_and_query + "&shouldUseFallbackCallerLookup=false";
     req.headers = {{"Accept", "application/json"}, {"auth-token", cfg_.token}};
+    req.credentials = true;  // never redirected to another host with the key
     HttpResponse res = cfg_.http->get(req);
     std::string tries = " after " + std::to_string(res.attempts) + " attempt(s)";
     f.status = res.status;

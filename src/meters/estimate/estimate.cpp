@@ -17,13 +17,18 @@
 namespace epochwatt::meters {
 namespace {
 
-// Busy and total jiffies of the whole machine from the first line of /proc/stat.
-bool machine_jiffies(const EstimateConfig& c, double* busy, double* total) {
-  auto text = c.reader->read(c.proc_root + "/stat").text;
-  if (!text) return false;
-  std::istringstream in(*text);
+// Busy and total jiffies of the whole machine from the first line of /proc/stat; *why says what
+// went wrong when it returns false.
+bool machine_jiffies(const EstimateConfig& c, double* busy, double* total, std::string* why) {
+  ReadResult r = c.reader->read(c.proc_root + "/stat");
+  if (!r.text) {
+    *why = read_error_text(r);
+    return false;
+  }
+  std::istringstream in(*r.text);
   std::string label;
   in >> label;
+  *why = "no 'cpu' line first";
   if (label != "cpu") return false;
   double v[8] = {};
   for (double& x : v)
@@ -78,14 +83,16 @@ class CpuEstimateMeter final : public Meter {
   const MeterInfo& info() const override { return info_; }
   void open(double t) override {
     last_t_ = t;
-    sample(&last_busy_, &last_total_);
+    std::string why;
+    sample(&last_busy_, &last_total_, &why);
   }
   MeterReading read(double t) override {
     MeterReading r;
     double busy = 0, total = 0;
-    if (!sample(&busy, &total)) {
+    std::string why;
+    if (!sample(&busy, &total, &why)) {
       r.ok = false;
-      r.error = "cannot read CPU utilisation from " + cfg_.proc_root;
+      r.error = "cannot read CPU utilisation from " + cfg_.proc_root + "/stat: " + why;
       r.joules = joules_;
       return r;
     }
@@ -107,8 +114,8 @@ class CpuEstimateMeter final : public Meter {
   }
 
  private:
-  bool sample(double* busy, double* total) {
-    if (!cfg_.process_tree) return machine_jiffies(cfg_, busy, total);
+  bool sample(double* busy, double* total, std::string* why) {
+    if (!cfg_.process_tree) return machine_jiffies(cfg_, busy, total, why);
     *busy = tree_ticks(cfg_, cfg_.root_pid ? cfg_.root_pid : ::getpid());
     *total = 0;
     return true;

@@ -45,7 +45,7 @@ class HwmonMeter final : public Meter {
     if (!value) {
       r.ok = false;
       r.lost = !res.text && (res.error == ENOENT || res.error == ENODEV);
-      r.error = res.text ? path + ": not a number: '" + res.text->substr(0, 40) + "'" : path + ": " + std::strerror(res.error);
+      r.error = res.text ? path + ": not a number: '" + res.text->substr(0, 40) + "'" : path + ": " + read_error_text(res);
       r.joules = gpu_.counter ? counter_.joules() : integrator_.joules();
       return r;
     }

@@ -70,7 +70,7 @@ class RaplMeter final : public Meter {
     if (!res.text) {
       r.ok = false;
       r.lost = res.error == ENOENT || res.error == ENODEV;
-      r.error = zone_.energy_path + ": " + std::strerror(res.error);
+      r.error = zone_.energy_path + ": " + read_error_text(res);
       r.joules = counter_.joules();
       return r;
     }

@@ -1,5 +1,9 @@
 #include "meters/replay/replay.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -74,6 +78,14 @@ class ReplayMeter final : public Meter {
 }  // namespace
 
 std::vector<TraceSample> load_trace(const std::string& path, std::vector<std::string>* warnings) {
+  // A FIFO or a device in the trace's place would block set-up: only a regular file is read (the
+  // check opens without blocking; a trace may be large, so it is then streamed, not read whole).
+  if (int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK); fd >= 0) {
+    struct stat st {};
+    bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+    ::close(fd);
+    if (!regular) throw Error("replay trace " + path + " is not a regular file (a FIFO, a device or a folder); refused");
+  }
   std::ifstream in(path);
   if (!in) throw Error("cannot open replay trace " + path);
   std::string line;

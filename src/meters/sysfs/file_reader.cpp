@@ -1,12 +1,14 @@
 #include "meters/sysfs/file_reader.hpp"
 
 #include <dirent.h>
-#include <fcntl.h>
-#include <unistd.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <cstring>
+
+#include "core/bounded_file.hpp"
 
 namespace epochwatt::meters {
 namespace {
@@ -14,24 +16,19 @@ namespace {
 class RealFileReader final : public FileReader {
  public:
   ReadResult read(const std::string& path) const override {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return {std::nullopt, errno};
-    std::string out;
-    char buf[4096];
-    for (;;) {
-      ssize_t n = ::read(fd, buf, sizeof buf);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        int e = errno;
-        ::close(fd);
-        return {std::nullopt, e};
+    // Opened with O_NONBLOCK, anything but a regular file refused, read to the end (procfs and
+    // sysfs sizes say nothing) up to kMaxReadBytes: core/bounded_file.hpp.
+    detail::BoundedFile f = detail::read_bounded_file(path, kMaxReadBytes, /*no_follow=*/false);
+    switch (f.status) {
+      case detail::BoundedFile::Status::ok: return {std::move(f.text), 0};
+      case detail::BoundedFile::Status::not_regular: {
+        ReadResult refused{std::nullopt, EINVAL};
+        refused.not_regular = true;
+        refused.mode = f.st.st_mode;
+        return refused;
       }
-      if (n == 0) break;
-      out.append(buf, static_cast<std::size_t>(n));
-      if (out.size() > (1u << 20)) break;  // sysfs files are small; never read a huge file whole
+      default: return {std::nullopt, f.error ? f.error : EIO};
     }
-    ::close(fd);
-    return {std::move(out), 0};
   }
   std::vector<std::string> list(const std::string& dir, int* error) const override {
     std::vector<std::string> names;
@@ -52,6 +49,14 @@ class RealFileReader final : public FileReader {
 };
 
 }  // namespace
+
+std::string read_error_text(const ReadResult& r) {
+  if (!r.not_regular) return std::strerror(r.error);
+  if (S_ISREG(r.mode)) return "larger than " + std::to_string(kMaxReadBytes >> 20) + " MiB; refused";
+  const char* kind = S_ISFIFO(r.mode) ? "a FIFO" : S_ISDIR(r.mode) ? "a directory" : S_ISSOCK(r.mode) ? "a socket"
+                     : S_ISCHR(r.mode) || S_ISBLK(r.mode) ? "a device" : "not a file";
+  return std::string("not a regular file (") + kind + "); refused, as reading it could block";
+}
 
 std::shared_ptr<FileReader> real_file_reader() {
   static auto reader = std::make_shared<RealFileReader>();
