@@ -18,6 +18,8 @@ PACKAGES=(
   locales                            # a de_DE.UTF-8 locale for the locale-independence test
   prometheus                         # promtool, which checks the Prometheus textfile output in the tests
   chromium                           # epochwatt report --pdf, and the report's rendering test
+  clang libclang-rt-14-dev llvm      # .ci/run's sanitizer builds and libFuzzer targets (clang 14, its
+                                     # sanitizer and libFuzzer runtimes, llvm-symbolizer for their stacks)
 )
 
 missing=()

@@ -58,6 +58,12 @@ std::optional<std::chrono::system_clock::time_point> parse_utc_time(std::string_
   year_month_day date{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
   if (!date.ok() || h > 23 || mi > 59 || sec > 60) return std::nullopt;
   auto t = sys_days{date} + hours{h} + minutes{mi} + seconds{sec};
+  // system_clock counts nanoseconds in 64 bits (years 1678 to 2261 here): a year outside that, as
+  // in a damaged answer's "1091-11-26T12:30Z", would overflow the conversion (undefined
+  // behaviour, found by fuzz/carbonintensity_uk), so it is malformed like any other.
+  constexpr auto lo = duration_cast<seconds>(system_clock::time_point::min().time_since_epoch()) + seconds{1};
+  constexpr auto hi = duration_cast<seconds>(system_clock::time_point::max().time_since_epoch()) - seconds{1};
+  if (t.time_since_epoch() < lo || t.time_since_epoch() > hi) return std::nullopt;
   return time_point_cast<system_clock::duration>(t) +
          duration_cast<system_clock::duration>(duration<double>(fraction));
 }

@@ -941,7 +941,8 @@ Aggregate aggregate(const std::vector<ParsedRun>& runs) {
     else a.co2_g += c.co2_g;
     if (nan) ++a.nan_skipped;
     for (const auto& [unit, value] : c.equivalents) {
-      auto it = std::find_if(a.equivalents.begin(), a.equivalents.end(), [&](const auto& e) { return e.first == unit; });
+      // An init-capture: clang before 16 cannot capture a structured binding (C++20, P1091).
+      auto it = std::find_if(a.equivalents.begin(), a.equivalents.end(), [&u = unit](const auto& e) { return e.first == u; });
       if (it == a.equivalents.end()) a.equivalents.emplace_back(unit, value);
       else it->second += value;
     }

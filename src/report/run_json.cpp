@@ -1,6 +1,11 @@
 #include "report/run_json.hpp"
 
+#include <cmath>
+#include <cstdint>
 #include <filesystem>
+#include <optional>
+#include <type_traits>
+#include <utility>
 
 #include "core/format.hpp"
 #include "epochwatt/version.hpp"
@@ -24,11 +29,35 @@ using nlohmann::json;
 using nlohmann::ordered_json;
 using detail::json_field;
 
+// An integer that T holds exactly, from a JSON integer or an integral float; else nullopt.
+// nlohmann's get<int>() would cast instead: 1e308 or -1e300 into an int is undefined behaviour, and
+// 2^40 would wrap (found by fuzz/json_summary).
+template <class T>
+std::optional<T> integer_in_range(const json& v) {
+  if (v.is_number_unsigned()) {
+    auto u = v.get<std::uint64_t>();
+    if (std::in_range<T>(u)) return static_cast<T>(u);
+  } else if (v.is_number_integer()) {
+    auto i = v.get<std::int64_t>();
+    if (std::in_range<T>(i)) return static_cast<T>(i);
+  } else if (v.is_number_float()) {
+    double d = v.get<double>();
+    // [-2^63, 2^63): where the cast to int64 is defined; NaN fails both comparisons.
+    if (d >= -0x1p63 && d < 0x1p63 && d == std::trunc(d)) {
+      auto i = static_cast<std::int64_t>(d);
+      if (std::in_range<T>(i)) return static_cast<T>(i);
+    }
+  }
+  return std::nullopt;
+}
+
 template <class T>
 void read(const json& j, const char* key, T& out) {
   const json& v = json_field(j, key);
   if constexpr (std::is_same_v<T, bool>) {
     if (v.is_boolean()) out = v.get<bool>();
+  } else if constexpr (std::is_integral_v<T>) {
+    if (auto n = integer_in_range<T>(v)) out = *n;  // out of range or fractional: the default stands
   } else if constexpr (std::is_arithmetic_v<T>) {
     if (v.is_number()) out = v.get<T>();
   } else if constexpr (std::is_same_v<T, std::string>) {
@@ -49,7 +78,11 @@ void read_array(const json& j, const char* key, std::vector<T>& out) {
   if (!v.is_array()) return;
   for (const auto& item : v) {
     T x{};
-    if constexpr (std::is_arithmetic_v<T>) {
+    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+      auto n = integer_in_range<T>(item);
+      if (!n) continue;
+      x = *n;
+    } else if constexpr (std::is_arithmetic_v<T>) {
       if (!item.is_number()) continue;
       x = item.get<T>();
     } else if constexpr (std::is_same_v<T, std::string>) {

@@ -25,3 +25,13 @@ TEST(ParseUtcTime, RefusesOtherOffsetsAndMalformedText) {
                           "20a6-11-26T12:00Z"})
     EXPECT_FALSE(parse_utc_time(bad)) << bad;
 }
+
+// A year that system_clock's 64-bit nanoseconds cannot hold (about 1678 to 2261) is malformed: its
+// conversion would overflow (fuzz/carbonintensity_uk found "1091-11-26T12:30Z" in an answer).
+TEST(ParseUtcTime, RefusesYearsTheClockCannotHold) {
+  for (const char* bad : {"1091-11-26T12:30Z", "0000-01-01T00:00Z", "1677-01-01T00:00Z", "2263-01-01T00:00Z",
+                          "9999-12-31T23:59:59.999Z"})
+    EXPECT_FALSE(parse_utc_time(bad)) << bad;
+  EXPECT_TRUE(parse_utc_time("1700-01-01T00:00Z"));
+  EXPECT_TRUE(parse_utc_time("2200-01-01T00:00Z"));
+}

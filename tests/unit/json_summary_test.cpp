@@ -131,6 +131,36 @@ TEST(JsonSummary, ReadsSchemaVersion1) {
   EXPECT_EQ(nlohmann::ordered_json(a).dump(), nlohmann::ordered_json(b).dump()) << "the same run, whatever its version";
 }
 
+// An integer field holding a number its type cannot hold (a damaged or hostile summary given to
+// `epochwatt report`) keeps its default, as a mistyped field does; an integral float is read.
+// nlohmann's own conversion would cast 1e308 into an int, which is undefined (fuzz/json_summary).
+TEST(JsonSummary, IntegersOutOfTheirTypesRangeKeepTheirDefault) {
+  auto r = ewtest::run_scenario(Scenario::full_run);
+  json j = json::parse(ewtest::read_file(r.json_path));
+  ASSERT_TRUE(j["epochs"].is_array() && !j["epochs"].empty());
+  const epochwatt::Run defaults;
+  const epochwatt::EpochSummary default_epoch;
+  j["context"]["epochs_planned"] = 1e308;
+  j["context"]["decimal_precision"] = 4294967296LL;  // 2^32: fits in int64, not in int
+  j["context"]["monitor_epochs"] = -1e300;
+  j["context"]["epochs_before_pred"] = 2.5;
+  j["context"]["pid"] = 18446744073709551615ULL;  // 2^64 - 1: no long holds it
+  j["epochs"][0]["epoch"] = 7.0;                  // integral: read
+  j["prediction_detail"]["outlier_epochs"] = json::array({3, 1e300, -4294967296LL, 5});
+
+  const epochwatt::Run run = j.get<epochwatt::Run>();
+  EXPECT_EQ(run.context.epochs_planned, defaults.context.epochs_planned);
+  EXPECT_EQ(run.context.decimal_precision, defaults.context.decimal_precision);
+  EXPECT_EQ(run.context.monitor_epochs, defaults.context.monitor_epochs);
+  EXPECT_EQ(run.context.epochs_before_pred, defaults.context.epochs_before_pred);
+  EXPECT_EQ(run.context.pid, defaults.context.pid);
+  ASSERT_FALSE(run.epochs.empty());
+  EXPECT_EQ(run.epochs[0].index, 7);
+  EXPECT_NE(default_epoch.index, 7);
+  ASSERT_TRUE(run.prediction_detail.has_value());
+  EXPECT_EQ(run.prediction_detail->outlier_epochs, (std::vector<int>{3, 5}));
+}
+
 TEST(JsonSummary, StoppedRunsSayEarlyStopAndKeepTheInterruptedEpoch) {
   auto r = ewtest::run_scenario(Scenario::stopped_mid_epoch);
   json j = json::parse(ewtest::read_file(r.json_path));

@@ -225,6 +225,13 @@ TEST(Lifecycle, ThousandsOfEpochs) {
     EXPECT_NE(std_log.find(" - Epoch 5000:\n"), std::string::npos);
   }
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  // Under a sanitizer (scripts/sanitizers.sh) the code runs several times slower by design, so the
+  // bound would time the sanitizer, not the tracker: the ASan+UBSan build took 83 s here.
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+  GTEST_SKIP() << "no time bound under a sanitizer; 5000 epochs took " << seconds << " s";
+#endif
+#endif
   EXPECT_LT(seconds, 10.0) << "5000 epochs took " << seconds << " s";
 }
 
