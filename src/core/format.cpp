@@ -118,6 +118,7 @@ std::string readable(double value, int digits) {
   double rounded = value;
   std::from_chars(buf, res.ptr, rounded);  // no locale: "2.736e+02" reads the same everywhere
   exponent = static_cast<int>(std::floor(std::log10(std::fabs(rounded))));
+  if (exponent >= digits - 1) return fixed(value, 0);  // digits before the point are never cut
   int decimals = std::clamp(digits - 1 - exponent, 0, 17);
   std::string s = fixed(rounded, decimals);
   if (s.find('.') != std::string::npos) {
