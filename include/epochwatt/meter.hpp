@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace epochwatt {
 
@@ -39,6 +40,14 @@ struct MeterInfo {
   // How the figures are obtained, for people: "TDP 150 W from the TDP table (exact match: ...)
   // x /proc/stat utilisation", "energy counter", "nvmlDeviceGetPowerUsage integrated" ...
   std::string detail;
+  // Components this meter's figure includes besides its own `component`: a Grace Hopper or Grace
+  // Blackwell module's NVML counter {cpu, dram} (the Grace CPU and its memory), an AMD APU's hwmon
+  // package power {cpu}, a RAPL psys zone {dram}. Its energy stays in its own component; no other
+  // meter is read for these (discover_for_run), so nothing is counted twice.
+  std::vector<Component> also_covers;
+  // For people, when also_covers is not empty: what the figure covers and the vendor documentation
+  // that says so ("NVML's energy counter of a Grace Hopper module covers ... (NVIDIA: ...)").
+  std::string coverage;
 };
 
 struct MeterReading {

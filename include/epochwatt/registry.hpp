@@ -19,10 +19,29 @@
 
 namespace epochwatt {
 
+// One thing discovery learned, for people. `affects_coverage` marks a note that changes what the
+// run's total covers, so that a reader of the total must know it: a selected device that cannot be
+// measured (left out), a selection entry that was ignored (CUDA_VISIBLE_DEVICES, SLURM_*), a
+// device measured with more than was selected (a MIG instance measured as its whole parent), a
+// selection that may name another device than meant. A run carries these to its err channel (a
+// WARNING), its err log, the JSON summary's `warnings` and the HTML report's warnings
+// (discover_for_run, RunDiscovery::coverage_warnings). Other notes (the driver's version, a
+// duplicate measured once) are for `epochwatt devices` only.
+struct DiscoveryNote {
+  std::string text;
+  bool affects_coverage = false;
+  DiscoveryNote() = default;
+  // A plain note from its text (implicit, so that a backend writes notes.push_back("...")).
+  DiscoveryNote(std::string t, bool coverage = false) : text(std::move(t)), affects_coverage(coverage) {}
+  DiscoveryNote(const char* t, bool coverage = false) : text(t), affects_coverage(coverage) {}
+};
+// A note that changes what the total covers (DiscoveryNote::affects_coverage).
+inline DiscoveryNote coverage_note(std::string text) { return DiscoveryNote(std::move(text), true); }
+
 struct Discovery {
   std::vector<std::shared_ptr<Meter>> meters;
   std::string reason;  // why nothing was found, and the fix; empty when meters were found
-  std::vector<std::string> notes;  // what was skipped and why (duplicates, unreadable parts)
+  std::vector<DiscoveryNote> notes;  // what was skipped and why (duplicates, unreadable parts)
 };
 
 // The value of a backend option, as its declared type says: "string" and "path" hold a
@@ -147,9 +166,18 @@ class BackendRegistry {
 // an estimate is never built where a counter answered. `notes` holds what the run should say about
 // it: the simulated devices (console lines) and, per component with no meter, why (err channel:
 // WARNING when asked for by name, INFO as part of "all").
+//
+// Coverage: a meter whose figure includes other components (MeterInfo::also_covers: a Grace Hopper
+// module counter covers the CPU and memory; an APU's package power, the CPU) is the only meter of
+// those components: no other backend is asked for them, and a meter of theirs found before it is
+// dropped, so that no component is counted twice. What covers what is said once in `notes` (err
+// channel, INFO). Every discovery note that changes what the total covers
+// (DiscoveryNote::affects_coverage) of a backend whose meters the run uses is in
+// `coverage_warnings`, prefixed with the backend's name ("nvml: GPU 1 (...) cannot be measured: ...").
 struct RunDiscovery {
   std::vector<std::shared_ptr<Meter>> meters;  // in report order
   std::vector<Message> notes;
+  std::vector<std::string> coverage_warnings;  // the run reports each as a warning (TrackerParts)
 };
 RunDiscovery discover_for_run(const Options& options, const BackendRegistry& registry = BackendRegistry::builtin());
 

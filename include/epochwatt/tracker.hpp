@@ -39,6 +39,10 @@ struct TrackerParts {
   // Error (or an inert tracker, with ignore_errors).
   std::vector<std::shared_ptr<Meter>> meters;
   std::vector<Message> discovery_notes;     // what discovery said, reported after the header
+  // What changes what the total covers (RunDiscovery::coverage_warnings): each is reported after
+  // discovery_notes as a WARNING on the err channel and kept in the run's warnings (JSON summary,
+  // HTML report).
+  std::vector<std::string> coverage_warnings;
   std::shared_ptr<IntensitySource> intensity;  // null: Options::intensity_g_per_kwh, else the world average
   std::vector<std::shared_ptr<Reporter>> reporters;  // every event goes to each, in order
   // stop_and_confirm's answer: the next line typed, or nullopt at the end of input. Null: the end

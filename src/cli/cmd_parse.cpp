@@ -2,10 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <ostream>
 
 #include "core/format.hpp"
+#include "report/ct_report.hpp"
+#include "report/run_from_log.hpp"
 
 namespace epochwatt::cli {
 namespace {
@@ -13,6 +16,42 @@ namespace {
 using detail::ParsedConsumption;
 using detail::ParsedRun;
 using nlohmann::ordered_json;
+
+// How the aggregate's energy was obtained: each summed run's block, split by the shares of its
+// counted epochs' devices (measured, estimated, not stated; run_from_log reads the methods).
+detail::EnergyByBasis basis_of_runs(const std::vector<ParsedRun>& runs) {
+  detail::EnergyByBasis total;
+  auto merge = [](std::vector<std::string>& into, const std::vector<std::string>& from) {
+    for (const auto& f : from)
+      if (std::find(into.begin(), into.end(), f) == into.end()) into.push_back(f);
+  };
+  for (const auto& r : runs) {
+    detail::SummedBlock which = detail::summed_block(r);
+    const std::optional<ParsedConsumption>& block = which == detail::SummedBlock::actual ? r.actual : r.predicted;
+    if (which == detail::SummedBlock::none || !block || !std::isfinite(block->energy_kwh) || block->energy_kwh <= 0)
+      continue;
+    Run model;
+    try {
+      model = detail::run_from_log(r);
+    } catch (const std::exception&) {
+      continue;  // a run the model cannot hold: its share is left out, the sentence still counts it
+    }
+    detail::EnergyByBasis b = detail::energy_by_basis(model.epochs, model.setup);
+    double j = b.total_j();
+    double kwh = block->energy_kwh;
+    if (!(j > 0)) {
+      total.unknown_j += kwh;
+      continue;
+    }
+    total.measured_j += kwh * b.measured_j / j;
+    total.estimated_j += kwh * b.estimated_j / j;
+    total.unknown_j += kwh * b.unknown_j / j;
+    merge(total.measured, b.measured);
+    merge(total.estimated, b.estimated);
+    merge(total.unknown, b.unknown);
+  }
+  return total;
+}
 
 // The most likely number of epochs the run was meant to have: the prediction's, the early-stop
 // line's, or, for a run that ended normally, the epochs it did.
@@ -168,6 +207,14 @@ std::string parse_json(const std::vector<ParsedRun>& runs, const detail::Aggrega
                     {"runs", total.runs},
                     {"runs_summed", total.runs_summed},
                     {"sentence", detail::aggregate_sentence(total)}};
+  detail::EnergyByBasis basis = basis_of_runs(runs);
+  j["aggregate"]["energy_basis"] = {{"measured_kwh", basis.measured_j},
+                                    {"estimated_kwh", basis.estimated_j},
+                                    {"unknown_kwh", basis.unknown_j},
+                                    {"measured", basis.measured},
+                                    {"estimated", basis.estimated},
+                                    {"unknown", basis.unknown},
+                                    {"sentence", detail::basis_sentence(basis)}};
   j["warnings"] = ordered_json::array();
   for (const auto& w : warnings) j["warnings"].push_back({{"file", w.file}, {"message", w.message}});
   // nlohmann-json writes numbers locale-independently (shortest round-trip).
@@ -218,7 +265,13 @@ int parse_dirs(const std::vector<std::string>& dirs, bool table, bool json, std:
   for (const auto& w : warnings) err << "epochwatt: warning: " << w.file << ": " << w.message << "\n";
   if (json) out << parse_json(runs, total, warnings);
   else if (table) out << parse_table(runs, total);
-  else out << detail::aggregate_sentence(total) << "\n";
+  else {
+    // carbontracker's sentence word for word (it always says "estimated" and "Measured by"), then
+    // on its own line which part of the energy was measured and which estimated.
+    out << detail::aggregate_sentence(total) << "\n";
+    std::string basis = detail::basis_sentence(basis_of_runs(runs));
+    if (!basis.empty()) out << basis << "\n";
+  }
   out.flush();
   if (runs.empty()) {
     err << "epochwatt: no carbontracker log pair could be read in the given folder(s)\n";

@@ -58,6 +58,23 @@ std::string components_of(const BackendSpec& s) {
 
 }  // namespace
 
+namespace {
+
+std::vector<std::string> covers_list(const MeterInfo& i) {
+  std::vector<std::string> out;
+  for (Component c : i.also_covers) out.emplace_back(to_string(c));
+  return out;
+}
+
+// "cpu, dram: NVML's energy counter of ... (source)".
+std::string covers_text(const MeterInfo& i) {
+  std::string s;
+  for (const auto& c : covers_list(i)) s += (s.empty() ? "" : ", ") + c;
+  return s + (i.coverage.empty() ? "" : ": " + i.coverage);
+}
+
+}  // namespace
+
 std::string devices_text(const Options& o) {
   std::string s = "epochwatt " + std::string(kVersion) + ": measurement backends, in order of preference per component\n";
   for (const auto& r : run_all(o)) {
@@ -67,8 +84,10 @@ std::string devices_text(const Options& o) {
       const MeterInfo& i = m->info();
       s += "  " + i.id + "  " + std::string(to_string(i.component)) + "  " + i.device_name + "  [" +
            std::string(to_string(i.method)) + "]" + (i.detail.empty() ? "" : "\n      " + i.detail) + "\n";
+      if (!i.also_covers.empty()) s += "      covers as well: " + covers_text(i) + "\n";
     }
-    for (const auto& n : r.found.notes) s += "  note: " + n + "\n";
+    for (const auto& n : r.found.notes)
+      s += std::string(n.affects_coverage ? "  note (changes what a run's total covers): " : "  note: ") + n.text + "\n";
   }
   return s;
 }
@@ -83,8 +102,12 @@ std::string devices_json(const Options& o) {
                         {"component", std::string(to_string(i.component))},
                         {"device", i.device_name},
                         {"method", std::string(to_string(i.method))},
-                        {"detail", i.detail}});
+                        {"detail", i.detail},
+                        {"also_covers", covers_list(i)},
+                        {"coverage", i.coverage}});
     }
+    std::vector<std::string> notes, coverage_notes;
+    for (const auto& n : r.found.notes) (n.affects_coverage ? coverage_notes : notes).push_back(n.text);
     std::vector<std::string> comps;
     for (auto c : r.spec->components) comps.emplace_back(to_string(c));
     nlohmann::ordered_json options = nlohmann::ordered_json::array();
@@ -101,7 +124,8 @@ std::string devices_json(const Options& o) {
                         {"options", options},
                         {"meters", meters},
                         {"reason", r.found.meters.empty() ? nlohmann::ordered_json(r.found.reason) : nlohmann::ordered_json(nullptr)},
-                        {"notes", r.found.notes}});
+                        {"notes", notes},
+                        {"coverage_notes", coverage_notes}});
   }
   nlohmann::ordered_json j = {{"tool", "epochwatt"}, {"version", kVersion}, {"backends", backends}};
   return j.dump(2) + "\n";

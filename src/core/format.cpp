@@ -1,5 +1,6 @@
 #include "core/format.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <ctime>
@@ -104,6 +105,65 @@ std::string significant(double value, int digits) {
   char buf[64];
   auto res = std::to_chars(buf, buf + sizeof buf, value, std::chars_format::general, digits);
   return std::string(buf, res.ptr);
+}
+
+std::string readable(double value, int digits) {
+  if (!std::isfinite(value)) return non_finite(value);
+  if (value == 0.0) return "0";
+  digits = std::max(digits, 1);
+  int exponent = static_cast<int>(std::floor(std::log10(std::fabs(value))));
+  // Correctly rounded to `digits` significant digits first (to_chars), so that 9.9996 gives "10".
+  char buf[64];
+  auto res = std::to_chars(buf, buf + sizeof buf, value, std::chars_format::scientific, digits - 1);
+  double rounded = value;
+  std::from_chars(buf, res.ptr, rounded);  // no locale: "2.736e+02" reads the same everywhere
+  exponent = static_cast<int>(std::floor(std::log10(std::fabs(rounded))));
+  if (exponent >= digits - 1) return fixed(value, 0);  // digits before the point are never cut
+  int decimals = std::clamp(digits - 1 - exponent, 0, 17);
+  std::string s = fixed(rounded, decimals);
+  if (s.find('.') != std::string::npos) {
+    while (s.back() == '0') s.pop_back();
+    if (s.back() == '.') s.pop_back();
+  }
+  return s;
+}
+
+Basis basis_of(Method m) {
+  switch (m) {
+    case Method::counter:
+    case Method::integrated_power:
+    case Method::sampled_power:
+    case Method::replay: return Basis::measured;
+    case Method::estimate:
+    case Method::simulated: return Basis::estimated;
+    case Method::unknown: return Basis::unknown;
+  }
+  return Basis::unknown;
+}
+
+std::string_view to_string(Basis b) {
+  switch (b) {
+    case Basis::measured: return "measured";
+    case Basis::estimated: return "estimated";
+    case Basis::unknown: return "unknown";
+  }
+  return "unknown";
+}
+
+std::string method_phrase(Component c, Method m) {
+  switch (m) {
+    case Method::counter: return "measured: energy counter";
+    case Method::integrated_power: return "measured: power readings integrated";
+    case Method::sampled_power: return "measured: mean of power samples x duration";
+    case Method::replay: return "measured: replayed trace";
+    case Method::simulated: return "simulated: fixed power, not measured";
+    case Method::unknown: return "method not stated";
+    case Method::estimate:
+      if (c == Component::cpu) return "estimate: TDP x utilisation";
+      if (c == Component::dram) return "estimate: installed memory x W/GB";
+      return "estimate, not measured";
+  }
+  return "method not stated";
 }
 
 std::string python_float_repr(double value) {

@@ -28,6 +28,26 @@ std::string shortest_fixed(double value);
 // "3.21e-05", "152". NaN prints "nan".
 std::string significant(double value, int digits);
 
+// A figure for people: `digits` significant digits (default 4), in fixed notation, trailing zeros
+// dropped: 273.59999999999997 -> "273.6", 0.000123456 -> "0.0001235", 152 -> "152", 1234567 ->
+// "1234567" (digits before the point are never cut). For every number a person reads (a TDP, a
+// rate, a sentence) where the binary noise of shortest_fixed would only confuse; log values that a
+// reader parses back keep shortest_fixed. NaN prints "nan", infinities "inf"/"-inf".
+std::string readable(double value, int digits = 4);
+
+// Whether a method's figures are measurements (counter, integrated-power, sampled-power, replay: a
+// recorded measurement), estimates (estimate, simulated: a model or a fixed power, nothing read
+// from the hardware) or of a method the source does not state (unknown).
+enum class Basis { measured, estimated, unknown };
+Basis basis_of(Method m);
+std::string_view to_string(Basis b);  // "measured", "estimated", "unknown"
+
+// How a device's figures come about, for people, beside each figure (docs/design.md: a user must
+// never mistake an estimate for a measurement): "measured: energy counter", "measured: power
+// readings integrated", "estimate: TDP x utilisation" (a CPU), "estimate: installed memory x W/GB"
+// (DRAM), "simulated: fixed power", "measured: replayed trace", "method not stated".
+std::string method_phrase(Component c, Method m);
+
 // Python str() of a float: shortest round-trip, scientific below 1e-4 and from 1e16.
 std::string python_float_repr(double value);
 

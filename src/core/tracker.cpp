@@ -592,6 +592,8 @@ void Tracker::Impl::give_up(const std::string& what) noexcept {
 void Tracker::Impl::start() {
   fan("run_started", [&](Reporter& r) { r.run_started(run); });
   for (const auto& note : parts.discovery_notes) fan("message", [&](Reporter& r) { r.message(note); });
+  // Before any meter opens, so that even an inert tracker says what it could not cover.
+  for (const auto& text : parts.coverage_warnings) warn(text, "MainThread");
   meters = detail::MeterSet(parts.meters, opt.update_interval, clock);
   if (meters.empty()) {
     std::string msg =

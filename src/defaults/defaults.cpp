@@ -37,6 +37,7 @@ TrackerParts default_tracker_parts(const Options& o) {
   RunDiscovery found = discover_for_run(o);
   parts.meters = std::move(found.meters);
   parts.discovery_notes = std::move(found.notes);
+  parts.coverage_warnings = std::move(found.coverage_warnings);
   std::istream* in = o.confirm_input ? o.confirm_input : &std::cin;
   parts.read_answer = [in]() -> std::optional<std::string> {
     std::string line;

@@ -206,7 +206,20 @@ RunDiscovery discover_for_run(const Options& opt, const BackendRegistry& registr
     }
     return *found[i];
   };
+  // The components (DRAM in "cpu") a chosen meter's figure includes besides its own.
+  auto covered_by = [&](Component c) -> std::shared_ptr<Meter> {
+    for (const auto& m : out.meters) {
+      const auto& also = m->info().also_covers;
+      if (std::find(also.begin(), also.end(), c) != also.end()) return m;
+    }
+    return nullptr;
+  };
+  std::vector<std::size_t> used;  // backends whose meters the run uses
   for (const auto& comp : parse_components(opt.components)) {
+    // A report component whose every part another meter already covers is not measured again.
+    bool whole = comp == "gpu" ? covered_by(Component::gpu) != nullptr
+                               : covered_by(Component::cpu) != nullptr && covered_by(Component::dram) != nullptr;
+    if (whole) continue;
     std::vector<std::shared_ptr<Meter>> chosen;
     std::vector<std::string> reasons;
     for (std::size_t i = 0; i < backends.size() && chosen.empty(); ++i) {
@@ -218,6 +231,7 @@ RunDiscovery discover_for_run(const Options& opt, const BackendRegistry& registr
       Discovery& disc = discovered(i);
       for (const auto& m : disc.meters)
         if (report_component_of(m->info().component) == comp) chosen.push_back(m);
+      if (!chosen.empty() && std::find(used.begin(), used.end(), i) == used.end()) used.push_back(i);
       // An explicit source's reason is noise ("not requested") unless the user asked for it.
       bool requested = spec.name == "replay" && configs[i].has("replay_trace");
       if (chosen.empty() && !disc.reason.empty() && (!explicit_source || requested))
@@ -234,6 +248,43 @@ RunDiscovery discover_for_run(const Options& opt, const BackendRegistry& registr
     }
     for (auto& m : chosen) out.meters.push_back(m);
   }
+
+  // Never count a component twice: a meter of a component that another meter's figure includes is
+  // dropped (a CPU estimate beside a Grace Hopper module counter), and what covers what is said.
+  std::vector<std::shared_ptr<Meter>> kept;
+  std::vector<std::pair<std::shared_ptr<Meter>, std::vector<std::string>>> coverers;
+  for (const auto& m : out.meters)
+    if (!m->info().also_covers.empty()) coverers.push_back({m, {}});
+  for (const auto& m : out.meters) {
+    bool dropped = false;
+    if (m->info().also_covers.empty())
+      for (auto& [c, left_out] : coverers) {
+        const auto& also = c->info().also_covers;
+        if (std::find(also.begin(), also.end(), m->info().component) == also.end()) continue;
+        left_out.push_back(m->info().device_name + " (" + std::string(to_string(m->info().method)) + ")");
+        dropped = true;
+        break;
+      }
+    if (!dropped) kept.push_back(m);
+  }
+  out.meters = std::move(kept);
+  for (const auto& [c, left_out] : coverers) {
+    const MeterInfo& info = c->info();
+    std::vector<std::string> parts;
+    for (Component k : info.also_covers) parts.emplace_back(to_string(k));
+    std::string text = info.device_name + " (" + info.id + ", " + std::string(to_string(info.method)) +
+                       ") covers " + detail::join(parts, " and ") + " as well as its " +
+                       std::string(to_string(info.component)) + ": " +
+                       (info.coverage.empty() ? std::string("its figure includes them") : info.coverage) +
+                       ". They are not measured separately, so that nothing is counted twice";
+    if (!left_out.empty()) text += "; left out: " + detail::join(left_out, ", ");
+    out.notes.push_back({Message::Channel::err, Severity::info, text + ".", "MainThread"});
+  }
+
+  // What discovery learned that changes what the total covers, from the backends the run uses.
+  for (std::size_t i : used)
+    for (const auto& n : found[i]->notes)
+      if (n.affects_coverage) out.coverage_warnings.push_back(backends[i].name + ": " + n.text);
   return out;
 }
 

@@ -167,6 +167,12 @@ void CtLogger::output(const std::string& msg) {
   write_record(out_, ts() + " - CarbonTracker: " + msg + "\n");
 }
 
+void CtLogger::output(const std::string& msg, const std::string& console_msg) {
+  std::lock_guard lk(mu_);
+  if (console_ && verbose_ > 0 && !console_msg.empty()) *console_ << "CarbonTracker: " << console_msg << '\n' << std::flush;
+  write_record(out_, ts() + " - CarbonTracker: " + msg + "\n");
+}
+
 void CtLogger::standard(const std::string& msg) {
   std::lock_guard lk(mu_);
   write_record(std_, ts() + " - " + msg + "\n");

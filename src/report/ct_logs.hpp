@@ -42,6 +42,10 @@ class CtLogger {
   CtLogger& operator=(const CtLogger&) = delete;
   // Output channel: console "CarbonTracker: {msg}" (if verbose), file "<ts> - CarbonTracker: {msg}".
   void output(const std::string& msg);
+  // The same channel with another text on the console: `console_msg` there (nothing when empty),
+  // `msg` in the output log. For lines whose log text compatibility fixes and whose console text
+  // says more (the components line with each device's method), or log-only extension lines.
+  void output(const std::string& msg, const std::string& console_msg);
   // Standard channel: file only, "<ts> - {msg}".
   void standard(const std::string& msg);
   // Err channel: console "CarbonTracker: {LEVEL} - {msg}" (not DEBUG; not INFO either when

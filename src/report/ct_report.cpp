@@ -1,5 +1,7 @@
 #include "report/ct_report.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 
 #include "core/format.hpp"
@@ -22,10 +24,72 @@ std::string components_segments(const std::vector<ComponentDevices>& components)
     std::string name = c.component;
     for (char& ch : name) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
     s += name + " with device(s) ";
-    for (std::size_t i = 0; i < c.devices.size(); ++i) s += (i ? ", " : "") + c.devices[i];
+    for (std::size_t i = 0; i < c.devices.size(); ++i) {
+      s += (i ? ", " : "") + c.devices[i];
+      if (i < c.methods.size() && !c.methods[i].empty()) s += " (" + c.methods[i] + ")";
+    }
     s += ".";
   }
   return s;
+}
+
+void add_energy(EnergyByBasis& e, Component component, Method method, double joules) {
+  std::string comp(to_string(component));
+  for (char& ch : comp) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  std::string how = method_phrase(component, method);
+  if (auto colon = how.find(": "); colon != std::string::npos) how = how.substr(colon + 2);
+  std::string part = comp + ": " + how;
+  auto note = [&](std::vector<std::string>& parts) {
+    if (std::find(parts.begin(), parts.end(), part) == parts.end()) parts.push_back(part);
+  };
+  switch (basis_of(method)) {
+    case Basis::measured: e.measured_j += joules; note(e.measured); break;
+    case Basis::estimated: e.estimated_j += joules; note(e.estimated); break;
+    case Basis::unknown: e.unknown_j += joules; note(e.unknown); break;
+  }
+}
+
+EnergyByBasis energy_by_basis(const std::vector<EpochSummary>& epochs, const std::optional<Setup>& setup) {
+  EnergyByBasis e;
+  for (const auto& ep : epochs)
+    if (!ep.interrupted)
+      for (const auto& d : ep.devices) add_energy(e, d.component, d.method, d.joules);
+  if (setup)
+    for (const auto& d : setup->devices) add_energy(e, d.component, d.method, d.joules);
+  return e;
+}
+
+std::string basis_sentence(const EnergyByBasis& e, const std::string& what) {
+  double total = e.total_j();
+  if (!(total > 0)) return "";
+  struct Part {
+    double j;
+    const std::vector<std::string>* how;
+    const char* word;
+  };
+  std::vector<Part> parts;
+  if (e.measured_j > 0) parts.push_back({e.measured_j, &e.measured, "measured"});
+  if (e.estimated_j > 0) parts.push_back({e.estimated_j, &e.estimated, "estimated"});
+  if (e.unknown_j > 0) parts.push_back({e.unknown_j, &e.unknown, "of a method the log does not state"});
+  std::string s = "Of " + what + ", ";
+  if (parts.size() == 1) {
+    std::string word = parts[0].word;
+    if (word == "estimated") word = "estimated, not measured";
+    return s + "all was " + word + " (" + join(*parts[0].how, "; ") + ").";
+  }
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    s += (i == 0 ? "" : i + 1 == parts.size() ? " and " : ", ") + readable(100 * parts[i].j / total, 3) + "% " +
+         (i == 0 ? "was " : "") + parts[i].word + " (" + join(*parts[i].how, "; ") + ")";
+  }
+  return s + ".";
+}
+
+std::string coverage_line(const MeterInfo& m) {
+  std::vector<std::string> also;
+  for (Component c : m.also_covers) also.emplace_back(to_string(c));
+  return "Coverage: " + m.device_name + " (" + m.id + ") covers " + join(also, " and ") + " as well as its " +
+         std::string(to_string(m.component)) + (m.coverage.empty() ? std::string() : ": " + m.coverage) +
+         "; they are not measured separately.";
 }
 
 std::vector<std::string> epoch_component_lines(const std::string& component,

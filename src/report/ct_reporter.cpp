@@ -19,20 +19,41 @@ void CarbontrackerReporter::run_started(const Run& run) {
 }
 
 void CarbontrackerReporter::meters_ready(const Run& run) {
-  std::vector<ComponentDevices> segs;
+  std::vector<ComponentDevices> segs, with_methods;
+  std::string methods;  // the output log's extension line
   for (const auto& comp : run.context.components) {
     ComponentDevices cd{comp, {}};
+    ComponentDevices cm{comp, {}};
     for (const auto& m : run.context.meters)
-      if (report_component_of(m.component) == comp) cd.devices.push_back(m.device_name);
-    if (!cd.devices.empty()) segs.push_back(std::move(cd));
+      if (report_component_of(m.component) == comp) {
+        cd.devices.push_back(m.device_name);
+        cm.devices.push_back(m.device_name);
+        std::string how = method_phrase(m.component, m.method);
+        if (!m.also_covers.empty()) {
+          std::vector<std::string> also;
+          for (Component c : m.also_covers) also.emplace_back(to_string(c));
+          how += "; covers " + join(also, " and ") + " as well";
+        }
+        cm.methods.push_back(how);
+        methods += (methods.empty() ? "" : "; ") + m.device_name + " (" + std::string(to_string(m.component)) + "): " + how;
+      }
+    if (!cd.devices.empty()) {
+      segs.push_back(std::move(cd));
+      with_methods.push_back(std::move(cm));
+    }
   }
+  // The logs keep carbontracker's exact line (its parsers read the device names from it); the
+  // console names each device's method beside it, and the output log says it on its own line.
   std::string line = "The following components were found: " + components_segments(segs);
   log_->standard(line);
-  log_->output(line);
+  log_->output(line, "The following components were found: " + components_segments(with_methods));
+  if (!methods.empty()) log_->output("Methods: " + methods + ".", "");
   for (const auto& m : run.context.meters)
     log_->standard("Measuring " + m.device_name + " (" + std::string(to_string(m.component)) + ") by " +
                    std::string(to_string(m.method)) + " through meter " + m.id +
                    (m.detail.empty() ? "." : ": " + m.detail + "."));
+  for (const auto& m : run.context.meters)
+    if (!m.also_covers.empty()) log_->standard(coverage_line(m));
   pass_notices();
 }
 
@@ -75,6 +96,8 @@ void CarbontrackerReporter::predicted(const Run& run) {
                                  *run.prediction, run.context.decimal_precision, run.context.interpretable));
   if (run.prediction_detail)
     for (const auto& line : prediction_lines(*run.prediction, *run.prediction_detail)) log_->output(line);
+  std::string basis = basis_sentence(energy_by_basis(run.epochs, run.setup), "the energy it extrapolates from");
+  if (!basis.empty()) log_->output(basis);
   pass_notices();
 }
 
@@ -98,6 +121,8 @@ void CarbontrackerReporter::run_finished(const Run& run) {
   std::string title = ctx.epochs_before_pred == 0 ? "Actual consumption:"
                                                   : "Actual consumption for " + std::to_string(c.epochs) + " epoch(s):";
   log_->output(consumption_block(title, c, ctx.decimal_precision, ctx.interpretable));
+  std::string basis = basis_sentence(energy_by_basis(run.epochs, run.setup));
+  if (!basis.empty()) log_->output(basis);
   // The set-up is in the actual; said where it is large enough to be seen in its Time.
   if (run.setup && run.setup->duration_s >= 0.5)
     log_->output("Of which set-up before epoch 1: " + report_time(run.setup->duration_s) + " and " +

@@ -199,6 +199,105 @@ std::string aggregate_sentence(double kwh, double co2_g, double km_by_car) {
   return aggregate_sentence(a, kMeasuredByEpochwatt);
 }
 
+namespace {
+
+Method method_from_name(const std::string& name) {
+  for (Method m : {Method::counter, Method::integrated_power, Method::estimate, Method::simulated, Method::replay,
+                   Method::sampled_power})
+    if (to_string(m) == name) return m;
+  return Method::unknown;
+}
+
+Component component_from_name(const std::string& name) {
+  for (Component c : {Component::cpu, Component::dram, Component::gpu})
+    if (to_string(c) == name) return c;
+  return Component::cpu;
+}
+
+struct BasisPart {
+  double joules;
+  const std::vector<std::string>* how;
+  const char* word;
+};
+
+std::vector<BasisPart> basis_parts(const EnergyByBasis& b) {
+  std::vector<BasisPart> parts;
+  if (b.measured_j > 0) parts.push_back({b.measured_j, &b.measured, "measured"});
+  if (b.estimated_j > 0) parts.push_back({b.estimated_j, &b.estimated, "estimated"});
+  if (b.unknown_j > 0) parts.push_back({b.unknown_j, &b.unknown, "of a method not stated"});
+  return parts;
+}
+
+// "73.2% measured (GPU: energy counter) and 26.8% estimated (CPU: TDP x utilisation)", with
+// `first` before the first part ("was ").
+std::string percent_parts(const std::vector<BasisPart>& parts, double total, const std::string& first) {
+  std::string s;
+  for (std::size_t i = 0; i < parts.size(); ++i)
+    s += (i == 0 ? "" : i + 1 == parts.size() ? " and " : ", ") + readable(100 * parts[i].joules / total, 3) + "% " +
+         (i == 0 ? first : "") + parts[i].word + " (" + join(*parts[i].how, "; ") + ")";
+  return s;
+}
+
+}  // namespace
+
+EnergyByBasis energy_by_basis(const std::vector<ReportDevice>& devices) {
+  EnergyByBasis e;
+  for (const auto& d : devices)
+    add_energy(e, component_from_name(d.component), method_from_name(d.method), d.joules);
+  return e;
+}
+
+std::string basis_words(const EnergyByBasis& basis) {
+  auto parts = basis_parts(basis);
+  double total = basis.total_j();
+  if (parts.empty() || !(total > 0)) return "";
+  if (parts.size() == 1) {
+    std::string w = parts[0].word;
+    return w == "estimated" ? "all estimated, not measured" : "all " + w;
+  }
+  std::string s;
+  for (std::size_t i = 0; i < parts.size(); ++i)
+    s += (i ? ", " : "") + readable(100 * parts[i].joules / total, 3) + "% " + parts[i].word;
+  return s;
+}
+
+std::string citation_sentence(double kwh, double co2_g, const std::vector<std::pair<std::string, double>>& equivalents,
+                              const EnergyByBasis& basis, bool predicted, std::string_view by) {
+  auto parts = basis_parts(basis);
+  double total = basis.total_j();
+  bool known = basis.measured_j > 0 || basis.estimated_j > 0;  // carbontracker's logs do not say
+  bool all_measured = parts.size() == 1 && std::string(parts[0].word) == "measured";
+  bool all_estimated = parts.size() == 1 && std::string(parts[0].word) == "estimated";
+  std::string energy = readable(kwh) + " kWh of electricity";
+  std::string use, credit = "Measured by ";
+  if (!known) {
+    use = (predicted ? "is predicted to use " : "is estimated to use ") + energy + " contributing to ";
+  } else if (predicted) {
+    std::string whose = all_measured    ? "measured (" + join(*parts[0].how, "; ") + ")"
+                        : all_estimated ? "estimated, not measured (" + join(*parts[0].how, "; ") + ")"
+                                        : percent_parts(parts, total, "");
+    use = "is predicted to use " + energy + ", extrapolated from epochs whose energy was " + whose + ", contributing to ";
+    if (all_estimated) credit = "Estimated by ";
+    else if (!all_measured) credit = "Measured and estimated by ";
+  } else if (all_measured) {
+    use = "used " + energy + ", measured (" + join(*parts[0].how, "; ") + "), contributing to ";
+  } else if (all_estimated) {
+    use = "is estimated to use " + energy + ", not measured (" + join(*parts[0].how, "; ") + "), contributing to ";
+    credit = "Estimated by ";
+  } else {
+    use = "used " + energy + ", of which " + percent_parts(parts, total, "was ") + ", contributing to ";
+    credit = "Measured and estimated by ";
+  }
+  std::string s = "The training of models in this work " + use + readable(co2_g / 1000) + " kg of CO2eq. ";
+  if (!equivalents.empty()) {
+    s += "This is equivalent to ";
+    for (std::size_t i = 0; i < equivalents.size(); ++i)
+      s += (i ? " or " : "") + readable(equivalents[i].second) + " " + equivalents[i].first;
+    s += ". ";
+  }
+  return s + credit + std::string(by) + ".";
+}
+
 double as_logged(double value, int decimals) {
   if (!std::isfinite(value)) return value;
   return parse_float(fixed(value, decimals)).value_or(value);
@@ -267,6 +366,12 @@ ReportData report_data_from_run(const Run& r) {
 
   for (const auto& m : ctx.meters) {
     ReportDevice rd{m.id, std::string(to_string(m.component)), m.device_name, std::string(to_string(m.method)), m.detail, 0, 0};
+    if (!m.also_covers.empty()) {
+      std::vector<std::string> also;
+      for (Component c : m.also_covers) also.emplace_back(to_string(c));
+      rd.covers = "covers " + join(also, " and ") + " as well" + (m.coverage.empty() ? "" : ": " + m.coverage) +
+                  "; they are not measured separately";
+    }
     if (std::find(d.methods.begin(), d.methods.end(), rd.method) == d.methods.end()) d.methods.push_back(rd.method);
     d.devices.push_back(std::move(rd));
   }
@@ -346,10 +451,13 @@ ReportData report_data_from_run(const Run& r) {
     use = &d.prediction;
   // With the figures as the run's log blocks print them (decimal_precision decimals), so that
   // `epochwatt parse` of the logs and this report print the same digits.
-  d.aggregate_sentence = use ? aggregate_sentence(as_logged(use->energy_kwh, d.decimal_precision),
-                                                  as_logged(use->co2_g, d.decimal_precision),
-                                                  as_logged(use->km_by_car, d.decimal_precision))
-                             : aggregate_sentence(0, 0, 0);
+  EnergyByBasis basis = energy_by_basis(d.devices);
+  d.energy_basis = basis_words(basis);
+  double kwh = use ? as_logged(use->energy_kwh, d.decimal_precision) : 0.0;
+  double co2 = use ? as_logged(use->co2_g, d.decimal_precision) : 0.0;
+  double km = use ? as_logged(use->km_by_car, d.decimal_precision) : 0.0;
+  d.aggregate_sentence = citation_sentence(kwh, co2, {{"km travelled by car", km}}, basis,
+                                           use != nullptr && use == &d.prediction, kMeasuredByEpochwatt);
   return d;
 }
 
@@ -371,10 +479,11 @@ std::string render_html(const ReportData& d) {
 
   // Headline figures: the measured run where there is one, else the prediction.
   const ReportFigures& f = d.actual.present ? d.actual : d.prediction;
-  std::string basis = d.actual.present ? "measured over " + std::to_string(d.actual.epochs) + " epoch(s)"
+  std::string basis = d.actual.present ? "over " + std::to_string(d.actual.epochs) + " epoch(s)"
                                        : (d.prediction.present ? "predicted for " + std::to_string(d.prediction.epochs) + " epoch(s)"
                                                                : "nothing measured");
   if (d.actual.present && d.early_stop) basis += ", stopped early";
+  if (!d.energy_basis.empty()) basis += "; " + d.energy_basis;
   std::string location = d.location.empty() ? "location unknown" : "location " + d.location;
   if (!d.location_rule.empty()) location += " (" + d.location_rule + ")";
   h += "<section class=\"cards\" id=\"headline\">\n";
@@ -429,10 +538,12 @@ std::string render_html(const ReportData& d) {
        "<th>method</th><th class=\"num\">energy (Wh)</th><th class=\"num\">mean power (W)</th><th>detail</th></tr></thead>\n<tbody>\n";
   for (const auto& dev : d.devices)
     h += "<tr><td>" + html_escape(dev.meter_id) + "</td><td>" + html_escape(dev.component) + "</td><td>" +
-         html_escape(dev.device) + "</td><td><span class=\"method\">" + html_escape(dev.method) + "</span></td><td class=\"num\">" +
+         html_escape(dev.device) + "</td><td><span class=\"method\">" + html_escape(dev.method) + "</span> (" +
+         html_escape(method_phrase(component_from_name(dev.component), method_from_name(dev.method))) +
+         ")</td><td class=\"num\">" +
          sig(dev.joules / kJoulesPerWh) + "</td><td class=\"num\">" +
          (dev.duration_s > 0 ? sig(dev.joules / dev.duration_s) : std::string("n/a")) + "</td><td>" +
-         html_escape(dev.detail) + "</td></tr>\n";
+         html_escape(dev.detail) + (dev.covers.empty() ? "" : "; " + html_escape(dev.covers)) + "</td></tr>\n";
   h += "</tbody>\n</table>\n<p class=\"caption\">Over the counted epochs, without PUE.</p>\n</section>\n";
 
   h += "<section id=\"epoch-table\">\n<h2>Epochs</h2>\n<table>\n<thead><tr><th>epoch</th><th class=\"num\">duration</th>"

@@ -7,11 +7,14 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
 
 #include "epochwatt/run.hpp"
+#include "report/ct_report.hpp"
 
 namespace epochwatt::detail {
 
@@ -61,6 +64,9 @@ struct ReportDevice {
   std::string meter_id, component, device, method, detail;
   double joules = 0.0;      // over the counted epochs, without PUE
   double duration_s = 0.0;  // of those epochs
+  // What the device's figure covers besides its component (MeterInfo::also_covers and coverage),
+  // in words; empty when nothing.
+  std::string covers = {};
 };
 
 struct ReportData {
@@ -80,7 +86,12 @@ struct ReportData {
   std::string power_caption;  // what the power chart shows; empty: the meters' own readings
   std::vector<ReportDevice> devices;
   std::vector<std::string> warnings;
-  std::string aggregate_sentence;  // spec §8.5's sentence for this run
+  // The sentence for a paper (citation_sentence): 4 significant digits, and which part of the
+  // energy was measured and which estimated.
+  std::string aggregate_sentence;
+  // The headline's words for how the counted energy was obtained: "all measured", "all estimated,
+  // not measured", "73.2% measured, 26.8% estimated"; empty when no energy was counted.
+  std::string energy_basis;
   bool prediction_skips_first_epoch = false;  // the tracker's option: the curve follows it
   PredictionRule prediction_rule = PredictionRule::steady_epochs;  // the curve follows it too
   bool first_epoch_includes_setup = false;
@@ -107,8 +118,29 @@ ReportData report_data_from_run(const Run& run);
 // how.planned 0: the epochs seen).
 std::vector<ReportPredictionPoint> prediction_series(const std::vector<ReportEpoch>& epochs, const PredictionInput& how);
 
-// The sentence of spec §8.5 for given totals (16 decimals, CO2 in kg), naming epochwatt.
+// The sentence of spec §8.5 for given totals (16 decimals, CO2 in kg), naming epochwatt: what
+// `epochwatt parse` prints, word for word as carbontracker does.
 std::string aggregate_sentence(double kwh, double co2_g, double km_by_car);
+
+// The HTML report's sentence for a paper: the figures with 4 significant digits (CO2 in kg), and
+// never "measured" for an estimate. `basis` is how the counted energy was obtained; `predicted`:
+// the figures are the prediction (monitoring ended before training did). Shapes:
+//   measured: "... used 0.1235 kWh of electricity, measured (GPU: energy counter), contributing to
+//             ... Measured by {by}."
+//   estimated: "... is estimated to use ... kWh of electricity, not measured (CPU: TDP x
+//             utilisation), contributing to ... Estimated by {by}."
+//   mixed:    "... used ... kWh of electricity, of which 73.2% was measured (GPU: ...) and 26.8%
+//             estimated (CPU: ...), contributing to ... Measured and estimated by {by}."
+//   unknown (carbontracker's logs, which do not say): the original's wording, 4 digits.
+//   predicted: "... is predicted to use ... kWh of electricity, extrapolated from epochs whose
+//             energy was measured (...), contributing to ..."
+// `equivalents`: {unit, value} ("km travelled by car"), joined by " or ".
+std::string citation_sentence(double kwh, double co2_g, const std::vector<std::pair<std::string, double>>& equivalents,
+                              const EnergyByBasis& basis, bool predicted, std::string_view by);
+// The energy of `devices` (counted epochs) by basis; a method not named is "unknown".
+EnergyByBasis energy_by_basis(const std::vector<ReportDevice>& devices);
+// "all measured", "all estimated, not measured", "73.2% measured, 26.8% estimated"; "" for none.
+std::string basis_words(const EnergyByBasis& basis);
 // `value` as a report block with `decimals` decimals prints it, read back (what parse sees).
 double as_logged(double value, int decimals);
 

@@ -51,7 +51,12 @@ ReportData report_data_from_parsed_run(const ParsedRun& run) {
     a.co2_g = d.actual.co2_g;
     a.equivalents = {{"km travelled by car", d.actual.km_by_car}};
   }
-  d.aggregate_sentence = aggregate_sentence(a);
+  EnergyByBasis basis = energy_by_basis(d.devices);
+  d.energy_basis = basis_words(basis);
+  d.aggregate_sentence = citation_sentence(a.energy_kwh, a.co2_g, a.equivalents, basis,
+                                           summed_block(run) == SummedBlock::predicted, a.measured_by.empty()
+                                                                                            ? kMeasuredByCarbontracker
+                                                                                            : std::string_view(a.measured_by));
   return d;
 }
 

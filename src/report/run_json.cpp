@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "core/format.hpp"
+#include "report/ct_report.hpp"
 #include "epochwatt/version.hpp"
 
 namespace epochwatt {
@@ -125,7 +126,13 @@ void to_json(ordered_json& j, const MeterInfo& m) {
        {"component", std::string(to_string(m.component))},
        {"device", m.device_name},
        {"method", std::string(to_string(m.method))},
+       {"basis", std::string(detail::to_string(detail::basis_of(m.method)))},
+       {"method_description", detail::method_phrase(m.component, m.method)},
        {"detail", m.detail}};
+  std::vector<std::string> also;
+  for (Component c : m.also_covers) also.emplace_back(to_string(c));
+  j["also_covers"] = also;
+  j["coverage"] = m.coverage;
 }
 void from_json(const json& j, MeterInfo& m) {
   std::string comp, method;
@@ -134,6 +141,12 @@ void from_json(const json& j, MeterInfo& m) {
   read(j, "device", m.device_name);
   read(j, "method", method);
   read(j, "detail", m.detail);
+  read(j, "coverage", m.coverage);
+  std::vector<std::string> also;
+  read_array(j, "also_covers", also);
+  for (const auto& a : also)
+    for (Component c : {Component::cpu, Component::dram, Component::gpu})
+      if (to_string(c) == a) m.also_covers.push_back(c);
   m.component = component_named(comp, m.component);
   m.method = method_named(method, m.method);
 }
@@ -369,6 +382,16 @@ void to_json(ordered_json& j, const Run& r) {
   j["prediction_detail"] = r.prediction_detail ? ordered_json(*r.prediction_detail) : ordered_json(nullptr);
   j["latest_prediction"] = r.latest_prediction ? ordered_json(*r.latest_prediction) : ordered_json(nullptr);
   j["actual"] = r.actual ? ordered_json(*r.actual) : ordered_json(nullptr);
+  // Which part of the counted energy was measured and which estimated (derived from the epochs'
+  // device entries; written for readers, not read back).
+  detail::EnergyByBasis basis = detail::energy_by_basis(r.epochs, r.setup);
+  j["energy_basis"] = {{"measured_joules", basis.measured_j},
+                       {"estimated_joules", basis.estimated_j},
+                       {"unknown_joules", basis.unknown_j},
+                       {"measured", basis.measured},
+                       {"estimated", basis.estimated},
+                       {"unknown", basis.unknown},
+                       {"sentence", detail::basis_sentence(basis)}};
   j["early_stop"] = r.early_stop;
   j["intensity"] = {{"g_per_kwh", r.intensity.g_per_kwh},
                     {"source", r.intensity.source},

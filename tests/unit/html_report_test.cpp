@@ -165,9 +165,10 @@ TEST(HtmlReport, AggregateSentenceAndBibtex) {
   // Stopped early: the measured block; monitoring ended on purpose before the planned epochs:
   // the prediction (spec §8.7).
   json j = sample_summary();
-  EXPECT_NE(report_data_from_json_summary(j).aggregate_sentence.find(" 0.0010416600000000 kWh"), std::string::npos);
+  // The report's own sentence: 4 significant digits (issue 12, item 5).
+  EXPECT_NE(report_data_from_json_summary(j).aggregate_sentence.find(" 0.001042 kWh"), std::string::npos);
   j["early_stop"] = false;
-  EXPECT_NE(report_data_from_json_summary(j).aggregate_sentence.find(" 0.0010000000000000 kWh"), std::string::npos);
+  EXPECT_NE(report_data_from_json_summary(j).aggregate_sentence.find(" 0.001 kWh"), std::string::npos);
   std::string html = render_html(report_data_from_json_summary(j));
   EXPECT_NE(html.find("@inproceedings{anthony2020carbontracker,"), std::string::npos);
   EXPECT_NE(html.find("arXiv:2007.03051"), std::string::npos);
@@ -193,7 +194,7 @@ TEST(HtmlReport, BadInputGivesAClearErrorOrDefaultsNeverACrash) {
   std::string e = render_html(empty);
   EXPECT_EQ(polyline_points(e, "chart-power", "gpu"), std::make_pair(-1, -1));
   EXPECT_NE(e.find("no power samples in this summary"), std::string::npos);
-  EXPECT_NE(e.find("0.0000000000000000 kWh"), std::string::npos);
+  EXPECT_NE(e.find(" 0 kWh"), std::string::npos);
 }
 
 TEST(HtmlReport, GlobalLocaleChangesNoNumber) {
@@ -223,7 +224,7 @@ TEST(HtmlReport, RendersATrackedRunsSummary) {
   std::string html = render_html(d);
   // Spec §14's aggregate: a complete run of 3 epochs, with the digits its log blocks (12 decimals)
   // give, so that `epochwatt parse` of the same run prints the same sentence.
-  EXPECT_NE(html.find("0.0046083333330000 kWh"), std::string::npos) << d.aggregate_sentence;
+  EXPECT_NE(html.find("used 0.004608 kWh of electricity, measured"), std::string::npos) << d.aggregate_sentence;
 }
 
 }  // namespace

@@ -72,9 +72,9 @@ std::set<std::string> labels(const RaplDiscovery& d) {
   return out;
 }
 
-bool any_note_contains(const std::vector<std::string>& notes, const std::string& text) {
+bool any_note_contains(const std::vector<DiscoveryNote>& notes, const std::string& text) {
   for (const auto& n : notes)
-    if (n.find(text) != std::string::npos) return true;
+    if (n.text.find(text) != std::string::npos) return true;
   return false;
 }
 

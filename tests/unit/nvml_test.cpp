@@ -102,13 +102,21 @@ std::vector<std::string> ids(const NvmlDiscovery& d) {
   return out;
 }
 
-bool any_contains(const std::vector<std::string>& notes, const std::string& text) {
-  return std::any_of(notes.begin(), notes.end(), [&](const std::string& n) { return n.find(text) != std::string::npos; });
+bool any_contains(const std::vector<DiscoveryNote>& notes, const std::string& text) {
+  return std::any_of(notes.begin(), notes.end(),
+                     [&](const DiscoveryNote& n) { return n.text.find(text) != std::string::npos; });
 }
 
-std::string joined(const std::vector<std::string>& notes) {
+// The note that contains `text`, or null.
+const DiscoveryNote* note_with(const std::vector<DiscoveryNote>& notes, const std::string& text) {
+  for (const auto& n : notes)
+    if (n.text.find(text) != std::string::npos) return &n;
+  return nullptr;
+}
+
+std::string joined(const std::vector<DiscoveryNote>& notes) {
   std::string s;
-  for (const auto& n : notes) s += n + "\n";
+  for (const auto& n : notes) s += n.text + (n.affects_coverage ? " [coverage]\n" : "\n");
   return s;
 }
 
@@ -247,6 +255,11 @@ power = no
   EXPECT_TRUE(any_contains(d.notes, "GPU 2 (Fake GRID) cannot be measured: nvmlDeviceGetTotalEnergyConsumption: "
                                     "Not Supported, nvmlDeviceGetPowerUsage: Not Supported"))
       << joined(d.notes);
+  // It changes what a run's total covers: the run reports it as a warning (issue 12, case11).
+  const DiscoveryNote* skipped = note_with(d.notes, "GPU 2 (Fake GRID) cannot be measured");
+  ASSERT_NE(skipped, nullptr);
+  EXPECT_TRUE(skipped->affects_coverage);
+  EXPECT_NE(skipped->text.find("the total leaves it out"), std::string::npos);
   EXPECT_NE(d.devices[1].status.find("power integrated"), std::string::npos) << d.devices[1].status;
 }
 
@@ -293,6 +306,7 @@ TEST(nvmlSelect, CudaVisibleDevicesIndicesInTheirOrder) {
   NvmlDiscovery rep = find_nvml(config({{"CUDA_VISIBLE_DEVICES", "1,1"}}));
   EXPECT_EQ(ids(rep), (std::vector<std::string>{"nvml:1"}));
   EXPECT_TRUE(any_contains(rep.notes, "measured once"));
+  EXPECT_FALSE(note_with(rep.notes, "measured once")->affects_coverage) << "the total covers what was meant";
 }
 
 TEST(nvmlSelect, UuidFullAndUniquePrefix) {
@@ -314,6 +328,7 @@ TEST(nvmlSelect, MigInstanceIsMeasuredOnItsParentWithANote) {
   EXPECT_EQ(d.meters[0]->info().device_name, "NVIDIA H100 80GB HBM3");
   EXPECT_TRUE(any_contains(d.notes, "is a MIG instance")) << joined(d.notes);
   EXPECT_TRUE(any_contains(d.notes, "parent GPU 0 (NVIDIA H100 80GB HBM3) is measured whole")) << joined(d.notes);
+  EXPECT_TRUE(note_with(d.notes, "is a MIG instance")->affects_coverage);
 
   // Two instances of the same parent: the parent once. The R450 form MIG-GPU-<uuid>/gi/ci too.
   NvmlDiscovery two = find_nvml(config({{"CUDA_VISIBLE_DEVICES",
@@ -331,6 +346,7 @@ TEST(nvmlSelect, InvalidEntryEndsTheList) {
   NvmlDiscovery d = find_nvml(config({{"CUDA_VISIBLE_DEVICES", "0,foo,1"}}));
   EXPECT_EQ(ids(d), (std::vector<std::string>{"nvml:0"}));
   EXPECT_TRUE(any_contains(d.notes, "entry 'foo' is not a valid device")) << joined(d.notes);
+  EXPECT_TRUE(note_with(d.notes, "entry 'foo' is not a valid device")->affects_coverage);
   EXPECT_TRUE(any_contains(d.notes, "every entry after it")) << joined(d.notes);
 
   EXPECT_EQ(ids(find_nvml(config({{"CUDA_VISIBLE_DEVICES", "1,7,2"}}))), (std::vector<std::string>{"nvml:1"}));
@@ -856,5 +872,5 @@ TEST(nvml, DiscoveryNamesTheDriverVersion) {
   Discovery d = discover_nvml(config());
   ASSERT_EQ(d.meters.size(), 4u);
   ASSERT_FALSE(d.notes.empty());
-  EXPECT_EQ(d.notes.front(), std::string("NVIDIA driver 580.159.04 (") + FAKE_NVML_LIBRARY + ")");
+  EXPECT_EQ(d.notes.front().text, std::string("NVIDIA driver 580.159.04 (") + FAKE_NVML_LIBRARY + ")");
 }

@@ -135,7 +135,7 @@ TEST(Options, OnlyTheRequestedComponentsAreMeasured) {
   ASSERT_EQ(meters.size(), 2u);
   EXPECT_EQ(meters[0].device_name, "cpu:0");
   EXPECT_EQ(meters[1].device_name, "dram:0");
-  EXPECT_NE(console.str().find("CarbonTracker: The following components were found: CPU with device(s) cpu:0, dram:0.\n"),
+  EXPECT_NE(console.str().find("CarbonTracker: The following components were found: CPU with device(s) cpu:0 ("),
             std::string::npos);
 }
 

@@ -50,7 +50,7 @@ class CloudRegionProvider final : public IntensityProvider {
     v.g_per_kwh = row->g_per_kwh;
     v.source = "cloud-region-table";
     v.description = std::string(row->provider) + ":" + std::string(row->region) + " (" + std::string(row->city) + ", " +
-                    std::string(row->country_iso3) + "), grid intensity " + shortest_fixed(row->g_per_kwh) +
+                    std::string(row->country_iso3) + "), grid intensity " + readable(row->g_per_kwh) +
                     " gCO2e/kWh (Google Cloud region data via CodeCarbon, MIT)";
     return v;
   }

@@ -75,7 +75,7 @@ class CpuEstimateMeter final : public Meter {
     info_.device_name = basis_.model_name;
     info_.method = Method::estimate;
     info_.poll_period_s = 1.0;
-    info_.detail = "TDP " + detail::shortest_fixed(basis_.tdp_w) + " W (" + basis_.tdp_source + ") x utilisation of " +
+    info_.detail = "TDP " + detail::readable(basis_.tdp_w) + " W (" + basis_.tdp_source + ") x utilisation of " +
                    (cfg_.process_tree ? "the tracked process tree" : "the whole machine") + " from /proc/stat";
     ticks_per_s_ = static_cast<double>(::sysconf(_SC_CLK_TCK));
     if (ticks_per_s_ <= 0) ticks_per_s_ = 100;
@@ -151,7 +151,7 @@ CpuEstimateBasis cpu_estimate_basis(const EstimateConfig& c) {
     b.tdp_source = "TDP table (" + m->how + " match: " + m->entry.model + ")";
   } else {
     b.tdp_w = kFallbackWattsPerThread * b.threads;
-    b.tdp_source = "model not in the TDP table: fallback " + detail::shortest_fixed(kFallbackWattsPerThread) +
+    b.tdp_source = "model not in the TDP table: fallback " + detail::readable(kFallbackWattsPerThread) +
                    " W/thread x " + std::to_string(b.threads) + " threads";
   }
   return b;
@@ -181,7 +181,7 @@ Discovery discover_estimate(const EstimateConfig& c, bool cpu, bool dram) {
       info.device_name = "dram:estimate";
       info.method = Method::estimate;
       double watts = gb * kDramWattsPerGb;
-      info.detail = detail::fixed(gb, 2) + " GB installed x " + detail::shortest_fixed(kDramWattsPerGb) +
+      info.detail = detail::fixed(gb, 2) + " GB installed x " + detail::readable(kDramWattsPerGb) +
                     " W/GB = " + detail::fixed(watts, 2) + " W, constant";
       d.meters.push_back(make_constant_power_meter(std::move(info), watts));
     }

@@ -34,6 +34,10 @@ class HwmonMeter final : public Meter {
     info_.detail = gpu_.dir + "/" + gpu_.file + (gpu_.counter ? " (energy counter, uJ)" : " (power in uW, integrated)");
     // Counters need few reads; power (a driver-side average) is integrated from frequent reads.
     info_.poll_period_s = gpu_.counter ? 1.0 : 0.1;
+    if (gpu_.apu) {
+      info_.also_covers = {Component::cpu};
+      info_.coverage = std::string(kApuCoverage);
+    }
   }
   const MeterInfo& info() const override { return info_; }
   void open(double t) override { (void)read(t); }
@@ -109,7 +113,7 @@ HwmonDiscovery find_hwmon_gpus(const HwmonConfig& cfg) {
       if (!name) continue;
       std::string driver = trimmed(*name);
       if (driver != "amdgpu" && driver != "i915" && driver != "xe") {
-        out.notes.push_back(card + ": hwmon driver '" + driver + "' is not a supported GPU driver");
+        out.notes.push_back(coverage_note(card + ": hwmon driver '" + driver + "' is not a supported GPU driver"));
         continue;
       }
       HwmonGpu g{card, driver, dir, "", true, driver + " " + card};
@@ -122,11 +126,14 @@ HwmonDiscovery find_hwmon_gpus(const HwmonConfig& cfg) {
         g.file = "power1_input";
         g.counter = false;
       } else {
-        out.notes.push_back(card + " (" + driver + "): no readable energy1_input" +
-                            (driver == "amdgpu" ? ", power1_average or power1_input" : "") +
-                            " in " + dir);
+        out.notes.push_back(coverage_note(card + " (" + driver + "): no readable energy1_input" +
+                                          (driver == "amdgpu" ? ", power1_average or power1_input" : "") + " in " +
+                                          dir + "; the total leaves it out"));
         continue;
       }
+      // amdgpu shows in1 (vddnb) on APUs only (amdgpu_pm.c: "only APUs have vddnb").
+      g.apu = driver == "amdgpu" && readable_number(*cfg.reader, dir + "/in1_input");
+      if (g.apu) g.label = driver + " " + card + " (APU)";
       out.gpus.push_back(g);
     }
   }
@@ -138,7 +145,7 @@ HwmonDiscovery find_hwmon_gpus(const HwmonConfig& cfg) {
                         ? std::string(": no GPU with a kernel driver here")
                         : std::string(": give the drm folder that holds the cardN entries (normally /sys/class/drm)"));
     else out.reason = "no AMD or Intel GPU with a hwmon energy or power file under " + cfg.drm_root;
-    for (const auto& n : out.notes) out.reason += "; " + n;
+    for (const auto& n : out.notes) out.reason += "; " + n.text;
   }
   return out;
 }

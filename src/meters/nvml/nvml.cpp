@@ -208,6 +208,10 @@ class NvmlMeter final : public Meter {
     info_.method = method;
     info_.poll_period_s = method == Method::counter ? kCounterPollS : kPowerPollS;
     info_.detail = std::move(detail);
+    if (is_superchip_module(info_.device_name)) {
+      info_.also_covers = {Component::cpu, Component::dram};
+      info_.coverage = std::string(kSuperchipCoverage);
+    }
   }
   const MeterInfo& info() const override { return info_; }
   void open(double t) override { (void)read(t); }
@@ -352,7 +356,7 @@ struct Pick {
 
 struct Selection {
   std::vector<Pick> picks;
-  std::vector<std::string> notes;
+  std::vector<DiscoveryNote> notes;
   std::string empty_reason;  // when picks is empty: why
 };
 
@@ -451,15 +455,15 @@ Selection select_by_cuda(const std::string& value, const std::vector<Gpu>& gpus,
     bool via_mig = false;
     auto idx = resolve_cuda_entry(entry, gpus, lib, &why, &via_mig);
     if (!idx) {
-      sel.notes.push_back("CUDA_VISIBLE_DEVICES entry '" + entry + "' is not a valid device (" + why +
-                          "); like CUDA, epochwatt ignores it and every entry after it");
+      sel.notes.push_back(coverage_note("CUDA_VISIBLE_DEVICES entry '" + entry + "' is not a valid device (" + why +
+                                        "); like CUDA, epochwatt ignores it and every entry after it"));
       break;
     }
     std::string how = "CUDA_VISIBLE_DEVICES entry '" + entry + "'";
     if (via_mig) {
-      sel.notes.push_back(how + " is a MIG instance: NVML has no energy or power reading per MIG "
-                                "instance, so its parent GPU " + std::to_string(*idx) + " (" +
-                          gpus[*idx].name + ") is measured whole, including any other instance's work");
+      sel.notes.push_back(coverage_note(how + " is a MIG instance: NVML has no energy or power reading per MIG "
+                                              "instance, so its parent GPU " + std::to_string(*idx) + " (" +
+                                        gpus[*idx].name + ") is measured whole, including any other instance's work"));
       how += " (MIG instance, measured on its parent GPU)";
     }
     any_index = any_index || parse_index(entry).has_value();
@@ -467,15 +471,15 @@ Selection select_by_cuda(const std::string& value, const std::vector<Gpu>& gpus,
   }
   if (sel.picks.empty())
     sel.empty_reason = "CUDA_VISIBLE_DEVICES=" + value + " selects no GPU" +
-                       (sel.notes.empty() ? std::string() : ": " + sel.notes.back());
+                       (sel.notes.empty() ? std::string() : ": " + sel.notes.back().text);
   // Integer entries are CUDA ordinals; NVML numbers GPUs in PCI bus order. The two agree when
   // CUDA_DEVICE_ORDER=PCI_BUS_ID, and in practice when all GPUs are the same model.
   const char* order = env(cfg, "CUDA_DEVICE_ORDER");
   bool mixed = std::any_of(gpus.begin(), gpus.end(), [&](const Gpu& g) { return g.name != gpus.front().name; });
   if (any_index && mixed && !(order && std::string_view(order) == "PCI_BUS_ID"))
-    sel.notes.push_back("CUDA_VISIBLE_DEVICES indices are read as NVML (PCI bus order) indices, but CUDA "
-                        "numbers mixed GPU models fastest first: set CUDA_DEVICE_ORDER=PCI_BUS_ID so that "
-                        "both agree");
+    sel.notes.push_back(coverage_note("CUDA_VISIBLE_DEVICES indices are read as NVML (PCI bus order) indices, but CUDA "
+                                      "numbers mixed GPU models fastest first, so another GPU than meant may be measured: "
+                                      "set CUDA_DEVICE_ORDER=PCI_BUS_ID so that both agree"));
   return sel;
 }
 
@@ -490,8 +494,8 @@ Selection select_by_slurm(const char* var, const std::string& value, const std::
       hi = parse_index(std::string_view(entry).substr(dash + 1));
     }
     if (!lo || !hi || *hi < *lo || *hi >= gpus.size()) {
-      sel.notes.push_back(std::string(var) + " entry '" + entry + "' is not a GPU index here (" +
-                          std::to_string(gpus.size()) + " GPU(s)); ignored");
+      sel.notes.push_back(coverage_note(std::string(var) + " entry '" + entry + "' is not a GPU index here (" +
+                                        std::to_string(gpus.size()) + " GPU(s)); ignored"));
       continue;
     }
     for (unsigned int i = *lo; i <= *hi; ++i)
@@ -585,8 +589,8 @@ Selection select_by_pid(const NvmlConfig& cfg, const std::vector<Gpu>& gpus, con
     std::string why;
     auto pids = gpu_processes(lib, g.handle, &why);
     if (!pids) {
-      sel.notes.push_back("devices_by_pid: cannot list the processes on GPU " + std::to_string(g.index) +
-                          " (" + g.name + "): " + why + "; it is not measured");
+      sel.notes.push_back(coverage_note("devices_by_pid: cannot list the processes on GPU " + std::to_string(g.index) +
+                                        " (" + g.name + "): " + why + "; it is not measured"));
       continue;
     }
     std::string how = "devices_by_pid: no process of " + who + " on it at start";
@@ -604,7 +608,7 @@ Selection select_by_pid(const NvmlConfig& cfg, const std::vector<Gpu>& gpus, con
   sel.notes.push_back("devices_by_pid: " + std::to_string(sel.picks.size()) + " GPU(s) opened, " +
                       std::to_string(in_use) + " running a process of " + who +
                       " now; each counts only while a process of the tree runs on it (checked every " +
-                      detail::shortest_fixed(cfg.pid_refresh_s) + " s); CUDA_VISIBLE_DEVICES is not used for the choice; "
+                      detail::readable(cfg.pid_refresh_s) + " s); CUDA_VISIBLE_DEVICES is not used for the choice; "
                       "in a container NVML reports host PIDs, so share the host PID namespace (e.g. docker --pid=host)");
   return sel;
 }
@@ -619,6 +623,21 @@ std::string read_string(nvmlReturn_t (*fn)(nvmlDevice_t, char*, unsigned int), n
 }
 
 }  // namespace
+
+// ---------------------------------------------------------------- coverage
+
+bool is_superchip_module(std::string_view nvml_name) {
+  std::string upper(nvml_name);
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  for (std::string_view model : {"GH200", "GB200", "GB300"}) {
+    std::size_t at = upper.find(model);
+    // A whole word: "NVIDIA GH200 480GB", not a longer model name that happens to contain it.
+    if (at != std::string::npos && (at == 0 || !std::isalnum(static_cast<unsigned char>(upper[at - 1]))) &&
+        (at + model.size() == upper.size() || !std::isalnum(static_cast<unsigned char>(upper[at + model.size()]))))
+      return true;
+  }
+  return false;
+}
 
 // ---------------------------------------------------------------- discovery
 
@@ -670,9 +689,9 @@ NvmlDiscovery find_nvml(const NvmlConfig& cfg) {
   const char* cuda = env(cfg, "CUDA_VISIBLE_DEVICES");
   bool by_pid = cfg.devices_by_pid;
   if (by_pid && (!fn.compute_processes || !fn.graphics_processes)) {
-    out.notes.push_back("devices_by_pid needs nvmlDeviceGetComputeRunningProcesses_v3 and "
-                        "nvmlDeviceGetGraphicsRunningProcesses_v3, which this NVML lacks (update the "
-                        "driver); GPUs are chosen by the usual rules instead");
+    out.notes.push_back(coverage_note("devices_by_pid needs nvmlDeviceGetComputeRunningProcesses_v3 and "
+                                      "nvmlDeviceGetGraphicsRunningProcesses_v3, which this NVML lacks (update the "
+                                      "driver); GPUs are chosen by the usual rules instead, whoever uses them"));
     by_pid = false;
   }
   if (by_pid) {
@@ -698,7 +717,7 @@ NvmlDiscovery find_nvml(const NvmlConfig& cfg) {
   }
 
   // How each selected GPU is measured: its energy counter, else integrated power, else skipped.
-  std::vector<std::string> skipped;
+  std::vector<DiscoveryNote> skipped;
   std::shared_ptr<TreeWatch> watch;
   for (const auto& pick : sel.picks) {
     const Gpu& g = gpus[pick.index];
@@ -715,14 +734,15 @@ NvmlDiscovery find_nvml(const NvmlConfig& cfg) {
                      },
                      cfg.pid_refresh_s};
       gate_detail = "; counted only while a process of PID " + std::to_string(cfg.root_pid) +
-                    "'s tree runs on it (devices_by_pid, checked every " + detail::shortest_fixed(cfg.pid_refresh_s) + " s)";
+                    "'s tree runs on it (devices_by_pid, checked every " + detail::readable(cfg.pid_refresh_s) + " s)";
     }
     NvmlDeviceDescription& d = out.devices[pick.index];
     std::string label = "GPU " + std::to_string(g.index) + " (" + g.name + ")";
     std::string identity = g.uuid.empty() ? "NVML index " + std::to_string(g.index)
                                           : g.uuid + ", NVML index " + std::to_string(g.index);
     if (!g.usable) {
-      skipped.push_back(label + " selected by " + pick.how + " but unusable: " + g.problem);
+      skipped.push_back(coverage_note(label + " selected by " + pick.how + " but unusable: " + g.problem +
+                                      "; the total leaves it out"));
       d.status = "selected by " + pick.how + " but unusable: " + g.problem;
       continue;
     }
@@ -759,8 +779,8 @@ NvmlDiscovery find_nvml(const NvmlConfig& cfg) {
       continue;
     }
     std::string why = label + " cannot be measured: " + energy_err + ", nvmlDeviceGetPowerUsage: " +
-                      lib->error_string(rc);
-    skipped.push_back(why);
+                      lib->error_string(rc) + "; the total leaves it out";
+    skipped.push_back(coverage_note(why));
     d.status = "selected by " + pick.how + " but cannot be measured (" + energy_err +
                ", nvmlDeviceGetPowerUsage: " + lib->error_string(rc) + ")";
   }
@@ -771,7 +791,7 @@ NvmlDiscovery find_nvml(const NvmlConfig& cfg) {
       out.reason = sel.empty_reason;
     } else {
       out.reason = "no selected GPU can be measured";
-      for (const auto& s : skipped) out.reason += "; " + s;
+      for (const auto& s : skipped) out.reason += "; " + s.text;
     }
   }
   return out;

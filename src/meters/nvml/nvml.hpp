@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "epochwatt/registry.hpp"
@@ -60,9 +61,24 @@ struct NvmlDiscovery {
   std::vector<NvmlDeviceDescription> devices;  // every GPU NVML lists, in index order
   // Selection notes for the user: which rule chose the GPUs (CUDA_VISIBLE_DEVICES, SLURM_*,
   // devices_by_pid, all), MIG instances measured on their parent, ignored entries, skipped GPUs.
-  std::vector<std::string> notes;
+  // Those that change what the total covers (an ignored entry, a MIG instance measured as its
+  // parent, a selected GPU that cannot be measured) are marked (DiscoveryNote::affects_coverage).
+  std::vector<DiscoveryNote> notes;
   std::string reason;  // why no meter was found, with the fix; empty when meters were found
 };
+
+// Whether NVML's name of a GPU names a superchip module whose NVML energy counter and power
+// reading cover the whole module, Grace CPU and memory included: GH200 (Grace Hopper), GB200 and
+// GB300 (Grace Blackwell), as a whole word ("NVIDIA GH200 480GB"). Such a meter has
+// MeterInfo::also_covers {cpu, dram}, and the run measures no CPU or DRAM beside it. Sources: the
+// NVML reference's power scope "Total Module" (nvmlPowerValue_v2_t, NVML_POWER_SCOPE_MODULE) and
+// NVIDIA's Grace performance tuning guide (module power sensor: CPU, GPU and memory); see
+// docs/nvml.md, "Grace Hopper and Grace Blackwell".
+bool is_superchip_module(std::string_view nvml_name);
+inline constexpr std::string_view kSuperchipCoverage =
+    "NVML's energy counter and power reading of a Grace Hopper / Grace Blackwell superchip cover the whole "
+    "module (Grace CPU, GPU and their memory; NVML power scope \"Total Module\", "
+    "https://docs.nvidia.com/deploy/nvml-api/structnvmlPowerValue__v2__t.html)";
 
 // Open NVML, list the GPUs, apply the selection rules and build a meter for each selected GPU.
 // Never throws for a missing library or driver: that is a reason. Thread-safe; the library is

@@ -58,6 +58,10 @@ class RaplMeter final : public Meter {
     info_.device_name = z.label;
     info_.method = Method::counter;
     info_.detail = "RAPL energy counter " + z.energy_path + " (uJ, wraps at " + std::to_string(z.max_range_uj) + ")";
+    if (z.domain == "psys") {
+      info_.also_covers = {Component::dram};
+      info_.coverage = std::string(kPsysCoverage);
+    }
     // Read often enough to see at most one wrap even at 1 kW, and at least once a second.
     double range_j = static_cast<double>(z.max_range_uj) * 1e-6;
     info_.poll_period_s = z.max_range_uj ? std::clamp(range_j / 1000.0 / 2.0, 0.01, 1.0) : 1.0;
@@ -247,7 +251,9 @@ RaplDiscovery find_rapl_zones(const RaplConfig& cfg) {
       if (&c == pick) continue;
       if (pick) out.notes.push_back(c.zone.zone + ": same domain as " + pick->zone.zone + ", not counted twice");
       else if (c.read_error == EACCES || c.read_error == EPERM) denied.push_back(c.zone.energy_path);
-      else out.notes.push_back(c.zone.zone + ": energy_uj unreadable (" + (c.read_error ? std::strerror(c.read_error) : "garbage") + ")");
+      else out.notes.push_back(coverage_note(c.zone.zone + ": energy_uj unreadable (" +
+                                             (c.read_error ? std::strerror(c.read_error) : "garbage") +
+                                             "); the total leaves this zone out"));
     }
     if (!pick) continue;
     RaplZone z = pick->zone;
@@ -263,7 +269,8 @@ RaplDiscovery find_rapl_zones(const RaplConfig& cfg) {
     if (!denied.empty()) out.reason = permission_fix(denied.front());
     else out.reason = "no readable package or dram zone under " + cfg.root;
   } else if (!denied.empty()) {
-    out.notes.push_back(permission_fix(denied.front()));
+    out.notes.push_back(coverage_note(permission_fix(denied.front()) + " (until then the total leaves " +
+                                      std::to_string(denied.size()) + " unreadable zone(s) out)"));
   }
   return out;
 }

@@ -5,12 +5,22 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "epochwatt/registry.hpp"
 #include "meters/sysfs/file_reader.hpp"
 
 namespace epochwatt::meters {
+
+// What a psys zone covers (MeterInfo::coverage): RAPL's platform domain (PSys, the MSR
+// MSR_PLATFORM_ENERGY_COUNTER of Intel's Software Developer's Manual, Vol. 4) counts the energy of
+// the whole platform the SoC powers, which Linux powercap exposes as the zone named "psys"
+// (https://www.kernel.org/doc/html/latest/power/powercap/powercap.html). So a run with psys measures
+// no package or DRAM zone beside it.
+inline constexpr std::string_view kPsysCoverage =
+    "the RAPL psys (platform) zone counts the whole platform the SoC powers, package and memory included "
+    "(Intel SDM Vol. 4, MSR_PLATFORM_ENERGY_COUNTER; Linux powercap zone psys)";
 
 struct RaplConfig {
   std::string root = "/sys/class/powercap";
@@ -33,7 +43,9 @@ struct RaplZone {
 
 struct RaplDiscovery {
   std::vector<RaplZone> zones;
-  std::vector<std::string> notes;  // zones skipped and why (duplicates, parents, unreadable)
+  // Zones skipped and why (duplicates, parents, unreadable); an unreadable zone beside readable
+  // ones changes what the total covers (DiscoveryNote::affects_coverage).
+  std::vector<DiscoveryNote> notes;
   std::string reason;              // why nothing is usable, with the fix; empty when zones exist
 };
 

@@ -47,7 +47,7 @@ class ReplayMeter final : public Meter {
       tt = trace_.back().t_s;
       r.lost = true;
       r.ok = false;
-      r.error = "replay trace ended at " + detail::shortest_fixed(trace_.back().t_s) + " s";
+      r.error = "replay trace ended at " + detail::readable(trace_.back().t_s, 6) + " s";
     }
     r.joules = sample(tt);
     return r;
