@@ -44,7 +44,7 @@ TEST(CliDevices, ListsEveryBackendWithItsReasonAndTheEstimateBasis) {
   EXPECT_NE(o.out.find("nothing found: no powercap zones under " + (m.dir / "powercap")), std::string::npos) << o.out;
   EXPECT_NE(o.out.find("no-such-libnvidia-ml.so.1"), std::string::npos) << o.out;
   EXPECT_NE(o.out.find("estimate:cpu  cpu  Intel(R) Xeon(R) Gold 6248 CPU @ 2.50GHz  [estimate]"), std::string::npos) << o.out;
-  EXPECT_NE(o.out.find("TDP 150.0 W (TDP table (exact match: Intel Xeon Gold 6248))"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("TDP 150 W (TDP table (exact match: Intel Xeon Gold 6248))"), std::string::npos) << o.out;
   EXPECT_NE(o.out.find("8.00 GB installed x 0.375 W/GB = 3.00 W"), std::string::npos) << o.out;
 }
 

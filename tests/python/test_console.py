@@ -58,7 +58,11 @@ def test_stop_and_confirm_asks_through_input_when_the_console_is_collected(monke
     assert len(asked) == 2
     # The Predicted block and its extension lines (rule, range) come before the question.
     assert "km travelled by car\nCarbonTracker: Prediction rule: " in asked[0]
-    assert asked[0].endswith("the figures above may be far off.\nCarbonTracker: Continue training (y/n)?\n")
+    assert "the figures above may be far off.\n" in asked[0]
+    # then what of it was measured (issue 12, item 5), then the question
+    assert asked[0].endswith(
+        "CarbonTracker: Of the energy it extrapolates from, all was measured (GPU: energy counter; CPU: energy counter; "
+        "DRAM: energy counter).\nCarbonTracker: Continue training (y/n)?\n")
     assert asked[1].endswith("CarbonTracker: Input not recognized. Try again (y/n):\n")
     assert "CarbonTracker: Continuing...\n" in buf.getvalue()
     assert "Actual consumption for 3 epoch(s):" in buf.getvalue()

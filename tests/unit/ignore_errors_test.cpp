@@ -106,7 +106,7 @@ TEST(IgnoreErrors, WindowCallsOutOfOrderAreLoggedNotThrown) {
 // A meter whose open() throws (a device gone between discovery and the start).
 class OpenFails final : public Meter {
  public:
-  OpenFails() { info_ = {"test:gone", Component::gpu, "gone GPU", Method::counter, 0.0, ""}; }
+  OpenFails() { info_ = {"test:gone", Component::gpu, "gone GPU", Method::counter, 0.0, "", {}, ""}; }
   const MeterInfo& info() const override { return info_; }
   void open(double) override { throw std::runtime_error("device test:gone disappeared"); }
   MeterReading read(double) override { return {}; }

@@ -73,6 +73,11 @@ bool any_contains(const std::vector<std::string>& notes, const std::string& text
     if (n.find(text) != std::string::npos) return true;
   return false;
 }
+bool any_contains(const std::vector<DiscoveryNote>& notes, const std::string& text) {
+  for (const auto& n : notes)
+    if (n.text.find(text) != std::string::npos) return true;
+  return false;
+}
 
 RaplDiscovery rapl_at(const std::string& root) {
   RaplConfig cfg;
@@ -124,7 +129,7 @@ TEST(PowercapRoot, SingleZoneIsMeasuredWithANote) {
   two_socket_powercap(t);
   RaplDiscovery d = rapl_at(t / "sys/class/powercap/intel-rapl:1");
   EXPECT_EQ(labels(d), (std::set<std::string>{"cpu:1", "dram:1"}));
-  EXPECT_TRUE(any_contains(d.notes, "is a single RAPL zone")) << (d.notes.empty() ? "" : d.notes[0]);
+  EXPECT_TRUE(any_contains(d.notes, "is a single RAPL zone")) << (d.notes.empty() ? "" : d.notes[0].text);
   EXPECT_TRUE(any_contains(d.notes, "give " + (t / "sys/class/powercap")));
 }
 
