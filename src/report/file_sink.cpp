@@ -247,8 +247,13 @@ WriteResult replace_file(FileSink& sink, const std::string& path, const RecordFo
         if (foreign) continue;
       }
     }
+    // The temporary name is predictable, so it is created afresh (O_EXCL) and never through a
+    // symbolic link (O_NOFOLLOW): a link planted there, in a shared folder, must not make us
+    // truncate its target. What is in the way (a link, or our own leftover) is removed, once.
     std::string tmp = candidate + ".tmp." + std::to_string(static_cast<long>(::getpid()));
-    int fd = sink.open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0644);
+    constexpr int kTmpFlags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY;
+    int fd = sink.open(tmp, kTmpFlags, 0644);
+    if (fd < 0 && errno == EEXIST && sink.unlink(tmp) == 0) fd = sink.open(tmp, kTmpFlags, 0644);
     if (fd < 0) {
       res.error = errno_text("cannot create", tmp, errno);
       return res;

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <map>
 #include <set>
 
@@ -84,10 +85,18 @@ std::string quoted_line(std::string_view line) {
 // Why a logged quantity that can only be finite and non-negative (energy, CO2, power, time,
 // intensity) is out of range, or "" when it is in range. A record holding such a value is left
 // out: summing it would turn the totals negative or infinite.
-std::string out_of_range(double v) {
+// Upper bounds of figures read from logs, so that a damaged but finite value (1e308) cannot turn a
+// sum of runs into inf: a run's energy at most limits::kMaxJobEnergyKwh, its CO2eq at most that
+// energy at the highest intensity and PUE of limits.hpp, and a duration at most 1e9 s (31.7 years,
+// longer than any training run).
+constexpr double kMaxLogSeconds = 1e9;
+constexpr double kMaxLogCo2G = limits::kMaxJobEnergyKwh * limits::kMaxIntensityGPerKwh * limits::kMaxPue;
+
+std::string out_of_range(double v, double max = std::numeric_limits<double>::infinity()) {
   if (std::isnan(v)) return "not a number";
   if (!std::isfinite(v)) return "not finite";
   if (v < 0) return "negative";
+  if (v > max) return "above " + detail::readable(max);
   return "";
 }
 
@@ -401,7 +410,7 @@ StdLog parse_std_log(const std::string& path, std::string_view text) {
       if (!d) fail("unreadable duration in '" + std::string(msg) + "'");
       ParsedEpoch& e = (current && !current->interrupted && !current->duration_s) ? *current : new_epoch(next_index());
       e.duration_s = d;
-      if (auto why = out_of_range(*d); !why.empty()) exclude(e, msg, "duration " + why);
+      if (auto why = out_of_range(*d, kMaxLogSeconds); !why.empty()) exclude(e, msg, "duration " + why);
     } else if (consume(rest, "Average power usage (W) for ")) {
       std::size_t colon = rest.find(": ");
       if (colon == std::string_view::npos) fail("unreadable power line '" + std::string(msg) + "'");
@@ -448,7 +457,7 @@ StdLog parse_std_log(const std::string& path, std::string_view text) {
       std::string_view j = rest.substr(drew + 10);
       if (j.ends_with(" J.")) j.remove_suffix(3);
       e.interrupted_joules = parse_float(j);
-      std::string why = e.duration_s ? out_of_range(*e.duration_s) : "";
+      std::string why = e.duration_s ? out_of_range(*e.duration_s, kMaxLogSeconds) : "";
       if (why.empty() && e.interrupted_joules) why = out_of_range(*e.interrupted_joules);
       if (!why.empty()) exclude(e, msg, "a value " + why);
     } else if (istarts_with(msg, "Training was interrupted")) {
@@ -578,9 +587,9 @@ std::optional<ParsedConsumption> parse_block(const std::string& path, std::strin
   ParsedConsumption c;
   bool time = false, energy = false, co2 = false, equivalents = false;
   std::string bad;  // the first out-of-range value, "line N: ..."
-  auto check = [&](std::string_view line, const char* what, double v, bool nan_ok) {
+  auto check = [&](std::string_view line, const char* what, double v, bool nan_ok, double max) {
     if (!bad.empty() || (nan_ok && std::isnan(v))) return;
-    if (auto why = out_of_range(v); !why.empty())
+    if (auto why = out_of_range(v, max); !why.empty())
       bad = "line " + std::to_string(line_of(text, line)) + ": " + what + " " + why + " in " + quoted_line(trim(line));
   };
   for (std::size_t i = from; i < lines.size(); ++i) {
@@ -607,17 +616,17 @@ std::optional<ParsedConsumption> parse_block(const std::string& path, std::strin
     } else if (t.starts_with("Time:")) {
       c.duration_s = parse_hms(t.substr(5));
       time = c.duration_s.has_value();
-      if (time) check(lines[i], "Time", *c.duration_s, false);
+      if (time) check(lines[i], "Time", *c.duration_s, false, kMaxLogSeconds);
     } else if (t.starts_with("Energy:") && t.ends_with("kWh")) {
       auto v = parse_float(t.substr(7, t.size() - 10));
       if (v) c.energy_kwh = *v;
       energy = v.has_value();
-      if (v) check(lines[i], "Energy", *v, true);
+      if (v) check(lines[i], "Energy", *v, true, limits::kMaxJobEnergyKwh);
     } else if (t.starts_with("CO2eq:") && t.ends_with("g")) {
       auto v = parse_float(t.substr(6, t.size() - 7));
       if (v) c.co2_g = *v;
       co2 = v.has_value();
-      if (v) check(lines[i], "CO2eq", *v, true);
+      if (v) check(lines[i], "CO2eq", *v, true, kMaxLogCo2G);
     } else if (t.starts_with("This is equivalent to:")) {
       equivalents = true;
     }

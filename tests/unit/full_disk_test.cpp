@@ -247,4 +247,20 @@ TEST(FullDisk, AReplacedFileKeepsItsOldContentAndNoTemporaryFileStays) {
   expect_no_temporary_file(dir.path());
 }
 
+// The temporary file's name is predictable: a symbolic link planted there (a shared textfile
+// folder) must not make replace_file truncate and overwrite the link's target.
+TEST(ReplaceFile, APlantedLinkAtTheTemporaryNameIsNeverFollowed) {
+  ewtest::TempDir dir;
+  const std::string path = (dir.path() / "x.prom").string();
+  const std::string victim = (dir.path() / "victim.txt").string();
+  ewtest::write_file(victim, "not yours\n");
+  fs::create_symlink(victim, path + ".tmp." + std::to_string(::getpid()));
+  detail::WriteResult r =
+      detail::replace_file(*detail::system_file_sink(), path, detail::prometheus_format(), "# HELP epochwatt_info x\n");
+  EXPECT_TRUE(r.ok()) << r.error;
+  EXPECT_EQ(ewtest::read_file(victim), "not yours\n");
+  EXPECT_EQ(ewtest::read_file(path), "# HELP epochwatt_info x\n");
+  EXPECT_FALSE(fs::is_symlink(path));
+}
+
 }  // namespace

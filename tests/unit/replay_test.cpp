@@ -329,15 +329,33 @@ TEST(ReplayTracker, TraceEndLosesTheMeterAndTheRunCompletes) {
 
 }  // namespace
 
-// A row whose time or power is negative or not finite is left out with the file and the line; the
-// rows around it are kept (issue 12, item 11).
+// A row whose time or power is negative, not finite or above one device's power (50 kW,
+// limits::kMaxDeviceWatts) is left out with the file and the line; the rows around it are kept
+// (issue 12, item 11).
 TEST(ReplayTraceFile, OutOfRangeRowIsLeftOutWithFileAndLine) {
-  BadTrace b("t_s,power_mw,energy_mj\n0.0,1000,0\n0.5,-1000,1\n0.7,inf,2\n1.0,1000,3\n");
+  BadTrace b("t_s,power_mw,energy_mj\n0.0,1000,0\n0.5,-1000,1\n0.7,inf,2\n0.8,60000000,2\n1.0,1000,3\n");
   std::vector<std::string> warnings;
   auto trace = meters::load_trace(b.path, &warnings);
   ASSERT_EQ(trace.size(), 2u);
   EXPECT_EQ(trace[1].t_s, 1.0);
-  ASSERT_EQ(warnings.size(), 2u);
-  EXPECT_EQ(warnings[0], "replay trace " + b.path + " line 3: a time or power that is negative or not finite; row left out");
+  ASSERT_EQ(warnings.size(), 3u);
+  EXPECT_EQ(warnings[0], "replay trace " + b.path +
+                             " line 3: a time or power that is negative, not finite or above 50000 W; row left out");
   EXPECT_NE(warnings[1].find(" line 4: "), std::string::npos);
+  EXPECT_NE(warnings[2].find(" line 5: "), std::string::npos);
+}
+
+// A trace of many bad rows names the first ten and counts the rest in one line, so that it cannot
+// flood the console, the err log and the JSON warnings.
+TEST(ReplayTraceFile, ManyBadRowsGiveTenWarningsAndOneCount) {
+  std::string text = "t_s,power_mw,energy_mj\n0.0,1000,0\n";
+  for (int i = 1; i <= 25; ++i) text += std::to_string(i) + ",-1,0\n";
+  text += "30,1000,5\n";
+  BadTrace b(text);
+  std::vector<std::string> warnings;
+  auto trace = meters::load_trace(b.path, &warnings);
+  ASSERT_EQ(trace.size(), 2u);
+  ASSERT_EQ(warnings.size(), 11u);
+  EXPECT_NE(warnings[9].find(" line 12: "), std::string::npos) << warnings[9];
+  EXPECT_EQ(warnings[10], "replay trace " + b.path + ": 15 more rows left out for the same reasons");
 }

@@ -70,14 +70,18 @@ std::string dump(const std::vector<ParseWarning>& ws) {
 
 }  // namespace
 
-// A report block whose energy or CO2 is negative or infinite is left out, with the file and
-// line; the aggregate never turns negative or infinite, and a healthy run beside it still counts.
+// A report block whose energy or CO2 is negative, infinite or absurdly large is left out, with the
+// file and line; the aggregate never turns negative or infinite, and a healthy run beside it still counts.
 TEST(LogValueRanges, DamagedReportBlockIsLeftOutWithFileAndLine) {
   for (const auto& [energy, co2, why] : std::vector<std::tuple<std::string, std::string, std::string>>{
            {"-5", "14.8", "line 5: Energy negative"},
            {"inf", "14.8", "line 5: Energy not finite"},
            {"0.02", "-0.54", "line 6: CO2eq negative"},
-           {"0.02", "-inf", "line 6: CO2eq not finite"}}) {
+           {"0.02", "-inf", "line 6: CO2eq not finite"},
+           // finite but absurd: two such runs would sum to inf (1 TWh and its CO2 at 2000 g/kWh and
+           // PUE 10 are the bounds, limits.hpp)
+           {"1e308", "14.8", "line 5: Energy above"},
+           {"0.02", "1e300", "line 6: CO2eq above"}}) {
     LogDir logs;
     logs.add("bad_1", kStdHead + epoch(1, "0:01:00", "100", "50") + epoch(2, "0:01:00", "100", "50"),
              output_log(energy, co2));

@@ -7,11 +7,15 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstring>
+#include <ext/stdio_filebuf.h>
+#include <istream>
 #include <fstream>
 #include <sstream>
 
 #include "core/format.hpp"
 #include "epochwatt/errors.hpp"
+#include "epochwatt/limits.hpp"
 
 namespace epochwatt::meters {
 namespace {
@@ -78,16 +82,18 @@ class ReplayMeter final : public Meter {
 }  // namespace
 
 std::vector<TraceSample> load_trace(const std::string& path, std::vector<std::string>* warnings) {
-  // A FIFO or a device in the trace's place would block set-up: only a regular file is read (the
-  // check opens without blocking; a trace may be large, so it is then streamed, not read whole).
-  if (int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK); fd >= 0) {
-    struct stat st {};
-    bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+  // A FIFO or a device in the trace's place would block set-up: it is opened without blocking and
+  // read through that same descriptor only if it is a regular file (a trace may be large, so it is
+  // streamed, not read whole), so nothing can be swapped in between the check and the reads.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0) throw Error("cannot open replay trace " + path + ": " + std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     ::close(fd);
-    if (!regular) throw Error("replay trace " + path + " is not a regular file (a FIFO, a device or a folder); refused");
+    throw Error("replay trace " + path + " is not a regular file (a FIFO, a device or a folder); refused");
   }
-  std::ifstream in(path);
-  if (!in) throw Error("cannot open replay trace " + path);
+  __gnu_cxx::stdio_filebuf<char> buf(fd, std::ios::in);  // owns fd from here
+  std::istream in(&buf);
   std::string line;
   if (!std::getline(in, line)) throw Error("replay trace " + path + " is empty");
   if (!line.empty() && line.back() == '\r') line.pop_back();
@@ -96,6 +102,8 @@ std::vector<TraceSample> load_trace(const std::string& path, std::vector<std::st
                 line + "'");
   std::vector<TraceSample> out;
   int lineno = 1;
+  constexpr int kMaxRowWarnings = 10;
+  int left_out = 0;
   while (std::getline(in, line)) {
     ++lineno;
     if (!line.empty() && line.back() == '\r') line.pop_back();
@@ -108,11 +116,16 @@ std::vector<TraceSample> load_trace(const std::string& path, std::vector<std::st
         !parse_field(v.substr(c2 + 1), s.energy_mj))
       throw Error("replay trace " + path + " line " + std::to_string(lineno) + ": cannot parse '" +
                   line + "'");
-    // A time or power that is negative or not finite cannot be a sample: the row is left out.
-    if (!std::isfinite(s.t_s) || s.t_s < 0 || !std::isfinite(s.power_mw) || s.power_mw < 0) {
-      if (warnings)
+    // A time or power that is negative, not finite, or a power above one device's
+    // (limits::kMaxDeviceWatts) cannot be a sample: the row is left out, and said for the first
+    // kMaxRowWarnings rows, then once for the rest.
+    if (!std::isfinite(s.t_s) || s.t_s < 0 || !std::isfinite(s.power_mw) || s.power_mw < 0 ||
+        s.power_mw > limits::kMaxDeviceWatts * 1000.0) {
+      ++left_out;
+      if (warnings && left_out <= kMaxRowWarnings)
         warnings->push_back("replay trace " + path + " line " + std::to_string(lineno) +
-                            ": a time or power that is negative or not finite; row left out");
+                            ": a time or power that is negative, not finite or above " +
+                            detail::readable(limits::kMaxDeviceWatts) + " W; row left out");
       continue;
     }
     if (!out.empty() && s.t_s < out.back().t_s)
@@ -120,6 +133,9 @@ std::vector<TraceSample> load_trace(const std::string& path, std::vector<std::st
                   ": time goes backwards");
     out.push_back(s);
   }
+  if (warnings && left_out > kMaxRowWarnings)
+    warnings->push_back("replay trace " + path + ": " + std::to_string(left_out - kMaxRowWarnings) +
+                        " more rows left out for the same reasons");
   if (out.empty()) throw Error("replay trace " + path + " has no samples");
   return out;
 }
