@@ -253,7 +253,14 @@ std::optional<std::chrono::system_clock::time_point> parse_utc_iso8601(const std
   tm.tm_min = mi;
   tm.tm_sec = sec;
   std::time_t t = ::timegm(&tm);
-  return std::chrono::system_clock::from_time_t(t) + std::chrono::milliseconds(ms);
+  // system_clock counts nanoseconds in 64 bits (years 1678 to 2261): a time stamp outside that, as
+  // in a damaged summary's "3563-...", would overflow from_time_t (undefined behaviour, found by
+  // fuzz/json_summary), so it is malformed like any other.
+  using namespace std::chrono;
+  constexpr auto lo = duration_cast<seconds>(system_clock::time_point::min().time_since_epoch()).count() + 1;
+  constexpr auto hi = duration_cast<seconds>(system_clock::time_point::max().time_since_epoch()).count() - 1;
+  if (t < lo || t > hi) return std::nullopt;
+  return system_clock::from_time_t(t) + milliseconds(ms);
 }
 
 std::string utc_file_stamp(std::chrono::system_clock::time_point t) {

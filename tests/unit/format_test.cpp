@@ -135,4 +135,14 @@ TEST(FormatTimestamp, FileStampIsRealUtcWhateverTheTimeZone) {
   EXPECT_EQ(local_timestamp(t), "2024-12-31 19:00:00");
 }
 
+// A JSON summary's time stamp outside what system_clock holds (years 1678 to 2261) is malformed,
+// not an overflow (found by fuzz/json_summary: "3563-..." overflowed from_time_t).
+TEST(ParseUtcIso8601, RefusesYearsTheClockCannotHold) {
+  for (const char* bad : {"3563-01-01T00:00:00Z", "9999-12-31T23:59:59.999Z", "1000-01-01T00:00:00Z",
+                          "2263-01-01T00:00:00Z"})
+    EXPECT_FALSE(parse_utc_iso8601(bad)) << bad;
+  ASSERT_TRUE(parse_utc_iso8601("2200-01-01T00:00:00.000Z"));
+  EXPECT_EQ(utc_iso8601(*parse_utc_iso8601("2200-01-01T00:00:00.000Z")), "2200-01-01T00:00:00.000Z");
+}
+
 }  // namespace
