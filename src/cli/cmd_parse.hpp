@@ -17,13 +17,11 @@ namespace epochwatt::cli {
 // 1 when none, 2 for a bad command line.
 Subcommand add_parse_command(CLI::App& root, ParseContext& ctx);
 
-// The aggregate of the runs in `dirs`, as `epochwatt parse` prints it (also carbontracker's --parse).
+// The aggregate of the runs in `dirs`, as `epochwatt parse` prints it (also carbontracker's --parse):
+// the sentence, one row per run and a total row (`table`), or everything read as JSON (`json`,
+// schema epochwatt-parse/1). Streams: each run is read, summed and (JSON) written before the next
+// is read, so memory does not grow with the runs (the table keeps one line of text per run to
+// align its columns). Warnings go to `err` as they arise.
 int parse_dirs(const std::vector<std::string>& dirs, bool table, bool json, std::ostream& out, std::ostream& err);
-
-// One row per run, aligned columns, and a total row (the --table output).
-std::string parse_table(const std::vector<detail::ParsedRun>& runs, const detail::Aggregate& total);
-// {"schema", "runs", "aggregate", "warnings"} (the --json output), pretty-printed.
-std::string parse_json(const std::vector<detail::ParsedRun>& runs, const detail::Aggregate& total,
-                       const std::vector<detail::ParseWarning>& warnings);
 
 }  // namespace epochwatt::cli

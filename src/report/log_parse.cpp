@@ -13,6 +13,10 @@
 #include <map>
 #include <set>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "core/format.hpp"
 #include "epochwatt/limits.hpp"
 
@@ -40,7 +44,9 @@ bool consume(std::string_view& s, std::string_view prefix) {
   return true;
 }
 
-char lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
+// ASCII case folding, as Python's `(?i)` applies it to these ASCII patterns; locale-independent
+// (std::tolower reads the global locale on every call: 6 % of a parse of 10,000 runs).
+char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 bool istarts_with(std::string_view s, std::string_view prefix) {
@@ -104,6 +110,14 @@ std::string out_of_range(double v, double max = std::numeric_limits<double>::inf
 std::size_t invalid_utf8_offset(std::string_view s) {
   std::size_t i = 0;
   while (i < s.size()) {
+    // ASCII eight bytes at a time: nearly every byte of a log.
+    while (i + 8 <= s.size()) {
+      std::uint64_t word;
+      std::memcpy(&word, s.data() + i, 8);
+      if (word & 0x8080808080808080ull) break;
+      i += 8;
+    }
+    if (i >= s.size()) break;
     auto c = static_cast<unsigned char>(s[i]);
     std::size_t len = 0;
     unsigned lo = 0x80, hi = 0xBF;  // allowed range of the second byte
@@ -135,36 +149,60 @@ std::size_t invalid_utf8_offset(std::string_view s) {
 
 // The whole file as text with `\n` line ends (Python's universal newlines), after the checks
 // that make a file unusable: unreadable, empty, too large, binary, not UTF-8, cut inside a line.
-std::string read_log_text(const std::string& path) {
-  std::error_code ec;
-  auto size = fs::file_size(path, ec);
-  if (ec) throw LogParseError(path, "cannot read: " + ec.message());
+// `text` is reused from file to file (its capacity grows to the largest log read), and the file
+// costs open, fstat, read and close: the floor of reading many runs (docs/performance.md).
+void read_log_text(const std::string& path, std::string& text) {
+  // O_NONBLOCK: a FIFO given as a log must not block the open (fstat then refuses it).
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) {
+    int err = errno;
+    // A file that exists but may not be read; anything else (missing, a dangling link) is unreadable.
+    throw LogParseError(path, std::string(err == EACCES || err == EPERM ? "cannot open: " : "cannot read: ") +
+                                  std::strerror(err));
+  }
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) throw LogParseError(path, std::string("cannot read: ") + std::strerror(errno));
+  if (S_ISDIR(st.st_mode)) throw LogParseError(path, "cannot read: Is a directory");
+  if (!S_ISREG(st.st_mode)) throw LogParseError(path, "cannot read: not a regular file");
+  auto size = static_cast<std::uintmax_t>(st.st_size);
   if (size == 0) throw LogParseError(path, "empty file");
   if (size > kMaxLogBytes) throw LogParseError(path, "larger than 256 MiB: not a carbontracker log");
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw LogParseError(path, std::string("cannot open: ") + std::strerror(errno));
-  std::string raw(static_cast<std::size_t>(size), '\0');
-  f.read(raw.data(), static_cast<std::streamsize>(raw.size()));
-  raw.resize(static_cast<std::size_t>(f.gcount()));
-  if (raw.empty()) throw LogParseError(path, "empty file");
-  if (auto nul = raw.find('\0'); nul != std::string::npos)
-    throw LogParseError(path, "binary data (NUL byte at offset " + std::to_string(nul) + "): not a log file");
-  if (auto bad = invalid_utf8_offset(raw); bad != std::string::npos)
+  text.resize(static_cast<std::size_t>(size));
+  std::size_t got = 0;
+  while (got < text.size()) {
+    ssize_t n = ::read(fd, text.data() + got, text.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw LogParseError(path, std::string("cannot read: ") + std::strerror(errno));
+    if (n == 0) break;  // shrank while read: what is there is checked below
+    got += static_cast<std::size_t>(n);
+  }
+  text.resize(got);
+  if (text.empty()) throw LogParseError(path, "empty file");
+  if (const void* nul = std::memchr(text.data(), '\0', text.size()))
+    throw LogParseError(path, "binary data (NUL byte at offset " +
+                                  std::to_string(static_cast<const char*>(nul) - text.data()) + "): not a log file");
+  if (auto bad = invalid_utf8_offset(text); bad != std::string::npos)
     throw LogParseError(path, "not UTF-8 text (invalid byte at offset " + std::to_string(bad) + ")");
-  std::string text;
-  text.reserve(raw.size());
-  for (std::size_t i = 0; i < raw.size(); ++i) {
-    if (raw[i] == '\r') {
-      text += '\n';
-      if (i + 1 < raw.size() && raw[i + 1] == '\n') ++i;
-    } else {
-      text += raw[i];
+  // `\r\n` and a lone `\r` become `\n`, in place (the text only shrinks).
+  if (std::memchr(text.data(), '\r', text.size())) {
+    std::size_t out = 0;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+      if (text[i] == '\r') {
+        text[out++] = '\n';
+        if (i + 1 < text.size() && text[i + 1] == '\n') ++i;
+      } else {
+        text[out++] = text[i];
+      }
     }
+    text.resize(out);
   }
   // Both writers end every record with a line end; a file that does not was cut while written,
   // and its last number may be cut too.
   if (text.back() != '\n') throw LogParseError(path, "truncated: the last line is incomplete");
-  return text;
 }
 
 // `YYYY-MM-DD HH:MM:SS[,mmm] - `: the length of the prefix, or 0 if `line` has none.
@@ -760,8 +798,11 @@ ParsedRun parse_log_pair(const std::string& std_path, const std::string& output_
   if (std_key && out_key && *std_key != *out_key)
     throw LogParseError(output_path, "belongs to run '" + *out_key + "', not to the standard log's run '" + *std_key + "'");
 
-  std::string std_text = read_log_text(std_path);
-  std::string out_text = read_log_text(output_path);
+  // The text buffers live as long as the thread: a folder of runs reuses them (no allocation per
+  // file), and they hold at most the largest log read.
+  thread_local std::string std_text, out_text;
+  read_log_text(std_path, std_text);
+  read_log_text(output_path, out_text);
   StdLog s = parse_std_log(std_path, std_text);
   OutputLog o = parse_output_log(output_path, out_text);
   if (!o.components_text.empty() && o.components_text != s.components_text)
@@ -788,7 +829,9 @@ ParsedRun parse_log_pair(const std::string& std_path, const std::string& output_
 }
 
 ParsedRun parse_standard_log(const std::string& std_path) {
-  StdLog s = parse_std_log(std_path, read_log_text(std_path));
+  std::string text;
+  read_log_text(std_path, text);
+  StdLog s = parse_std_log(std_path, text);
   ParsedRun run = std::move(s.run);
   run.std_log = std_path;
   std::string name = fs::path(std_path).filename().string();
@@ -799,76 +842,140 @@ ParsedRun parse_standard_log(const std::string& std_path) {
 
 namespace {
 
-struct LogPair {
-  std::string std_path, output_path;
+// A run's log files as one listing of its folder found them: the run key and which of the two
+// names are there (the paths are built when the run is read, so that a listing of 10,000 runs
+// holds 10,000 short names and no paths).
+struct LogPairNames {
+  std::string key;
+  bool std_log = false, output_log = false;
+  bool std_link = false;  // the standard log's entry is a symbolic link (to a regular file)
 };
 
-// The log pairs directly in `dir`, by run key (sorted as the output logs' names are).
-std::map<std::string, LogPair> log_pairs_in(const std::string& dir, const std::function<void(const std::string&, const std::string&)>& warn) {
-  std::map<std::string, LogPair> pairs;
+struct FolderListing {
+  std::vector<LogPairNames> pairs;  // sorted by key (the output logs' names sort the same way)
+  std::vector<ParseWarning> warnings;
+};
+
+// The log pairs directly in `dir`: one pass of readdir, each name matched by its ending, then one
+// sort; an entry whose type the listing gives (d_type) costs no stat. Entries that are
+// symbolic links or of unknown type are followed (stat) to see whether they are regular files.
+FolderListing log_pairs_in(const std::string& dir) {
+  FolderListing out;
   std::error_code ec;
   fs::directory_iterator it(dir, ec);
   if (ec) {
-    warn(dir, "cannot read: " + ec.message());
-    return pairs;
+    out.warnings.push_back({dir, "cannot read: " + ec.message()});
+    return out;
   }
   for (; it != fs::directory_iterator(); it.increment(ec)) {
     std::error_code type_ec;
     if (!it->is_regular_file(type_ec)) continue;
-    std::string name = it->path().filename().string();
-    if (auto k = run_key(name, kOutputLogSuffix)) pairs[*k].output_path = it->path().string();
-    else if (auto k2 = run_key(name, kStandardLogSuffix)) pairs[*k2].std_path = it->path().string();
+    const std::string name = it->path().filename().string();
+    bool output = name.ends_with(kOutputLogSuffix);
+    if (!output && !name.ends_with(kStandardLogSuffix)) continue;
+    std::size_t stem = name.size() - (output ? kOutputLogSuffix.size() : kStandardLogSuffix.size());
+    LogPairNames n{name.substr(0, stem)};
+    (output ? n.output_log : n.std_log) = true;
+    if (!output) n.std_link = it->is_symlink(type_ec);
+    out.pairs.push_back(std::move(n));
   }
-  if (ec) warn(dir, "listing stopped early: " + ec.message());
-  return pairs;
+  if (ec) out.warnings.push_back({dir, "listing stopped early: " + ec.message()});
+  // A standard log and its output log share a key: merge each run's two entries into one.
+  std::sort(out.pairs.begin(), out.pairs.end(), [](const auto& a, const auto& b) { return a.key < b.key; });
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < out.pairs.size(); ++i) {
+    if (kept > 0 && out.pairs[kept - 1].key == out.pairs[i].key) {
+      LogPairNames& into = out.pairs[kept - 1];
+      into.std_log = into.std_log || out.pairs[i].std_log;
+      into.output_log = into.output_log || out.pairs[i].output_log;
+      into.std_link = into.std_link || out.pairs[i].std_link;
+    } else {
+      if (kept != i) out.pairs[kept] = std::move(out.pairs[i]);
+      ++kept;
+    }
+  }
+  out.pairs.resize(kept);
+  out.pairs.shrink_to_fit();
+  return out;
 }
 
-// The subfolders of `dir` that hold log pairs directly, sorted: a folder given one level above
-// the logs (a project folder holding logs/, or one folder per run).
-std::vector<std::string> log_subfolders(const std::string& dir) {
-  std::vector<std::string> out;
+// The subfolders of `dir` that hold log pairs directly, sorted, each with its listing (a folder
+// given one level above the logs: a project folder holding logs/, or one folder per run). Each
+// subfolder is listed once.
+std::vector<std::pair<std::string, FolderListing>> log_subfolders(const std::string& dir) {
+  std::vector<std::pair<std::string, FolderListing>> out;
   std::error_code ec;
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
     std::error_code type_ec;
     if (!it->is_directory(type_ec)) continue;
-    auto quiet = [](const std::string&, const std::string&) {};
-    if (!log_pairs_in(it->path().string(), quiet).empty()) out.push_back(it->path().string());
+    FolderListing listing = log_pairs_in(it->path().string());
+    if (!listing.pairs.empty()) out.emplace_back(it->path().string(), std::move(listing));
   }
-  std::sort(out.begin(), out.end());
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   return out;
 }
 
+// The same folder or file given twice (or reached twice, through a link or a folder and one of its
+// files) is read once: the canonical paths read so far.
+class SeenPaths {
+ public:
+  bool first_time(const std::string& path) { return seen_.insert(canonical(path)).second; }
+  // A file `name` listed in `dir`, whose canonical folder is `canonical_dir`: without a link
+  // in its own name, its canonical path is the folder's and its name (no system call).
+  bool first_time_in(const std::string& canonical_dir, const std::string& path, const std::string& name, bool link) {
+    if (link || canonical_dir.empty()) return first_time(path);
+    return seen_.insert((fs::path(canonical_dir) / name).string()).second;
+  }
+  static std::string canonical(const std::string& path) {
+    std::error_code ec;
+    std::string c = fs::weakly_canonical(path, ec).string();
+    return ec ? path : c;
+  }
+
+ private:
+  std::set<std::string> seen_;
+};
+
 }  // namespace
 
-std::vector<ParsedRun> parse_log_dirs(const std::vector<std::string>& dirs, std::vector<ParseWarning>* warnings) {
-  std::function<void(const std::string&, const std::string&)> warn = [&](const std::string& file,
-                                                                        const std::string& message) {
-    if (warnings) warnings->push_back({file, message});
+void for_each_log_run(const std::vector<std::string>& dirs, const std::function<void(ParsedRun&)>& on_run,
+                      const std::function<void(ParseWarning&&)>& on_warning) {
+  auto warn = [&](const std::string& file, const std::string& message) {
+    if (on_warning) on_warning({file, message});
   };
-  std::vector<ParsedRun> runs;
-  std::set<std::string> seen;  // folders and files read, canonical: the same one twice is read once
-  auto first_time = [&](const std::string& path) {
-    std::error_code ec;
-    std::string canonical = fs::weakly_canonical(path, ec).string();
-    return seen.insert(ec ? path : canonical).second;
-  };
-  auto read_pair = [&](const std::string& key, const LogPair& pair) {
-    if (pair.output_path.empty()) {
-      warn(pair.std_path, "no output log " + key + std::string(kOutputLogSuffix) + " beside it: run skipped");
+  SeenPaths seen;
+  // Reads one run; `canonical_dir` is its folder's canonical path when the pair comes from a
+  // listing (else ""), so that the check for a file read twice costs no system call.
+  auto read_pair = [&](const std::string& key, const std::string& std_path, const std::string& output_path,
+                       const std::string& canonical_dir, bool std_link) {
+    if (output_path.empty()) {
+      warn(std_path, "no output log " + key + std::string(kOutputLogSuffix) + " beside it: run skipped");
       return;
     }
-    if (pair.std_path.empty()) {
-      warn(pair.output_path, "no standard log " + key + std::string(kStandardLogSuffix) + " beside it: run skipped");
+    if (std_path.empty()) {
+      warn(output_path, "no standard log " + key + std::string(kStandardLogSuffix) + " beside it: run skipped");
       return;
     }
-    if (!first_time(pair.std_path)) return;
+    if (!seen.first_time_in(canonical_dir, std_path, key + std::string(kStandardLogSuffix), std_link)) return;
+    ParsedRun run;
     try {
-      runs.push_back(parse_log_pair(pair.std_path, pair.output_path));
-      for (const auto& n : runs.back().notes) warn(runs.back().std_log, n);
-      for (const auto& n : runs.back().output_notes) warn(runs.back().output_log, n);
+      run = parse_log_pair(std_path, output_path);
     } catch (const LogParseError& e) {
       warn(e.file(), e.message() + ": run skipped");
+      return;
     }
+    for (const auto& n : run.notes) warn(run.std_log, n);
+    for (const auto& n : run.output_notes) warn(run.output_log, n);
+    on_run(run);
+  };
+  auto read_listing = [&](const std::string& dir, const FolderListing& listing) {
+    for (const auto& w : listing.warnings) warn(w.file, w.message);
+    const std::string canonical_dir = SeenPaths::canonical(dir);
+    const fs::path base(dir);
+    for (const auto& p : listing.pairs)
+      read_pair(p.key, p.std_log ? (base / (p.key + std::string(kStandardLogSuffix))).string() : std::string(),
+                p.output_log ? (base / (p.key + std::string(kOutputLogSuffix))).string() : std::string(), canonical_dir,
+                p.std_link);
   };
   for (const auto& dir : dirs) {
     std::error_code ec;
@@ -876,46 +983,56 @@ std::vector<ParsedRun> parse_log_dirs(const std::vector<std::string>& dirs, std:
     std::string name = fs::path(dir).filename().string();
     if (fs::is_regular_file(st)) {
       // One level below the folder: a log file given itself reads its run.
-      auto out_key = run_key(name, kOutputLogSuffix);
-      auto std_key = out_key ? std::nullopt : run_key(name, kStandardLogSuffix);
-      if (!out_key && !std_key) {
+      bool output = name.ends_with(kOutputLogSuffix);
+      if (!output && !name.ends_with(kStandardLogSuffix)) {
         warn(dir, "not a carbontracker log (*_carbontracker.log or *_carbontracker_output.log) nor a folder of them");
         continue;
       }
-      std::string stem = dir.substr(0, dir.size() - (out_key ? kOutputLogSuffix.size() : kStandardLogSuffix.size()));
-      LogPair pair{stem + std::string(kStandardLogSuffix), stem + std::string(kOutputLogSuffix)};
+      std::string stem = dir.substr(0, dir.size() - (output ? kOutputLogSuffix.size() : kStandardLogSuffix.size()));
+      std::string key = name.substr(0, name.size() - (output ? kOutputLogSuffix.size() : kStandardLogSuffix.size()));
+      std::string std_path = stem + std::string(kStandardLogSuffix), output_path = stem + std::string(kOutputLogSuffix);
       std::error_code pec;
-      if (!fs::is_regular_file(out_key ? pair.std_path : pair.output_path, pec))
-        (out_key ? pair.std_path : pair.output_path).clear();
-      read_pair(out_key ? *out_key : *std_key, pair);
+      if (!fs::is_regular_file(output ? std_path : output_path, pec)) (output ? std_path : output_path).clear();
+      read_pair(key, std_path, output_path, "", true);
       continue;
     }
     if (!fs::is_directory(st)) {
       warn(dir, ec ? "cannot read: " + ec.message() : "not a directory");
       continue;
     }
-    if (!first_time(dir)) continue;  // the same folder twice
-    std::map<std::string, LogPair> pairs = log_pairs_in(dir, warn);
-    if (pairs.empty()) {
-      // One level above the logs: read the subfolders that hold them, and say so.
-      std::vector<std::string> subs = log_subfolders(dir);
-      if (subs.empty()) {
-        warn(dir, "no carbontracker log pair here or in its subfolders: give the folder that holds the "
-                  "*_carbontracker.log and *_carbontracker_output.log files");
-        continue;
-      }
-      std::string list;
-      for (const auto& sub : subs) list += (list.empty() ? "" : ", ") + sub;
-      warn(dir, "no log pair directly in this folder; read the " + std::to_string(subs.size()) +
-                    " subfolder(s) that hold them: " + list);
-      for (const auto& sub : subs) {
-        if (!first_time(sub)) continue;
-        for (const auto& [key, pair] : log_pairs_in(sub, warn)) read_pair(key, pair);
-      }
+    if (!seen.first_time(dir)) continue;  // the same folder twice
+    FolderListing listing = log_pairs_in(dir);
+    if (!listing.pairs.empty()) {
+      read_listing(dir, listing);
       continue;
     }
-    for (const auto& [key, pair] : pairs) read_pair(key, pair);
+    for (const auto& w : listing.warnings) warn(w.file, w.message);
+    // One level above the logs: read the subfolders that hold them, and say so.
+    auto subs = log_subfolders(dir);
+    if (subs.empty()) {
+      warn(dir, "no carbontracker log pair here or in its subfolders: give the folder that holds the "
+                "*_carbontracker.log and *_carbontracker_output.log files");
+      continue;
+    }
+    std::string list;
+    for (const auto& [sub, _] : subs) list += (list.empty() ? "" : ", ") + sub;
+    warn(dir, "no log pair directly in this folder; read the " + std::to_string(subs.size()) +
+                  " subfolder(s) that hold them: " + list);
+    for (auto& [sub, sub_listing] : subs) {
+      if (!seen.first_time(sub)) continue;
+      read_listing(sub, sub_listing);
+      sub_listing = {};  // a folder read lets its names go
+    }
   }
+}
+
+std::vector<ParsedRun> parse_log_dirs(const std::vector<std::string>& dirs, std::vector<ParseWarning>* warnings) {
+  std::vector<ParsedRun> runs;
+  for_each_log_run(
+      dirs, [&](ParsedRun& run) { runs.push_back(std::move(run)); },
+      [&](ParseWarning&& w) {
+        if (warnings) warnings->push_back(std::move(w));
+      });
   return runs;
 }
 
@@ -935,29 +1052,37 @@ SummedBlock summed_block(const ParsedRun& run) {
   return SummedBlock::predicted;
 }
 
-Aggregate aggregate(const std::vector<ParsedRun>& runs) {
-  Aggregate a;
-  a.runs = runs.size();
-  for (const auto& run : runs) {
-    SummedBlock which = summed_block(run);
-    if (which == SummedBlock::none) continue;
-    const ParsedConsumption& c = which == SummedBlock::actual ? *run.actual : *run.predicted;
-    ++a.runs_summed;
-    bool nan = false;
-    if (std::isnan(c.energy_kwh)) nan = true;
-    else a.energy_kwh += c.energy_kwh;
-    if (std::isnan(c.co2_g)) nan = true;
-    else a.co2_g += c.co2_g;
-    if (nan) ++a.nan_skipped;
-    for (const auto& [unit, value] : c.equivalents) {
-      // An init-capture: clang before 16 cannot capture a structured binding (C++20, P1091).
-      auto it = std::find_if(a.equivalents.begin(), a.equivalents.end(), [&u = unit](const auto& e) { return e.first == u; });
-      if (it == a.equivalents.end()) a.equivalents.emplace_back(unit, value);
-      else it->second += value;
-    }
+void Aggregator::add(const ParsedRun& run) {
+  ++a_.runs;
+  if (run.version == "epochwatt") ++ours_;
+  SummedBlock which = summed_block(run);
+  if (which == SummedBlock::none) return;
+  const ParsedConsumption& c = which == SummedBlock::actual ? *run.actual : *run.predicted;
+  ++a_.runs_summed;
+  bool nan = false;
+  if (std::isnan(c.energy_kwh)) nan = true;
+  else a_.energy_kwh += c.energy_kwh;
+  if (std::isnan(c.co2_g)) nan = true;
+  else a_.co2_g += c.co2_g;
+  if (nan) ++a_.nan_skipped;
+  for (const auto& [unit, value] : c.equivalents) {
+    // An init-capture: clang before 16 cannot capture a structured binding (C++20, P1091).
+    auto it = std::find_if(a_.equivalents.begin(), a_.equivalents.end(), [&u = unit](const auto& e) { return e.first == u; });
+    if (it == a_.equivalents.end()) a_.equivalents.emplace_back(unit, value);
+    else it->second += value;
   }
-  a.measured_by = measured_by(runs);
+}
+
+Aggregate Aggregator::result() const {
+  Aggregate a = a_;
+  a.measured_by = measured_by_counts(ours_, a_.runs);
   return a;
+}
+
+Aggregate aggregate(const std::vector<ParsedRun>& runs) {
+  Aggregator sum;
+  for (const auto& run : runs) sum.add(run);
+  return sum.result();
 }
 
 std::string aggregate_sentence(const Aggregate& a, std::string_view measured_by) {
@@ -979,8 +1104,12 @@ std::string measured_by(const std::vector<ParsedRun>& runs) {
   std::size_t ours = 0;
   for (const auto& r : runs)
     if (r.version == "epochwatt") ++ours;
-  if (ours == 0) return std::string(kMeasuredByCarbontracker);
-  if (ours == runs.size()) return std::string(kMeasuredByEpochwatt);
+  return measured_by_counts(ours, runs.size());
+}
+
+std::string measured_by_counts(std::size_t epochwatt_runs, std::size_t runs) {
+  if (epochwatt_runs == 0) return std::string(kMeasuredByCarbontracker);
+  if (epochwatt_runs == runs) return std::string(kMeasuredByEpochwatt);
   return "carbontracker (https://github.com/lfwa/carbontracker) and epochwatt, an implementation of it";
 }
 

@@ -10,7 +10,9 @@
 // Thread-safety: free functions on values; no shared state. docs/parse.md describes the rules.
 #pragma once
 
+#include <cstddef>
 #include <exception>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -137,7 +139,7 @@ ParsedRun parse_log_pair(const std::string& std_path, const std::string& output_
 // actual block (output_log empty). Throws LogParseError as parse_log_pair does.
 ParsedRun parse_standard_log(const std::string& std_path);
 
-// Every run in `dirs`. Standard logs end in `_carbontracker.log`, output logs in
+// Every run in `dirs`, as for_each_log_run reads them, held in one vector. Standard logs end in `_carbontracker.log`, output logs in
 // `_carbontracker_output.log` (whole names, D25; err logs and rotated `.log.1` files are not
 // logs); a pair shares the text before the suffix. Files that cannot be paired or read are
 // skipped with one warning each (if `warnings` is not null). Runs come in the order of the
@@ -147,6 +149,15 @@ ParsedRun parse_standard_log(const std::string& std_path);
 // folder to give. Records with an out-of-range value are left out (notes, "line N: ...").
 std::vector<ParsedRun> parse_log_dirs(const std::vector<std::string>& dirs,
                                       std::vector<ParseWarning>* warnings);
+
+// The streaming form of parse_log_dirs (the same runs, warnings and order): `on_run` receives each
+// run as soon as it is read and may move from it; `on_warning` (may be empty) each warning where
+// parse_log_dirs would record it. Memory: one run at a time, plus one folder's listing (the names
+// of its runs, about 60 bytes per run) and the canonical paths read so far (to read a file given
+// twice once). Discovery lists each folder once (readdir: d_type, no stat per regular file) and
+// pairs the logs by sorting their names; a run then costs open, fstat, read and close per file.
+void for_each_log_run(const std::vector<std::string>& dirs, const std::function<void(ParsedRun&)>& on_run,
+                      const std::function<void(ParseWarning&&)>& on_warning);
 
 enum class SummedBlock { none, predicted, actual };
 std::string_view to_string(SummedBlock b);
@@ -170,6 +181,19 @@ struct Aggregate {
 // Sums the runs by the rule of summed_block(). NaN energy or CO2 is left out and counted.
 Aggregate aggregate(const std::vector<ParsedRun>& runs);
 
+// aggregate(), one run at a time: add() each run in order, result() at any point equals
+// aggregate() of the runs added so far. Holds the sums only (constant memory per run).
+// Thread-safety: none; one Aggregator per thread.
+class Aggregator {
+ public:
+  void add(const ParsedRun& run);
+  Aggregate result() const;
+
+ private:
+  Aggregate a_;
+  std::size_t ours_ = 0;  // runs whose log is epochwatt's
+};
+
 // The original's print_aggregate sentence (spec §8.5), 16 decimals, CO2 in kg, no newline, ending
 // "Measured by {measured_by}.".
 inline constexpr std::string_view kMeasuredByCarbontracker = "carbontracker (https://github.com/lfwa/carbontracker)";
@@ -180,6 +204,8 @@ std::string aggregate_sentence(const Aggregate& a, std::string_view measured_by 
 // Who measured `runs`: epochwatt when every run's log is epochwatt's, else carbontracker (the
 // original's sentence, word for word), or both when the runs are mixed.
 std::string measured_by(const std::vector<ParsedRun>& runs);
+// The same from the counts: `epochwatt_runs` of `runs` were written by epochwatt.
+std::string measured_by_counts(std::size_t epochwatt_runs, std::size_t runs);
 
 // Helpers, exposed for tests: a float as Python's float() reads it (scientific, nan, inf;
 // surrounding blanks allowed); and `[-]H:MM:SS[.ss]` to seconds.
