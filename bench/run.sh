@@ -38,6 +38,14 @@ if [ -x "$BUILD/bench/bench_parse" ]; then
     --benchmark_out="$BUILD/bench/bench_parse.json" --benchmark_out_format=json | grep -E '_median|^BM_|Benchmark' || true
 fi
 
+# `epochwatt parse` of 1000 and 10,000 generated carbontracker log pairs: wall time, CPU time and
+# peak RSS of the sentence, --table and --json, beside the floor of reading the files
+# (docs/performance.md, "Parse at scale (issue 13)").
+if [ -x "$BUILD/bench/gen_log_corpus" ] && [ -x "$BUILD/bench/read_floor" ] && [ -x "$BUILD/src/cli/epochwatt" ]; then
+  echo
+  bash "$(dirname "$0")/parse_at_scale.sh" "$BUILD"
+fi
+
 # Accuracy of power sampling against the energy counter (H100 trace) and the sampler's cost per
 # round with 8 GPUs and 2 RAPL sockets, on the test suite's fake NVML.
 if [ -x "$BUILD/bench/bench_nvml_sampling" ]; then

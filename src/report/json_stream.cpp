@@ -14,8 +14,15 @@ namespace {
 constexpr std::size_t kSpillBytes = 64 * 1024;
 constexpr std::size_t kIndent = 2;  // nlohmann's dump(2)
 
-// Length of the well-formed UTF-8 sequence at s[i] (first byte >= 0x80), or 0 if there is none.
-std::size_t utf8_sequence(std::string_view s, std::size_t i) {
+// The UTF-8 sequence at s[i] (first byte >= 0x80): its length and whether it is well formed. An
+// ill-formed one has the length of its longest well-formed start (at least 1), which one U+FFFD
+// replaces; the next byte is read afresh (Unicode's "maximal subpart" rule, which nlohmann's
+// `replace` handler follows).
+struct Utf8Sequence {
+  std::size_t length;
+  bool ok;
+};
+Utf8Sequence utf8_sequence(std::string_view s, std::size_t i) {
   auto c = static_cast<unsigned char>(s[i]);
   std::size_t len = 0;
   unsigned lo = 0x80, hi = 0xBF;
@@ -30,14 +37,14 @@ std::size_t utf8_sequence(std::string_view s, std::size_t i) {
     if (c == 0xF0) lo = 0x90;
     if (c == 0xF4) hi = 0x8F;
   } else {
-    return 0;
+    return {1, false};
   }
-  if (i + len > s.size()) return 0;
   for (std::size_t k = 1; k < len; ++k) {
+    if (i + k >= s.size()) return {k, false};  // cut at the end of the string
     auto b = static_cast<unsigned char>(s[i + k]);
-    if (b < (k == 1 ? lo : 0x80u) || b > (k == 1 ? hi : 0xBFu)) return 0;
+    if (b < (k == 1 ? lo : 0x80u) || b > (k == 1 ? hi : 0xBFu)) return {k, false};
   }
-  return len;
+  return {len, true};
 }
 
 void append_number(std::string& out, double v) {
@@ -78,13 +85,10 @@ void append_json_string(std::string& out, std::string_view s) {
     if (i >= s.size()) break;
     auto c = static_cast<unsigned char>(s[i]);
     if (c >= 0x80) {
-      if (std::size_t len = utf8_sequence(s, i)) {
-        out.append(s.data() + i, len);
-        i += len;
-      } else {
-        out.append("\xEF\xBF\xBD");  // U+FFFD for a byte that is not UTF-8
-        ++i;
-      }
+      Utf8Sequence seq = utf8_sequence(s, i);
+      if (seq.ok) out.append(s.data() + i, seq.length);
+      else out.append("\xEF\xBF\xBD");  // U+FFFD for bytes that are not UTF-8
+      i += seq.length;
       continue;
     }
     switch (c) {

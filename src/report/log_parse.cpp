@@ -12,7 +12,9 @@
 #include <limits>
 #include <map>
 #include <set>
+#include <unordered_set>
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -226,6 +228,7 @@ struct Record {
 
 std::vector<Record> split_records(std::string_view text) {
   std::vector<Record> records;
+  records.reserve(text.size() / 48 + 4);  // a record line is rarely shorter than 48 bytes
   std::size_t pos = 0;
   while (pos < text.size()) {
     std::size_t end = text.find('\n', pos);
@@ -856,30 +859,48 @@ struct FolderListing {
   std::vector<ParseWarning> warnings;
 };
 
+// `dir` and `name` joined as std::filesystem's `dir / name` joins them (a separator unless `dir`
+// ends with one), without building a path object per file.
+std::string join_path(const std::string& dir, std::string_view name) {
+  std::string p;
+  p.reserve(dir.size() + 1 + name.size());
+  p += dir;
+  if (!p.empty() && p.back() != '/') p += '/';
+  p += name;
+  return p;
+}
+
 // The log pairs directly in `dir`: one pass of readdir, each name matched by its ending, then one
-// sort; an entry whose type the listing gives (d_type) costs no stat. Entries that are
-// symbolic links or of unknown type are followed (stat) to see whether they are regular files.
+// sort. An entry whose type the listing gives (d_type) costs no system call; a symbolic link or
+// an entry of unknown type is followed (stat) to see whether it is a regular file.
 FolderListing log_pairs_in(const std::string& dir) {
   FolderListing out;
-  std::error_code ec;
-  fs::directory_iterator it(dir, ec);
-  if (ec) {
-    out.warnings.push_back({dir, "cannot read: " + ec.message()});
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) {
+    out.warnings.push_back({dir, std::string("cannot read: ") + std::strerror(errno)});
     return out;
   }
-  for (; it != fs::directory_iterator(); it.increment(ec)) {
-    std::error_code type_ec;
-    if (!it->is_regular_file(type_ec)) continue;
-    const std::string name = it->path().filename().string();
+  errno = 0;
+  while (const dirent* entry = ::readdir(d)) {
+    std::string_view name(entry->d_name);
     bool output = name.ends_with(kOutputLogSuffix);
     if (!output && !name.ends_with(kStandardLogSuffix)) continue;
+    // Unknown type: perhaps a link, so its canonical path is resolved when it is read.
+    bool link = entry->d_type == DT_LNK || entry->d_type == DT_UNKNOWN;
+    if (entry->d_type != DT_REG) {
+      if (entry->d_type != DT_LNK && entry->d_type != DT_UNKNOWN) continue;
+      struct stat st {};
+      if (::stat(join_path(dir, name).c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    }
     std::size_t stem = name.size() - (output ? kOutputLogSuffix.size() : kStandardLogSuffix.size());
-    LogPairNames n{name.substr(0, stem)};
+    LogPairNames n{std::string(name.substr(0, stem))};
     (output ? n.output_log : n.std_log) = true;
-    if (!output) n.std_link = it->is_symlink(type_ec);
+    if (!output) n.std_link = link;
     out.pairs.push_back(std::move(n));
+    errno = 0;
   }
-  if (ec) out.warnings.push_back({dir, "listing stopped early: " + ec.message()});
+  if (errno != 0) out.warnings.push_back({dir, std::string("listing stopped early: ") + std::strerror(errno)});
+  ::closedir(d);
   // A standard log and its output log share a key: merge each run's two entries into one.
   std::sort(out.pairs.begin(), out.pairs.end(), [](const auto& a, const auto& b) { return a.key < b.key; });
   std::size_t kept = 0;
@@ -924,7 +945,7 @@ class SeenPaths {
   // in its own name, its canonical path is the folder's and its name (no system call).
   bool first_time_in(const std::string& canonical_dir, const std::string& path, const std::string& name, bool link) {
     if (link || canonical_dir.empty()) return first_time(path);
-    return seen_.insert((fs::path(canonical_dir) / name).string()).second;
+    return seen_.insert(join_path(canonical_dir, name)).second;
   }
   static std::string canonical(const std::string& path) {
     std::error_code ec;
@@ -933,7 +954,7 @@ class SeenPaths {
   }
 
  private:
-  std::set<std::string> seen_;
+  std::unordered_set<std::string> seen_;  // hashed: 10,000 paths that share a long prefix
 };
 
 }  // namespace
@@ -971,10 +992,9 @@ void for_each_log_run(const std::vector<std::string>& dirs, const std::function<
   auto read_listing = [&](const std::string& dir, const FolderListing& listing) {
     for (const auto& w : listing.warnings) warn(w.file, w.message);
     const std::string canonical_dir = SeenPaths::canonical(dir);
-    const fs::path base(dir);
     for (const auto& p : listing.pairs)
-      read_pair(p.key, p.std_log ? (base / (p.key + std::string(kStandardLogSuffix))).string() : std::string(),
-                p.output_log ? (base / (p.key + std::string(kOutputLogSuffix))).string() : std::string(), canonical_dir,
+      read_pair(p.key, p.std_log ? join_path(dir, p.key + std::string(kStandardLogSuffix)) : std::string(),
+                p.output_log ? join_path(dir, p.key + std::string(kOutputLogSuffix)) : std::string(), canonical_dir,
                 p.std_link);
   };
   for (const auto& dir : dirs) {
