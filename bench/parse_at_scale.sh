@@ -31,23 +31,25 @@ trap 'rm -rf "$work"' EXIT
 # min and median of a column of numbers
 stats() { sort -g | awk '{ v[NR] = $1 } END { printf "min %.3f  median %.3f", v[1], v[int((NR + 1) / 2)] }'; }
 
-# measure LABEL COMMAND...: REPS runs; wall s, cpu s (user + sys), peak RSS MB
+# measure LABEL COMMAND...: REPS runs timed by bash's `time` (ms resolution): wall s and CPU s
+# (user + sys); then one run under /usr/bin/time for the peak RSS (MB).
 measure() {
   local label="$1"
   shift
   : > "$work/times"
+  local TIMEFORMAT="%3R %3U %3S"
   for _ in $(seq "$REPS"); do
-    /usr/bin/time -o "$work/one" -f "%e %U %S %M" "$@" > /dev/null 2> "$work/stderr" || {
+    { time "$@" > /dev/null 2> "$work/stderr"; } 2>> "$work/times" || {
       echo "parse_at_scale: '$*' failed:" >&2
       cat "$work/stderr" >&2
       exit 1
     }
-    tail -1 "$work/one" >> "$work/times"
   done
-  printf "  %-28s wall %s s | cpu %s s | peak RSS %s MB\n" "$label" \
+  /usr/bin/time -o "$work/one" -f "%M" "$@" > /dev/null 2> /dev/null
+  printf "  %-20s wall %s s | cpu %s s | peak RSS %.1f MB\n" "$label" \
     "$(awk '{ print $1 }' "$work/times" | stats)" \
     "$(awk '{ print $2 + $3 }' "$work/times" | stats)" \
-    "$(awk '{ print $4 / 1024 }' "$work/times" | stats)"
+    "$(awk '{ print $1 / 1024 }' "$work/one")"
 }
 
 echo "== parse at scale: $(nproc) CPU(s), load average $(cut -d' ' -f1-3 /proc/loadavg), $REPS runs each, $EW"
