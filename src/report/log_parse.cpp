@@ -30,6 +30,9 @@ namespace {
 constexpr std::string_view kComponentsPhrase = "The following components were found:";
 // A carbontracker log of a long run is a few MB; anything far larger is not one of ours.
 constexpr std::uintmax_t kMaxLogBytes = 256ull << 20;
+// The largest read buffer kept from one log to the next (parse_log_pair): far above a typical
+// log (a few kB; a run of 100,000 epochs is a few MB).
+constexpr std::size_t kKeptBufferBytes = 4u << 20;
 
 bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 
@@ -802,8 +805,15 @@ ParsedRun parse_log_pair(const std::string& std_path, const std::string& output_
     throw LogParseError(output_path, "belongs to run '" + *out_key + "', not to the standard log's run '" + *std_key + "'");
 
   // The text buffers live as long as the thread: a folder of runs reuses them (no allocation per
-  // file), and they hold at most the largest log read.
+  // file). A buffer grown past kKeptBufferBytes by a long run's log is let go after that run, so
+  // that a thread does not keep a large log's memory after the parse.
   thread_local std::string std_text, out_text;
+  struct ReleaseLarge {
+    ~ReleaseLarge() {
+      for (std::string* t : {&std_text, &out_text})
+        if (t->capacity() > kKeptBufferBytes) std::string().swap(*t);
+    }
+  } release_large;
   read_log_text(std_path, std_text);
   read_log_text(output_path, out_text);
   StdLog s = parse_std_log(std_path, std_text);
