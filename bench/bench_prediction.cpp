@@ -163,12 +163,15 @@ constexpr int kAfter[] = {1, 2, 5};
 constexpr PredictionRule kRules[] = {PredictionRule::carbontracker, PredictionRule::steady_epochs};
 
 // Coverage of one rule's range over (series, k), k = 1..N-1 where the range is known.
-// width: the sum of (high - low) / actual, for the mean width.
+// widths: (high - low) / actual of each (series, k), for the range's mean and median width.
 struct Coverage {
   int known = 0, covered = 0;
-  double width = 0.0;
-  void add(bool c, double w) { ++known, covered += c, width += w; }
-  void add(const Coverage& o) { known += o.known, covered += o.covered, width += o.width; }
+  std::vector<double> widths;
+  void add(bool c, double w) { ++known, covered += c, widths.push_back(w); }
+  void add(const Coverage& o) {
+    known += o.known, covered += o.covered;
+    widths.insert(widths.end(), o.widths.begin(), o.widths.end());
+  }
   std::string text() const {
     char buf[64];
     if (known == 0) return "–";
@@ -177,8 +180,10 @@ struct Coverage {
   }
   std::string text_with_width() const {
     if (known == 0) return "–";
-    char buf[48];
-    std::snprintf(buf, sizeof buf, ", mean width %.1f %%", 100.0 * width / known);
+    double sum = 0;
+    for (double w : widths) sum += w;
+    char buf[64];
+    std::snprintf(buf, sizeof buf, ", width mean %.1f %% median %.1f %%", 100.0 * sum / known, 100.0 * median(widths));
     return text() + buf;
   }
 };
@@ -301,7 +306,7 @@ int main(int argc, char** argv) {
       std::printf("\n");
     }
 
-  std::printf("\nRange (90 %%) holding the actual, (series, k) pairs with a known range:\n\n");
+  std::printf("\nRange (90 %%) holding the actual, (series, k) pairs with a known range; its width: (high - low) / actual:\n\n");
   for (int r = 1; r >= 0; --r) {
     Coverage both;
     both.add(cover[r][0]);
