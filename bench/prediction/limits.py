@@ -67,7 +67,7 @@ def main():
         errors = [(setup + e[0] + (n - 1) * c * e[0] - actual) / actual * 100 for c in cs]
         print(f"| {name} | {n} | {e[0] / rest:.2f} | " + " | ".join(pct(x) for x in errors) + " |")
 
-    print("\nAfter epoch 2, epoch 1 left out: the error of set-up + epochs 1, 2 + (N-2) x epoch 2, and the chance that one epoch does within 5 %\n")
+    print("\nAfter epoch 2, epoch 1 left out: the error of set-up + epochs 1, 2 + (N-2) x epoch 2, and the chance that one epoch keeps the total within 5 %\n")
     print("| series | N | error | epoch 2 / mean 3..N | spread of epochs 2..N (CV) | deviation allowed for 5 % | P(one epoch within it) |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     expected = 0.0
