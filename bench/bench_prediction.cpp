@@ -2,14 +2,17 @@
 // (bench/prediction/series/*.csv: real runs and synthetic patterns), for both rules:
 // carbontracker's (planned x the mean epoch) and epochwatt's steady-epochs rule (docs/prediction.md).
 //
-//   bench_prediction [SERIES_DIR]
+//   bench_prediction [--summary] [SERIES_DIR]
 //   bench_prediction SERIES_DIR NAME   every k of one series (NAME: the file's stem), both rules
+//
+// --summary leaves the per-series table out (for hundreds of generated series).
 //
 // For each series of N epochs and each k in {1, 2, 5} with k < N, predict_run() sees the first k
 // epochs (with the series' set-up, its first_epoch_includes_setup, PUE 1, N planned) and its
 // predicted IT energy is compared with the actual: the set-up's joules plus every epoch's. The
-// steady rule's 90 % range is checked for every k in 1..N-1 where it is known. Prints a Markdown
-// table and summary lines; the output depends on the files alone.
+// steady rule's 90 % range is checked for every k in 1..N-1 where it is known, and its width
+// (high - low) / actual averaged over the same (series, k). Prints a Markdown table and summary
+// lines; the output depends on the files alone.
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -160,20 +163,36 @@ constexpr int kAfter[] = {1, 2, 5};
 constexpr PredictionRule kRules[] = {PredictionRule::carbontracker, PredictionRule::steady_epochs};
 
 // Coverage of one rule's range over (series, k), k = 1..N-1 where the range is known.
+// widths: (high - low) / actual of each (series, k), for the range's mean and median width.
 struct Coverage {
   int known = 0, covered = 0;
-  void add(bool c) { ++known, covered += c; }
+  std::vector<double> widths;
+  void add(bool c, double w) { ++known, covered += c, widths.push_back(w); }
+  void add(const Coverage& o) {
+    known += o.known, covered += o.covered;
+    widths.insert(widths.end(), o.widths.begin(), o.widths.end());
+  }
   std::string text() const {
     char buf[64];
     if (known == 0) return "–";
     std::snprintf(buf, sizeof buf, "%d/%d (%.0f %%)", covered, known, 100.0 * covered / known);
     return buf;
   }
+  std::string text_with_width() const {
+    if (known == 0) return "–";
+    double sum = 0;
+    for (double w : widths) sum += w;
+    char buf[64];
+    std::snprintf(buf, sizeof buf, ", width mean %.1f %% median %.1f %%", 100.0 * sum / known, 100.0 * median(widths));
+    return text() + buf;
+  }
 };
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  bool summary = argc > 1 && std::string(argv[1]) == "--summary";
+  if (summary) --argc, ++argv;
   std::filesystem::path dir = argc > 1 ? argv[1] : EPOCHWATT_PREDICTION_SERIES_DIR;
   std::string only = argc > 2 ? argv[2] : "";
   std::vector<std::filesystem::path> files;
@@ -228,8 +247,10 @@ int main(int argc, char** argv) {
   auto rel = std::filesystem::relative(dir, std::filesystem::current_path(), ec);
   if (!ec && !rel.empty() && *rel.begin() != "..") shown = rel.string();
   std::printf("%zu series from %s; PUE 1, planned = N.\n\n", all.size(), shown.c_str());
-  std::printf("| series | N | set-up | carbontracker k=1 | k=2 | k=5 | steady-epochs k=1 | k=2 | k=5 | range k=2 / k=5 | range, all k |\n");
-  std::printf("|---|---:|---|---:|---:|---:|---:|---:|---:|:---:|---:|\n");
+  if (!summary) {
+    std::printf("| series | N | set-up | carbontracker k=1 | k=2 | k=5 | steady-epochs k=1 | k=2 | k=5 | range k=2 / k=5 | range, all k |\n");
+    std::printf("|---|---:|---|---:|---:|---:|---:|---:|---:|:---:|---:|\n");
+  }
 
   // errors[rule][after][synthetic]
   std::vector<double> errors[2][3][2];
@@ -256,18 +277,19 @@ int main(int argc, char** argv) {
         Outcome o = predict_after(s, k, kRules[r]);
         if (!o.range_known) continue;
         bool c = o.low_j <= s.actual_j && s.actual_j <= o.high_j;
-        mine[r].add(c);
-        cover[r][s.synthetic].add(c);
+        double w = (o.high_j - o.low_j) / s.actual_j;
+        mine[r].add(c, w);
+        cover[r][s.synthetic].add(c, w);
         if (r == 1 && (k == 2 || k == 5)) {
           at[k == 5] = c ? "yes" : "**no**";
-          cover_at[k == 5][s.synthetic].add(c);
+          cover_at[k == 5][s.synthetic].add(c, w);
         }
       }
     for (auto& x : at)
       if (x.empty()) x = "–";
     if (by_family.empty() || by_family.back().first != s.family) by_family.push_back({s.family, {}});
-    by_family.back().second.known += mine[1].known;
-    by_family.back().second.covered += mine[1].covered;
+    by_family.back().second.add(mine[1]);
+    if (summary) continue;
     const char* setup = s.first_epoch_includes_setup ? "in epoch 1" : (s.setup ? "apart" : "none");
     std::printf("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s / %s | %s |\n", s.file.c_str(), n, setup,
                 cells[0][0].c_str(), cells[0][1].c_str(), cells[0][2].c_str(), cells[1][0].c_str(), cells[1][1].c_str(),
@@ -284,20 +306,21 @@ int main(int argc, char** argv) {
       std::printf("\n");
     }
 
-  std::printf("\nRange (90 %%) holding the actual, (series, k) pairs with a known range:\n\n");
+  std::printf("\nRange (90 %%) holding the actual, (series, k) pairs with a known range; its width: (high - low) / actual:\n\n");
   for (int r = 1; r >= 0; --r) {
     Coverage both;
-    both.known = cover[r][0].known + cover[r][1].known;
-    both.covered = cover[r][0].covered + cover[r][1].covered;
-    std::printf("- %s, every k = 1..N-1: real %s, synthetic %s, all %s\n", std::string(to_string(kRules[r])).c_str(),
-                cover[r][0].text().c_str(), cover[r][1].text().c_str(), both.text().c_str());
+    both.add(cover[r][0]);
+    both.add(cover[r][1]);
+    std::printf("- %s, every k = 1..N-1: real %s; synthetic %s; all %s\n", std::string(to_string(kRules[r])).c_str(),
+                cover[r][0].text_with_width().c_str(), cover[r][1].text_with_width().c_str(),
+                both.text_with_width().c_str());
   }
   for (int a = 0; a < 2; ++a)
     std::printf("- steady-epochs, series covered after %d epochs: real %s, synthetic %s\n", a ? 5 : 2,
                 cover_at[a][0].text().c_str(), cover_at[a][1].text().c_str());
   std::printf("- steady-epochs, every k, by kind of series:");
   for (std::size_t i = 0; i < by_family.size(); ++i)
-    std::printf("%s %s %s", i ? ";" : "", by_family[i].first.c_str(), by_family[i].second.text().c_str());
+    std::printf("%s %s %s", i ? ";" : "", by_family[i].first.c_str(), by_family[i].second.text_with_width().c_str());
   std::printf("\n");
   return 0;
 }

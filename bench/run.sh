@@ -60,4 +60,7 @@ if [ -x "$BUILD/bench/bench_prediction" ]; then
   echo
   echo "== $BUILD/bench/bench_prediction"
   "$BUILD/bench/bench_prediction"
+  echo
+  echo "== bench/prediction/limits.py"
+  /usr/bin/python3 "$(dirname "$0")/prediction/limits.py"
 fi

@@ -138,37 +138,50 @@ bool outside(double x, const Spread& s) {
 
 // Half-width of the `level` range of the sum of m future epochs, from n steady epochs with sample
 // standard deviation sd: t(n-1) x sd x sqrt(m + m^2/n) (the epochs' own spread plus the mean's error).
-double half_width(double sd, int n, int m, double level) {
+// With periodic extra work read from h occurrences, r of the m epochs are predicted by the mean of
+// those h instead: t(n-1) x sd x sqrt(m + (m-r)^2/n + r^2/h) (the same spread assumed in both).
+double half_width(double sd, int n, int m, double level, int r = 0, int h = 0) {
   if (n < 2 || m <= 0) return 0.0;
   double t = detail::t_quantile(0.5 + level / 2, n - 1);
-  return t * sd * std::sqrt(m + static_cast<double>(m) * m / n);
+  double plain = m - r;
+  double var = m + plain * plain / n + (r > 0 && h > 0 ? static_cast<double>(r) * r / h : 0.0);
+  return t * sd * std::sqrt(var);
 }
 
-// A least-squares line y = a + b x through the steady epochs (x: the epoch's index), kept only when
-// its slope is significant: |b| / se(b) above Student's t at 99 % two-sided with n - 2 degrees of
-// freedom, from kTrendMinEpochs steady epochs on (fewer cannot tell a trend from noise).
+// A least-squares line y = a + b x through the steady epochs (x: the epoch's index), fitted from 3
+// steady epochs on (two leave no residual to estimate its spread from). Its slope is used for the
+// epochs to come only when significant: |b| / se(b) above Student's t at 99 % two-sided with n - 2
+// degrees of freedom, from kTrendMinEpochs steady epochs on (fewer cannot tell a trend from
+// noise). From kSlopeRangeMinEpochs on, the slope's uncertainty enters the range whether or not
+// it is significant (see predict_run).
 constexpr int kTrendMinEpochs = 6;
 constexpr double kTrendSignificance = 0.99;
+// The same minimum as the test: the range allows for what the rule itself may extrapolate. From 3
+// or 4 steady epochs on, t(1) = 6.31 and t(2) = 2.92 give ranges of several times the run on long
+// series (docs/performance.md, "Prediction accuracy").
+constexpr int kSlopeRangeMinEpochs = kTrendMinEpochs;
 struct Line {
-  bool significant = false;
+  bool fitted = false, significant = false;
   double a = 0.0, b = 0.0;    // intercept, slope per epoch
   double x_mean = 0.0, sxx = 0.0, sd = 0.0;  // sd: the residuals' standard deviation (n - 2)
 };
 Line fit_line(const std::vector<int>& x, const std::vector<double>& y) {
   Line l;
   std::size_t n = x.size();
-  if (n < static_cast<std::size_t>(kTrendMinEpochs)) return l;
+  if (n < 3) return l;
   double y_mean = 0;
   for (std::size_t i = 0; i < n; ++i) l.x_mean += x[i], y_mean += y[i];
   l.x_mean /= static_cast<double>(n), y_mean /= static_cast<double>(n);
   double sxy = 0;
   for (std::size_t i = 0; i < n; ++i) l.sxx += (x[i] - l.x_mean) * (x[i] - l.x_mean), sxy += (x[i] - l.x_mean) * (y[i] - y_mean);
   if (l.sxx <= 0) return l;
+  l.fitted = true;
   l.b = sxy / l.sxx;
   l.a = y_mean - l.b * l.x_mean;
   double sse = 0;
   for (std::size_t i = 0; i < n; ++i) sse += (y[i] - l.a - l.b * x[i]) * (y[i] - l.a - l.b * x[i]);
   l.sd = std::sqrt(sse / static_cast<double>(n - 2));
+  if (n < static_cast<std::size_t>(kTrendMinEpochs)) return l;
   double se_b = l.sd / std::sqrt(l.sxx);
   l.significant = se_b == 0.0 ? l.b != 0.0
                               : std::abs(l.b) / se_b > detail::t_quantile(0.5 + kTrendSignificance / 2, static_cast<int>(n) - 2);
@@ -187,13 +200,15 @@ double line_sum(const Line& l, int from, int to) {
 }
 
 // Half-width of the `level` range of the line's sum over m future epochs from..to: the future
-// epochs' own scatter and the line's error, t(n-2) x sd x sqrt(m + m^2/n + (sum of (x - x_mean))^2 / Sxx).
-double line_half_width(const Line& l, int n, int from, int to, double level) {
+// epochs' own scatter and the line's error, t(n-2) x sd x sqrt(m + m^2/n + (sum of (x - x_mean))^2 / Sxx);
+// r occurrences of periodic extra work read from h add the extra's own error, r^2/h.
+double line_half_width(const Line& l, int n, int from, int to, double level, int r = 0, int h = 0) {
   int m = to - from + 1;
   if (m <= 0 || n < 3) return 0.0;
   double dx = m * ((from + to) / 2.0 - l.x_mean);
   double t = detail::t_quantile(0.5 + level / 2, n - 2);
-  return t * l.sd * std::sqrt(m + static_cast<double>(m) * m / n + dx * dx / l.sxx);
+  double extra = r > 0 && h > 0 ? static_cast<double>(r) * r / h : 0.0;
+  return t * l.sd * std::sqrt(m + static_cast<double>(m) * m / n + dx * dx / l.sxx + extra);
 }
 
 double stddev(const std::vector<double>& v, double mean) {
@@ -232,7 +247,8 @@ Prediction predict_run(const std::vector<EpochSummary>& epochs, const Prediction
   if (k == 0 || p.empty()) return out;
 
   double total_s, total_j;
-  double hs = 0.0, hj = 0.0;                    // the range's half-widths
+  double hs = 0.0, hj = 0.0;                    // the range: below the figure
+  double hs_above = 0.0, hj_above = 0.0;        // and above it
   double low_allow_s = 0.0, low_allow_j = 0.0;  // and what its low end may also leave out
   std::vector<double> steady_s, steady_j;
   if (in.rule == PredictionRule::carbontracker) {
@@ -312,8 +328,25 @@ Prediction predict_run(const std::vector<EpochSummary>& epochs, const Prediction
     if (lj.significant) d.trend_joules_per_epoch = lj.b;
     double rest_s = ls.significant ? line_sum(ls, from, to) : m * mean_s;
     double rest_j = lj.significant ? line_sum(lj, from, to) : m * mean_j;
-    hs = ls.significant ? line_half_width(ls, n, from, to, in.level) : half_width(stddev(steady_s, mean_s), n, m, in.level);
-    hj = lj.significant ? line_half_width(lj, n, from, to, in.level) : half_width(stddev(steady_j, mean_j), n, m, in.level);
+    const int r = d.periodic_remaining, h = periodic ? static_cast<int>(high.size()) : 0;
+    // The range of the remaining epochs' sum, as offsets below and above the figure. A significant
+    // line: its own prediction interval. Otherwise the mean's, and from kSlopeRangeMinEpochs steady
+    // epochs on also the line's (the slope is unknown, not zero: a trend too small to be
+    // significant yet may still be there): the range holds both.
+    auto rest_range = [&](const Line& l, const std::vector<double>& v, double mean, double rest, double& below, double& above) {
+      if (l.significant) {
+        below = above = line_half_width(l, n, from, to, in.level, r, h);
+        return;
+      }
+      double hw = half_width(stddev(v, mean), n, m, in.level, r, h);
+      below = above = hw;
+      if (!l.fitted || n < kSlopeRangeMinEpochs) return;
+      double centre = line_sum(l, from, to), lhw = line_half_width(l, n, from, to, in.level, r, h);
+      below = std::max(hw, rest - (centre - lhw));
+      above = std::max(hw, centre + lhw - rest);
+    };
+    rest_range(ls, steady_s, mean_s, rest_s, hs, hs_above);
+    rest_range(lj, steady_j, mean_j, rest_j, hj, hj_above);
     double extra_s = d.periodic_remaining * d.period_extra_s, extra_j = d.periodic_remaining * d.period_extra_joules;
     double so_far_s = d.setup_s + measured_s, so_far_j = d.setup_joules + measured_j;
     total_s = so_far_s + rest_s + extra_s;
@@ -330,13 +363,13 @@ Prediction predict_run(const std::vector<EpochSummary>& epochs, const Prediction
   if (in.rule == PredictionRule::carbontracker) {
     double mean_s = 0, mean_j = 0;
     for (int i = 0; i < n; ++i) mean_s += steady_s[i] / n, mean_j += steady_j[i] / n;
-    hs = half_width(stddev(steady_s, mean_s), n, m, in.level);
-    hj = half_width(stddev(steady_j, mean_j), n, m, in.level);
+    hs = hs_above = half_width(stddev(steady_s, mean_s), n, m, in.level);
+    hj = hj_above = half_width(stddev(steady_j, mean_j), n, m, in.level);
   }
   // What was measured is a floor: a run cannot end below it.
   double floor_s = d.setup_s + measured_s, floor_j = d.setup_joules + measured_j;
-  d.duration_s = {std::max(total_s - low_allow_s - hs, std::min(floor_s, total_s)), total_s + hs};
-  d.energy_kwh = {std::max(total_j - low_allow_j - hj, std::min(floor_j, total_j)) * to_kwh, (total_j + hj) * to_kwh};
+  d.duration_s = {std::max(total_s - low_allow_s - hs, std::min(floor_s, total_s)), total_s + hs_above};
+  d.energy_kwh = {std::max(total_j - low_allow_j - hj, std::min(floor_j, total_j)) * to_kwh, (total_j + hj_above) * to_kwh};
   d.co2_g = {0.0, 0.0};
   return out;
 }
