@@ -857,7 +857,7 @@ Consumption Tracker::totals() const {
 std::vector<EpochSummary> Tracker::epochs() const {
   if (impl_->foreign()) return {};
   std::lock_guard lk(impl_->mu());
-  return impl_->run.epochs;
+  return impl_->run.epochs.to_vector();
 }
 
 std::vector<MeterInfo> Tracker::meters() const { return impl_->run.context.meters; }
