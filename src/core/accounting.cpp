@@ -79,6 +79,13 @@ void IntensityLedger::count_epoch(const MeterSet& meters, double pue, double t0,
   counted_kwh_ += joules * pue / kJoulesPerKwh;
 }
 
+std::vector<double> IntensityLedger::change_times() const {
+  std::vector<double> out;
+  out.reserve(history_.size());
+  for (const auto& h : history_) out.push_back(h.since);
+  return out;
+}
+
 double IntensityLedger::run_intensity() const {
   if (history_.empty()) return kWorldAverageGPerKwh;
   if (history_.size() == 1 || counted_kwh_ <= 0) return history_.back().value.g_per_kwh;
