@@ -64,3 +64,32 @@ if [ -x "$BUILD/bench/bench_prediction" ]; then
   echo "== bench/prediction/limits.py"
   /usr/bin/python3 "$(dirname "$0")/prediction/limits.py"
 fi
+
+# Memory per epoch and stop()'s peak and latency with 8 meters (issue 13; docs/performance.md,
+# "Memory per epoch and stop()"): one process per size, without and with log files.
+if [ -x "$BUILD/bench/bench_memory" ]; then
+  echo
+  echo "== $BUILD/bench/bench_memory (8 meters; one process per line)"
+  logs="$(mktemp -d)"
+  for n in 10 10000 100000; do
+    "$BUILD/bench/bench_memory" "$n"
+    rm -rf "${logs:?}"/*
+    "$BUILD/bench/bench_memory" "$n" "$logs"
+  done
+  rm -rf "$logs"
+fi
+
+# The CLI with 100,000 short epochs from --epoch-regex (simulated CPU and GPU): peak RSS and the
+# JSON summary's size.
+CLI="$BUILD/src/cli/epochwatt"
+if [ -x "$CLI" ] && [ -x /usr/bin/time ]; then
+  echo
+  echo "== $CLI, 100,000 epochs from --epoch-regex (simulated CPU and GPU)"
+  out="$(mktemp -d)"
+  /usr/bin/time -v "$CLI" --epochs 100000 --epoch-regex '^epoch' --sim-cpu bench-cpu --sim-cpu-tdp 65 \
+    --sim-gpu bench-gpu --sim-gpu-watts 300 --offline --log-dir "$out" --json "$out/summary.json" \
+    -- sh -c 'seq 100000 | sed "s/^/epoch /"' >/dev/null 2>"$out/time.txt" || true
+  grep -E 'Maximum resident|Elapsed' "$out/time.txt"
+  echo "JSON summary: $(stat -c %s "$out/summary.json" 2>/dev/null || echo '?') bytes"
+  rm -rf "$out"
+fi

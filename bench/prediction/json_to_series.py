@@ -3,12 +3,22 @@
 
     /usr/bin/python3 bench/prediction/json_to_series.py SUMMARY.json OUT.csv NAME SOURCE
 
-The set-up line comes from the summary's `setup` object, epoch lines from `epochs[]` (interrupted
-epochs left out), first_epoch_includes_setup from `context`. Joules are IT energy (no PUE). SOURCE
+The set-up line comes from the summary's `setup` object, epoch lines from `epochs` (interrupted
+epochs left out; the columns of schema version 3, or the epoch objects of versions 1 and 2), first_epoch_includes_setup from `context`. Joules are IT energy (no PUE). SOURCE
 is written after the summary's own context (host, start time, meters).
 """
 import json
 import sys
+
+
+def epoch_rows(j):
+    """The epochs as dicts with epoch, duration_s, joules, interrupted, whatever the schema."""
+    t = j["epochs"]
+    if isinstance(t, list):  # versions 1 and 2: one object per epoch
+        return t
+    interrupted = set(t.get("interrupted_rows", []))
+    return [{"epoch": t["epoch"][i], "duration_s": t["duration_s"][i], "joules": t["joules"][i],
+             "interrupted": i in interrupted} for i in range(len(t["epoch"]))]
 
 
 def main():
@@ -19,7 +29,7 @@ def main():
         j = json.load(f)
     ctx = j.get("context", {})
     meters = ", ".join(f"{m.get('id')} ({m.get('method')})" for m in ctx.get("devices", []))
-    epochs = [e for e in j["epochs"] if not e.get("interrupted")]
+    epochs = [e for e in epoch_rows(j) if not e.get("interrupted")]
     setup = j.get("setup")
     with open(out, "w") as f:
         f.write(f"# name: {name}\n")

@@ -9,9 +9,15 @@
 #pragma once
 
 #include <chrono>
+#include <compare>
+#include <cstddef>
+#include <deque>
+#include <initializer_list>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "epochwatt/intensity.hpp"
@@ -55,6 +61,125 @@ struct EpochSummary {
   double joules = 0.0;      // IT energy, J: sum over devices, without PUE
   std::vector<DeviceEnergy> devices;
   bool interrupted = false; // still open at stop(); not counted in totals
+};
+
+// The epochs of a run, compact: the devices (meter id, device name, component, method) are kept
+// once, as columns, and each epoch is one row of numbers: its 1-based index, duration (s), IT
+// energy (J), and one double per device column (J). An epoch is ~84 bytes with 8 meters (4 + 8 +
+// 8 + 8 x 8), against ~800 for an EpochSummary with its DeviceEnergy strings. Rows live in
+// std::deque blocks, so growing never copies the table and the memory is what the rows hold.
+//
+// An EpochSummary is made on demand (operator[], iteration: by value); push_back() takes one. A
+// device entry is matched to the first column with the same meter id, device name, component and
+// method not yet used by that epoch, else a new column is added (the earlier rows hold no entry
+// there): device entries come out in column order, which is the order they went in whenever the
+// epochs list their devices in one order (the tracker's always do). The counted sums (epochs not
+// interrupted) are kept as rows arrive, in row order, so totals cost O(devices), not O(epochs).
+//
+// Thread-safety: none; a const table may be read from several threads.
+class EpochTable {
+ public:
+  // One device column: what every epoch's entry for it shares.
+  struct Device {
+    std::string meter_id;
+    std::string device_name;
+    Component component = Component::cpu;
+    Method method = Method::simulated;
+  };
+
+  class const_iterator {
+   public:
+    using iterator_category = std::input_iterator_tag;  // yields values: a legacy input iterator
+    using iterator_concept = std::random_access_iterator_tag;
+    using value_type = EpochSummary;
+    using difference_type = std::ptrdiff_t;
+    using reference = EpochSummary;
+    using pointer = void;
+    const_iterator() = default;
+    EpochSummary operator*() const { return (*table_)[i_]; }
+    EpochSummary operator[](difference_type n) const { return (*table_)[i_ + static_cast<std::size_t>(n)]; }
+    const_iterator& operator++() { ++i_; return *this; }
+    const_iterator operator++(int) { auto old = *this; ++i_; return old; }
+    const_iterator& operator--() { --i_; return *this; }
+    const_iterator operator--(int) { auto old = *this; --i_; return old; }
+    const_iterator& operator+=(difference_type n) { i_ += static_cast<std::size_t>(n); return *this; }
+    const_iterator& operator-=(difference_type n) { i_ -= static_cast<std::size_t>(n); return *this; }
+    friend const_iterator operator+(const_iterator it, difference_type n) { return it += n; }
+    friend const_iterator operator+(difference_type n, const_iterator it) { return it += n; }
+    friend const_iterator operator-(const_iterator it, difference_type n) { return it -= n; }
+    friend difference_type operator-(const const_iterator& a, const const_iterator& b) {
+      return static_cast<difference_type>(a.i_) - static_cast<difference_type>(b.i_);
+    }
+    friend bool operator==(const const_iterator& a, const const_iterator& b) { return a.i_ == b.i_; }
+    friend auto operator<=>(const const_iterator& a, const const_iterator& b) { return a.i_ <=> b.i_; }
+    std::size_t row() const { return i_; }
+
+   private:
+    friend class EpochTable;
+    const_iterator(const EpochTable* t, std::size_t i) : table_(t), i_(i) {}
+    const EpochTable* table_ = nullptr;
+    std::size_t i_ = 0;
+  };
+  using iterator = const_iterator;
+  using value_type = EpochSummary;
+  using size_type = std::size_t;
+
+  EpochTable() = default;
+  EpochTable(std::initializer_list<EpochSummary> epochs);
+  explicit EpochTable(const std::vector<EpochSummary>& epochs);
+  EpochTable& operator=(const std::vector<EpochSummary>& epochs);
+
+  void push_back(const EpochSummary& e);
+  void clear();
+
+  std::size_t size() const { return index_.size(); }
+  bool empty() const { return index_.empty(); }
+  // Row i made whole (i < size(); at() throws std::out_of_range beyond).
+  EpochSummary operator[](std::size_t i) const;
+  EpochSummary at(std::size_t i) const;
+  EpochSummary front() const { return (*this)[0]; }
+  EpochSummary back() const { return (*this)[size() - 1]; }
+  const_iterator begin() const { return {this, 0}; }
+  const_iterator end() const { return {this, size()}; }
+  std::vector<EpochSummary> to_vector() const;
+
+  // Row i's figures without making an EpochSummary (no allocation).
+  int index(std::size_t i) const { return index_[i]; }
+  double duration_s(std::size_t i) const { return duration_[i]; }
+  double joules(std::size_t i) const { return joules_[i]; }
+  bool interrupted(std::size_t i) const;
+  // The device columns, in order; row i's joules in column c (nullopt: the epoch has no entry
+  // for that device) and whether that entry is complete.
+  const std::vector<Device>& devices() const { return devices_; }
+  std::optional<double> device_joules(std::size_t i, std::size_t c) const;
+  bool device_complete(std::size_t i, std::size_t c) const;
+  // Rows that are interrupted, and (row, column) cells whose entry is incomplete, ascending.
+  const std::vector<std::size_t>& interrupted_rows() const { return interrupted_; }
+  const std::vector<std::pair<std::size_t, std::size_t>>& incomplete_cells() const { return incomplete_; }
+
+  // The epochs not interrupted: their count, duration (s) and IT energy (J), summed in row order;
+  // and each column's joules over them (the same order).
+  int counted_epochs() const { return counted_; }
+  double counted_s() const { return counted_s_; }
+  double counted_joules() const { return counted_j_; }
+  double counted_device_joules(std::size_t c) const { return counted_cells_[c]; }
+
+  // Bytes the rows hold (the deques' blocks, an estimate within one block per column): for the
+  // memory benchmark and its test.
+  std::size_t row_bytes() const;
+
+ private:
+  std::size_t column_for(const DeviceEnergy& d, std::vector<bool>& used);
+
+  std::deque<int> index_;
+  std::deque<double> duration_, joules_;
+  std::vector<Device> devices_;
+  std::vector<std::deque<double>> cells_;  // per column; kNoEntry where the epoch has none
+  std::vector<std::size_t> interrupted_;
+  std::vector<std::pair<std::size_t, std::size_t>> incomplete_;
+  int counted_ = 0;
+  double counted_s_ = 0.0, counted_j_ = 0.0;
+  std::vector<double> counted_cells_;
 };
 
 // The energy of a measurement window (Tracker::window_start/window_end): any stretch of code, in
@@ -171,7 +296,7 @@ struct Run {
   // holds the footprint of the epochs ended so far and `finished` the time of the snapshot.
   bool complete = true;
   std::chrono::system_clock::time_point finished;
-  std::vector<EpochSummary> epochs;  // interrupted epoch included (last), flagged
+  EpochTable epochs;  // interrupted epoch included (last), flagged
   // The set-up before epoch 1 (nullopt until epoch 1 starts, or stop() comes first). Included in
   // `actual`.
   std::optional<Setup> setup;
@@ -205,6 +330,8 @@ Consumption footprint(int epochs, double duration_s, double it_joules, double pu
 // The footprint of the epochs that ended (interrupted ones are left out).
 Consumption footprint_of_epochs(const std::vector<EpochSummary>& epochs, double pue,
                                 double intensity_g_per_kwh, std::string intensity_source = "");
+Consumption footprint_of_epochs(const EpochTable& epochs, double pue, double intensity_g_per_kwh,
+                                std::string intensity_source = "");
 
 // ---- prediction ----
 
@@ -218,6 +345,7 @@ struct PredictionBasis {
   double measured_s = 0.0;    // total duration of every epoch the prediction saw (skipped one too)
 };
 PredictionBasis prediction_basis(const std::vector<EpochSummary>& epochs, int after, bool skip_first);
+PredictionBasis prediction_basis(const EpochTable& epochs, int after, bool skip_first);
 
 // carbontracker's prediction of the whole run (`planned` epochs): planned x the mean epoch's time
 // and energy, at `intensity_g_per_kwh` (see predicted_intensity). An empty basis predicts zero.
@@ -247,6 +375,9 @@ inline constexpr int kPredictionWindow = 1000;
 // input.rule, at zero intensity: time, facility energy and their ranges. Apply the intensity with
 // with_intensity(). Zero epochs: a zero prediction with no range.
 Prediction predict_run(const std::vector<EpochSummary>& epochs, const PredictionInput& input);
+// The same from the run's table: reads the newest kPredictionWindow rows only when the caller
+// gives the sums (input.measured_*), so that a prediction costs O(1) in the run's length.
+Prediction predict_run(const EpochTable& epochs, const PredictionInput& input);
 // Sets the gCO2e (and its range, and the km) of `p` at `g_per_kwh`.
 void with_intensity(Prediction& p, double g_per_kwh, std::string source, bool forecast);
 

@@ -26,6 +26,13 @@ Consumption footprint_of_epochs(const std::vector<EpochSummary>& epochs, double 
   return footprint(n, seconds, joules, pue, intensity_g_per_kwh, std::move(intensity_source));
 }
 
+Consumption footprint_of_epochs(const EpochTable& epochs, double pue, double intensity_g_per_kwh,
+                                std::string intensity_source) {
+  // The table keeps the same sums, in the same order, as its rows arrive.
+  return footprint(epochs.counted_epochs(), epochs.counted_s(), epochs.counted_joules(), pue, intensity_g_per_kwh,
+                   std::move(intensity_source));
+}
+
 namespace detail {
 
 void IntensityLedger::apply(double t, const IntensityValue& v, bool epoch_open) {
@@ -70,6 +77,13 @@ void IntensityLedger::count_epoch(const MeterSet& meters, double pue, double t0,
   double joules = 0;
   counted_grams_ += grams_between(meters, pue, t0, t1, &joules);
   counted_kwh_ += joules * pue / kJoulesPerKwh;
+}
+
+std::vector<double> IntensityLedger::change_times() const {
+  std::vector<double> out;
+  out.reserve(history_.size());
+  for (const auto& h : history_) out.push_back(h.since);
+  return out;
 }
 
 double IntensityLedger::run_intensity() const {

@@ -24,6 +24,8 @@ class IntensityLedger {
   IntensityValue current() const { return history_.empty() ? IntensityValue{} : history_.back().value; }
   std::vector<double> values() const;       // every value held, in order
   std::vector<double> live_values() const;  // those that came from a live provider
+  // The times (monotonic) from which each value held, ascending: where a timeline must stay exact.
+  std::vector<double> change_times() const;
 
   // gCO2e of the IT energy drawn between t0 and t1 (facility energy: x pue); *it_joules gets it.
   double grams_between(const MeterSet& meters, double pue, double t0, double t1, double* it_joules) const;

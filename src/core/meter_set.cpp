@@ -99,6 +99,19 @@ void MeterSet::forget_before(double t) {
   for (auto& s : slots_) s.timeline.forget_before(t);
 }
 
+bool MeterSet::needs_thinning() const {
+  return std::any_of(slots_.begin(), slots_.end(), [](const Slot& s) { return s.timeline.size() > s.thin_at; });
+}
+
+void MeterSet::thin(double from, double until, const std::vector<double>& anchors) {
+  if (!(until > from)) return;
+  for (auto& s : slots_) {
+    if (s.timeline.size() <= s.thin_at) continue;
+    s.timeline.thin(from, until, (until - from) / static_cast<double>(kThinTo), anchors);
+    s.thin_at = std::max(kThinFrom, 2 * s.timeline.size());
+  }
+}
+
 std::vector<PowerSeries> MeterSet::power_series(double started_mono) const {
   std::vector<PowerSeries> out;
   for (const auto& s : slots_) {

@@ -19,6 +19,8 @@ namespace epochwatt::detail {
 
 class MeterSet {
  public:
+  // Timeline thinning (thin()): from this many points, down to about this many in the thinned range.
+  static constexpr std::size_t kThinFrom = 8192, kThinTo = 2048;
   // One meter in use and its readings so far.
   struct Slot {
     std::shared_ptr<Meter> meter;
@@ -30,6 +32,7 @@ class MeterSet {
     bool lost = false;       // the meter said it is gone: no more reads
     double last_good = 0.0;  // time of its last successful read: later boundaries are guesses
     bool warned = false;     // a failed read was reported once
+    std::size_t thin_at = kThinFrom;  // thin the timeline when it holds more points than this
   };
   using Warn = std::function<void(const std::string& message)>;
 
@@ -53,6 +56,12 @@ class MeterSet {
   double joules_between(double t0, double t1) const;
   // Drops timeline points no boundary before t can need.
   void forget_before(double t);
+  // Bounds the timelines of a long open epoch: a timeline longer than it was after its last
+  // thinning, twice over (and than kThinFrom points), is thinned inside (from, until) to about
+  // kThinTo points (Timeline::thin; `from` and `anchors` stay exact). Amortised O(1) per reading.
+  void thin(double from, double until, const std::vector<double>& anchors);
+  // Whether thin() would do anything now (one comparison per meter: called every round).
+  bool needs_thinning() const;
   // The power history of each meter, times relative to started_mono.
   std::vector<PowerSeries> power_series(double started_mono) const;
 

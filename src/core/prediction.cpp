@@ -24,22 +24,51 @@ std::optional<PredictionRule> prediction_rule_from_string(std::string_view name)
   return std::nullopt;
 }
 
-PredictionBasis prediction_basis(const std::vector<EpochSummary>& epochs, int after, bool skip_first) {
-  std::vector<const EpochSummary*> measured;
-  for (const auto& e : epochs)
-    if (!e.interrupted && e.index <= after) measured.push_back(&e);
+namespace {
+
+// An epoch's figures that prediction reads, from either form of the epochs.
+struct EpochFigures {
+  int index;
+  double duration_s, joules;
+  bool interrupted;
+};
+std::size_t count_of(const std::vector<EpochSummary>& v) { return v.size(); }
+std::size_t count_of(const EpochTable& t) { return t.size(); }
+EpochFigures figures(const std::vector<EpochSummary>& v, std::size_t i) {
+  return {v[i].index, v[i].duration_s, v[i].joules, v[i].interrupted};
+}
+EpochFigures figures(const EpochTable& t, std::size_t i) {
+  return {t.index(i), t.duration_s(i), t.joules(i), t.interrupted(i)};
+}
+
+template <class Epochs>
+PredictionBasis basis_of(const Epochs& epochs, int after, bool skip_first) {
+  std::vector<EpochFigures> measured;
+  for (std::size_t i = 0; i < count_of(epochs); ++i) {
+    EpochFigures e = figures(epochs, i);
+    if (!e.interrupted && e.index <= after) measured.push_back(e);
+  }
   PredictionBasis b;
-  for (const auto* e : measured) b.measured_s += e->duration_s;
+  for (const auto& e : measured) b.measured_s += e.duration_s;
   std::size_t first = (skip_first && measured.size() > 1) ? 1 : 0;
   double joules = 0, seconds = 0;
   for (std::size_t i = first; i < measured.size(); ++i) {
-    joules += measured[i]->joules;
-    seconds += measured[i]->duration_s;
+    joules += measured[i].joules;
+    seconds += measured[i].duration_s;
   }
   b.epochs_used = static_cast<int>(measured.size() - first);
   b.duration_s = seconds;
   b.joules = joules;
   return b;
+}
+
+}  // namespace
+
+PredictionBasis prediction_basis(const std::vector<EpochSummary>& epochs, int after, bool skip_first) {
+  return basis_of(epochs, after, skip_first);
+}
+PredictionBasis prediction_basis(const EpochTable& epochs, int after, bool skip_first) {
+  return basis_of(epochs, after, skip_first);
 }
 
 Consumption predict(const PredictionBasis& basis, int planned, double pue, double intensity_g_per_kwh,
@@ -220,18 +249,25 @@ double stddev(const std::vector<double>& v, double mean) {
 
 }  // namespace
 
-Prediction predict_run(const std::vector<EpochSummary>& epochs, const PredictionInput& in) {
+namespace {
+
+template <class Epochs>
+Prediction predict_from(const Epochs& epochs, const PredictionInput& in) {
   // The newest kPredictionWindow ended epochs, oldest first.
   std::vector<Point> p;
-  for (auto it = epochs.rbegin(); it != epochs.rend() && p.size() < static_cast<std::size_t>(kPredictionWindow); ++it)
-    if (!it->interrupted) p.push_back({it->index, it->duration_s, it->joules});
+  for (std::size_t i = count_of(epochs); i-- > 0 && p.size() < static_cast<std::size_t>(kPredictionWindow);) {
+    EpochFigures e = figures(epochs, i);
+    if (!e.interrupted) p.push_back({e.index, e.duration_s, e.joules});
+  }
   std::reverse(p.begin(), p.end());
   int k = in.measured_epochs;
   double measured_s = in.measured_s, measured_j = in.measured_joules;
   if (k < 0 || measured_s < 0 || measured_j < 0) {
     k = 0, measured_s = 0, measured_j = 0;
-    for (const auto& e : epochs)
+    for (std::size_t i = 0; i < count_of(epochs); ++i) {
+      EpochFigures e = figures(epochs, i);
       if (!e.interrupted) ++k, measured_s += e.duration_s, measured_j += e.joules;
+    }
   }
   const bool whole = static_cast<int>(p.size()) == k;  // epoch 1 is in the window
   const int m = std::max(0, in.planned - k);  // epochs still to come
@@ -373,6 +409,13 @@ Prediction predict_run(const std::vector<EpochSummary>& epochs, const Prediction
   d.co2_g = {0.0, 0.0};
   return out;
 }
+
+}  // namespace
+
+Prediction predict_run(const std::vector<EpochSummary>& epochs, const PredictionInput& in) {
+  return predict_from(epochs, in);
+}
+Prediction predict_run(const EpochTable& epochs, const PredictionInput& in) { return predict_from(epochs, in); }
 
 void with_intensity(Prediction& p, double g_per_kwh, std::string source, bool forecast) {
   Consumption& c = p.footprint;

@@ -29,6 +29,12 @@ class Timeline {
   // Drop points strictly older than the last point at or before t (keeps interpolation at and
   // after t exact). Used to bound memory once boundaries before t are resolved.
   void forget_before(double t);
+  // Thins the points strictly inside (from, until) so that those kept are at least `gap` seconds
+  // apart, except that the points bracketing `from` and each time in `anchors` (ascending) stay:
+  // energy_at stays exact at every kept point, at `from` and at each anchor; elsewhere inside the
+  // range it interpolates over a wider span. Bounds a timeline that must reach back to an epoch
+  // opened long ago (a wrapped job of a week is one epoch) without keeping every reading.
+  void thin(double from, double until, double gap, const std::vector<double>& anchors);
 
  private:
   std::vector<TimelinePoint> points_;

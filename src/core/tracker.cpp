@@ -31,6 +31,9 @@ thread_local bool reporting_error = false;
 
 constexpr const char* kSamplerThread = "CarbonTrackerThread";  // carbontracker's thread name
 constexpr double kStartWakeSlack = 0.01;  // seconds; see Tracker::epoch_start
+// Seconds of readings kept whole behind the newest (MeterSet::thin): boundaries are resolved
+// within a round of being stamped, so no query falls this far back but at a kept point.
+constexpr double kKeepEveryReadingS = 3600.0;
 
 std::shared_ptr<Clock> the_system_clock() {
   struct SystemClock final : Clock {
@@ -345,6 +348,16 @@ double Tracker::Impl::on_round(double t, const std::deque<detail::Boundary>& bat
   // the oldest open window are no longer needed.
   double keep_from = epoch_open ? std::min(open_epoch_start, t) : setup_open ? started_mono : t;
   for (const auto& [id, t0] : window_starts) keep_from = std::min(keep_from, t0);
+  // An epoch (or set-up, or window) open for long keeps its readings back to its start: beyond
+  // the last hour they are thinned, exact at every start still open and where the intensity
+  // changed, so that a week-long epoch holds as much as a few hours' (issue 13).
+  if (meters.needs_thinning()) {
+    std::vector<double> exact = ledger.change_times();
+    if (epoch_open) exact.push_back(open_epoch_start);
+    for (const auto& [id, t0] : window_starts) exact.push_back(t0);
+    std::sort(exact.begin(), exact.end());
+    meters.thin(keep_from, t - kKeepEveryReadingS, exact);
+  }
   return keep_from;
 }
 
@@ -857,7 +870,7 @@ Consumption Tracker::totals() const {
 std::vector<EpochSummary> Tracker::epochs() const {
   if (impl_->foreign()) return {};
   std::lock_guard lk(impl_->mu());
-  return impl_->run.epochs;
+  return impl_->run.epochs.to_vector();
 }
 
 std::vector<MeterInfo> Tracker::meters() const { return impl_->run.context.meters; }

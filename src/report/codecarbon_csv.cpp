@@ -87,11 +87,12 @@ std::string codecarbon_row(const Run& r, const HostFacts& host) {
   // the totals); a component without a meter stays empty rather than 0.
   std::map<Component, double> joules;
   for (const auto& m : r.context.meters) joules.emplace(m.component, 0.0);
-  double duration = 0;
-  for (const auto& e : r.epochs) {
-    if (e.interrupted) continue;
-    duration += e.duration_s;
-    for (const auto& d : e.devices) joules[d.component] += d.joules;
+  const EpochTable& t = r.epochs;
+  double duration = t.counted_s();
+  for (std::size_t i = 0; i < t.size(); ++i) {  // in epoch order, as the totals are summed
+    if (t.interrupted(i)) continue;
+    for (std::size_t c = 0; c < t.devices().size(); ++c)
+      if (auto j = t.device_joules(i, c)) joules[t.devices()[c].component] += *j;
   }
   if (r.actual) duration = r.actual->duration_s;
   auto power = [&](Component c) -> std::optional<double> {

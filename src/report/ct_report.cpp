@@ -33,20 +33,38 @@ std::string components_segments(const std::vector<ComponentDevices>& components)
   return s;
 }
 
-void add_energy(EnergyByBasis& e, Component component, Method method, double joules) {
+// The joules of `method`'s basis, and the list of its parts ("GPU: energy counter").
+double& basis_joules(EnergyByBasis& e, Method method) {
+  switch (basis_of(method)) {
+    case Basis::measured: return e.measured_j;
+    case Basis::estimated: return e.estimated_j;
+    case Basis::unknown: break;
+  }
+  return e.unknown_j;
+}
+std::vector<std::string>& basis_parts(EnergyByBasis& e, Method method) {
+  switch (basis_of(method)) {
+    case Basis::measured: return e.measured;
+    case Basis::estimated: return e.estimated;
+    case Basis::unknown: break;
+  }
+  return e.unknown;
+}
+
+// Names the part of a device's energy in its basis's list, once.
+void note_part(EnergyByBasis& e, Component component, Method method) {
   std::string comp(to_string(component));
   for (char& ch : comp) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
   std::string how = method_phrase(component, method);
   if (auto colon = how.find(": "); colon != std::string::npos) how = how.substr(colon + 2);
   std::string part = comp + ": " + how;
-  auto note = [&](std::vector<std::string>& parts) {
-    if (std::find(parts.begin(), parts.end(), part) == parts.end()) parts.push_back(part);
-  };
-  switch (basis_of(method)) {
-    case Basis::measured: e.measured_j += joules; note(e.measured); break;
-    case Basis::estimated: e.estimated_j += joules; note(e.estimated); break;
-    case Basis::unknown: e.unknown_j += joules; note(e.unknown); break;
-  }
+  std::vector<std::string>& parts = basis_parts(e, method);
+  if (std::find(parts.begin(), parts.end(), part) == parts.end()) parts.push_back(part);
+}
+
+void add_energy(EnergyByBasis& e, Component component, Method method, double joules) {
+  basis_joules(e, method) += joules;
+  note_part(e, component, method);
 }
 
 EnergyByBasis energy_by_basis(const std::vector<EpochSummary>& epochs, const std::optional<Setup>& setup) {
@@ -54,6 +72,26 @@ EnergyByBasis energy_by_basis(const std::vector<EpochSummary>& epochs, const std
   for (const auto& ep : epochs)
     if (!ep.interrupted)
       for (const auto& d : ep.devices) add_energy(e, d.component, d.method, d.joules);
+  if (setup)
+    for (const auto& d : setup->devices) add_energy(e, d.component, d.method, d.joules);
+  return e;
+}
+
+EnergyByBasis energy_by_basis(const EpochTable& epochs, const std::optional<Setup>& setup) {
+  // The same sums in the same order as the vector's form; each column's part is named once, where
+  // it first counts (so the lists come out in the same order too).
+  EnergyByBasis e;
+  const auto& devices = epochs.devices();
+  std::vector<bool> noted(devices.size(), false);
+  for (std::size_t i = 0; i < epochs.size(); ++i) {
+    if (epochs.interrupted(i)) continue;
+    for (std::size_t c = 0; c < devices.size(); ++c) {
+      auto j = epochs.device_joules(i, c);
+      if (!j) continue;
+      basis_joules(e, devices[c].method) += *j;
+      if (!noted[c]) note_part(e, devices[c].component, devices[c].method), noted[c] = true;
+    }
+  }
   if (setup)
     for (const auto& d : setup->devices) add_energy(e, d.component, d.method, d.joules);
   return e;

@@ -38,6 +38,7 @@ struct EnergyByBasis {
 void add_energy(EnergyByBasis& e, Component component, Method method, double joules);
 // Over every device entry of the counted (not interrupted) epochs and of the set-up.
 EnergyByBasis energy_by_basis(const std::vector<EpochSummary>& epochs, const std::optional<Setup>& setup);
+EnergyByBasis energy_by_basis(const EpochTable& epochs, const std::optional<Setup>& setup);
 // One sentence that says which part of `what` ("this energy", "the energy it extrapolates") was
 // measured and which estimated, with percentages of 3 significant digits:
 // "Of this energy, all was measured (GPU: energy counter)." / "Of this energy, all was estimated,

@@ -226,6 +226,11 @@ WriteResult append_record(FileSink& sink, const std::string& path, const RecordF
 }
 
 WriteResult replace_file(FileSink& sink, const std::string& path, const RecordFormat& format, std::string_view content) {
+  return replace_file(sink, path, format, [content](const ContentSink& put) { put(content); });
+}
+
+WriteResult replace_file(FileSink& sink, const std::string& path, const RecordFormat& format,
+                         const ContentProducer& produce) {
   WriteResult res;
   for (int n = 0; n <= kMaxSiblings; ++n) {
     std::string candidate = sibling(path, n);
@@ -258,7 +263,11 @@ WriteResult replace_file(FileSink& sink, const std::string& path, const RecordFo
       res.error = errno_text("cannot create", tmp, errno);
       return res;
     }
-    int e = write_all(sink, fd, content);
+    int e = 0;
+    produce([&](std::string_view piece) {
+      if (e == 0) e = write_all(sink, fd, piece);
+      return e == 0;
+    });
     if (sink.close(fd) != 0 && e == 0) e = errno;
     if (e != 0) {
       (void)sink.unlink(tmp);  // never left behind

@@ -85,6 +85,15 @@ WriteResult append_record(FileSink& sink, const std::string& path, const RecordF
 // format.ours) is kept and the content goes to a sibling, as append_record.
 WriteResult replace_file(FileSink& sink, const std::string& path, const RecordFormat& format, std::string_view content);
 
+// The same with the content written piece by piece as `produce` makes it (a large file is never
+// held whole in memory): `produce` calls `put` with each piece in order; `put` returns false once a
+// write failed, after which the producer may stop (further pieces are ignored) and the temporary
+// file is removed as above.
+using ContentSink = std::function<bool(std::string_view piece)>;
+using ContentProducer = std::function<void(const ContentSink& put)>;
+WriteResult replace_file(FileSink& sink, const std::string& path, const RecordFormat& format,
+                         const ContentProducer& produce);
+
 // "a directory", "a FIFO", "a character device", "a block device", "a socket" or "not a regular
 // file": for messages about a path of that st_mode.
 std::string_view file_kind(mode_t mode);

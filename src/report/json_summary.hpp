@@ -14,8 +14,12 @@
 
 namespace epochwatt::detail {
 
-// Serialise (locale-independent numbers). Pretty-printed with two-space indents.
+// Serialise (locale-independent numbers). Pretty-printed with two-space indents, except that each
+// array of the epochs' columns is on one line (docs/json-summary.md).
 std::string to_json(const Run& r);
+// The same text in pieces of about 64 KiB, as it is made: the epochs are written straight from
+// the run's table, never held whole as text or as a JSON tree. `put` returns false to stop.
+void write_json_summary(const Run& r, const ContentSink& put);
 // The JSON summary as a Reporter: the file is written (atomically, report/file_sink's
 // replace_file) when the run finishes; a failure is warned about once and leaves no temporary file.
 class JsonSummaryReporter final : public FileOutputReporter {

@@ -50,7 +50,9 @@ std::string jsonl_epoch_line(const Run& r, const EpochSummary& e) {
                  {"devices", devices},
                  {"totals", consumption(r.actual)}};
   // The newest prediction, made at this epoch's end (docs/prediction.md).
-  if (!e.interrupted && !r.epochs.empty() && &e == &r.epochs.back() && r.latest_prediction)
+  const std::size_t n = r.epochs.size();
+  bool newest = n > 0 && !r.epochs.interrupted(n - 1) && r.epochs.index(n - 1) == e.index;
+  if (!e.interrupted && newest && r.latest_prediction)
     j["prediction"] = *r.latest_prediction;
   return line(j);
 }
@@ -62,8 +64,8 @@ std::string jsonl_run_line(const Run& r) {
                        {"component", std::string(to_string(m.component))},
                        {"device", m.device_name},
                        {"method", std::string(to_string(m.method))}});
-  int counted = 0, interrupted = 0;
-  for (const auto& e : r.epochs) (e.interrupted ? interrupted : counted)++;
+  int counted = r.epochs.counted_epochs();
+  auto interrupted = static_cast<int>(r.epochs.interrupted_rows().size());
   ordered_json j{{"type", "run"},
                  {"context", r.context},
                  {"started_utc", utc_iso8601(r.context.started)},

@@ -87,19 +87,20 @@ std::string prometheus_text(const Run& r) {
   };
   std::vector<PerMeter> meters;
   for (const auto& m : r.context.meters) meters.push_back({&m, 0.0, std::nullopt});
-  int counted = 0;
-  double seconds = 0;
-  for (const auto& e : r.epochs) {
-    if (e.interrupted) continue;
-    ++counted;
-    seconds += e.duration_s;
-    for (const auto& d : e.devices)
-      for (auto& pm : meters)
-        if (pm.info->id == d.meter_id) {
-          pm.joules += d.joules;
-          if (e.duration_s > 0) pm.last_watts = d.joules / e.duration_s;
-        }
-  }
+  // From the table's running sums and its newest counted row: written at every epoch's end, this
+  // costs O(meters), not O(epochs).
+  const EpochTable& t = r.epochs;
+  int counted = t.counted_epochs();
+  double seconds = t.counted_s();
+  std::size_t last = t.size();
+  while (last > 0 && t.interrupted(last - 1)) --last;
+  for (std::size_t c = 0; c < t.devices().size(); ++c)
+    for (auto& pm : meters)
+      if (pm.info->id == t.devices()[c].meter_id) {
+        pm.joules += t.counted_device_joules(c);
+        if (last > 0 && t.duration_s(last - 1) > 0)
+          if (auto j = t.device_joules(last - 1, c)) pm.last_watts = *j / t.duration_s(last - 1);
+      }
   auto device_labels = [](const MeterInfo& m) {
     return std::vector<Label>{{"component", std::string(to_string(m.component))},
                               {"device", m.device_name},

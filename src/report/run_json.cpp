@@ -193,6 +193,125 @@ void from_json(const json& j, EpochSummary& e) {
   read_array(j, "devices", e.devices);
 }
 
+namespace {
+
+// Fills in what a device entry that names only its meter leaves out (older summaries, hand-edited
+// files): the meter's component, device name and method.
+void fill_from_meter(const json& entry, const std::vector<MeterInfo>& meters, DeviceEnergy& d) {
+  for (const auto& m : meters) {
+    if (m.id != d.meter_id) continue;
+    if (!json_field(entry, "component").is_string()) d.component = m.component;
+    if (!json_field(entry, "method").is_string()) d.method = m.method;
+    if (!json_field(entry, "device").is_string()) d.device_name = m.device_name;
+  }
+}
+
+// Row numbers (0-based, < rows) listed under `key`; others ignored.
+std::vector<bool> row_flags(const json& j, const char* key, std::size_t rows) {
+  std::vector<bool> flags(rows, false);
+  const json& v = json_field(j, key);
+  if (!v.is_array()) return flags;
+  for (const auto& item : v)
+    if (auto n = integer_in_range<std::size_t>(item); n && *n < rows) flags[*n] = true;
+  return flags;
+}
+
+}  // namespace
+
+void read_epochs(const json& v, const std::vector<MeterInfo>& meters, EpochTable& out) {
+  out.clear();
+  if (v.is_array()) {  // schema versions 1 and 2: one object per epoch
+    for (const auto& item : v) {
+      EpochSummary e;
+      from_json(item, e);
+      const json& devs = json_field(item, "devices");
+      for (std::size_t k = 0; devs.is_array() && k < devs.size() && k < e.devices.size(); ++k)
+        fill_from_meter(devs[k], meters, e.devices[k]);
+      out.push_back(e);
+    }
+    return;
+  }
+  if (!v.is_object()) return;
+  // Schema version 3: columns (docs/json-summary.md). The rows are those of "epoch"; a missing or
+  // mistyped cell keeps its default (index: the row's position + 1; figures: 0; device: no entry).
+  const json& index = json_field(v, "epoch");
+  if (!index.is_array()) return;
+  const std::size_t rows = index.size();
+  const json& duration = json_field(v, "duration_s");
+  const json& joules = json_field(v, "joules");
+  auto number = [](const json& arr, std::size_t i) -> std::optional<double> {
+    if (!arr.is_array() || i >= arr.size() || !arr[i].is_number()) return std::nullopt;
+    return arr[i].get<double>();
+  };
+  std::vector<bool> interrupted = row_flags(v, "interrupted_rows", rows);
+  struct Column {
+    DeviceEnergy device;  // the descriptor; joules per row below
+    const json* joules;
+    std::vector<bool> incomplete;
+  };
+  std::vector<Column> columns;
+  const json& devs = json_field(v, "devices");
+  if (devs.is_array())
+    for (const auto& d : devs) {
+      Column col;
+      from_json(d, col.device);
+      fill_from_meter(d, meters, col.device);
+      col.joules = &json_field(d, "joules");
+      col.incomplete = row_flags(d, "incomplete_rows", rows);
+      columns.push_back(std::move(col));
+    }
+  for (std::size_t i = 0; i < rows; ++i) {
+    EpochSummary e;
+    e.index = integer_in_range<int>(index[i]).value_or(static_cast<int>(std::min<std::size_t>(i + 1, 1u << 30)));
+    e.duration_s = number(duration, i).value_or(0.0);
+    e.joules = number(joules, i).value_or(0.0);
+    e.interrupted = interrupted[i];
+    for (const auto& col : columns) {
+      auto j = number(*col.joules, i);
+      if (!j) continue;  // null: no entry for this device in this epoch
+      DeviceEnergy d = col.device;
+      d.joules = *j;
+      d.complete = !col.incomplete[i];
+      e.devices.push_back(std::move(d));
+    }
+    out.push_back(e);
+  }
+}
+
+void to_json(ordered_json& j, const EpochTable& t) {
+  ordered_json index = ordered_json::array(), duration = ordered_json::array(), joules = ordered_json::array();
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    index.push_back(t.index(i));
+    duration.push_back(t.duration_s(i));
+    joules.push_back(t.joules(i));
+  }
+  ordered_json devices = ordered_json::array();
+  for (std::size_t c = 0; c < t.devices().size(); ++c) {
+    const EpochTable::Device& d = t.devices()[c];
+    ordered_json cells = ordered_json::array(), incomplete = ordered_json::array();
+    for (std::size_t i = 0; i < t.size(); ++i) {
+      auto v = t.device_joules(i, c);
+      cells.push_back(v ? ordered_json(*v) : ordered_json(nullptr));
+    }
+    for (const auto& [row, col] : t.incomplete_cells())
+      if (col == c) incomplete.push_back(row);
+    devices.push_back({{"meter", d.meter_id},
+                       {"device", d.device_name},
+                       {"component", std::string(to_string(d.component))},
+                       {"method", std::string(to_string(d.method))},
+                       {"joules", cells},
+                       {"incomplete_rows", incomplete}});
+  }
+  j = {{"layout", "columns"},
+       {"count", t.size()},
+       {"epoch", index},
+       {"duration_s", duration},
+       {"joules", joules},
+       {"interrupted_rows", t.interrupted_rows()},
+       {"devices", devices}};
+}
+void from_json(const json& j, EpochTable& t) { read_epochs(j, {}, t); }
+
 void to_json(ordered_json& j, const Consumption& c) {
   j = {{"epochs", c.epochs},
        {"duration_s", c.duration_s},
@@ -370,13 +489,18 @@ void from_json(const json& j, RunContext& c) {
 }
 
 void to_json(ordered_json& j, const Run& r) {
-  j = ordered_json::object();
+  j = detail::run_json_except_epochs(r);
+  j["epochs"] = r.epochs;  // columns: to_json(EpochTable), in the place kept for them
+}
+
+ordered_json detail::run_json_except_epochs(const Run& r) {
+  ordered_json j = ordered_json::object();
   j["context"] = r.context;
   j["finished_utc"] = detail::utc_iso8601(r.finished);
   j["log_files"] = {{"standard", r.log_std},
                     {"output", r.log_output},
                     {"error", log_error_written(r) ? ordered_json(r.log_error) : ordered_json(nullptr)}};
-  j["epochs"] = r.epochs;
+  j["epochs"] = nullptr;  // the caller writes them
   j["setup"] = r.setup ? ordered_json(*r.setup) : ordered_json(nullptr);
   j["prediction"] = r.prediction ? ordered_json(*r.prediction) : ordered_json(nullptr);
   j["prediction_detail"] = r.prediction_detail ? ordered_json(*r.prediction_detail) : ordered_json(nullptr);
@@ -402,6 +526,7 @@ void to_json(ordered_json& j, const Run& r) {
                     {"values", r.intensity_values}};
   j["warnings"] = r.warnings;
   j["power_series"] = r.power_series;
+  return j;
 }
 
 void from_json(const json& j, Run& r) {
@@ -415,21 +540,7 @@ void from_json(const json& j, Run& r) {
   read(logs, "standard", r.log_std);
   read(logs, "output", r.log_output);
   read(logs, "error", r.log_error);
-  read_array(j, "epochs", r.epochs);
-  // A device entry that names only its meter takes the meter's component, name and method.
-  const json& epochs = json_field(j, "epochs");
-  for (std::size_t i = 0; epochs.is_array() && i < epochs.size() && i < r.epochs.size(); ++i) {
-    const json& devs = json_field(epochs[i], "devices");
-    for (std::size_t k = 0; devs.is_array() && k < devs.size() && k < r.epochs[i].devices.size(); ++k) {
-      DeviceEnergy& d = r.epochs[i].devices[k];
-      for (const auto& m : c.meters) {
-        if (m.id != d.meter_id) continue;
-        if (!json_field(devs[k], "component").is_string()) d.component = m.component;
-        if (!json_field(devs[k], "method").is_string()) d.method = m.method;
-        if (!json_field(devs[k], "device").is_string()) d.device_name = m.device_name;
-      }
-    }
-  }
+  read_epochs(json_field(j, "epochs"), c.meters, r.epochs);
   if (json_field(j, "setup").is_object()) r.setup = json_field(j, "setup").get<Setup>();
   if (json_field(j, "prediction").is_object()) r.prediction = json_field(j, "prediction").get<Consumption>();
   if (json_field(j, "prediction_detail").is_object())

@@ -18,6 +18,15 @@ void to_json(nlohmann::ordered_json& j, const DeviceEnergy& d);
 void from_json(const nlohmann::json& j, DeviceEnergy& d);
 void to_json(nlohmann::ordered_json& j, const EpochSummary& e);
 void from_json(const nlohmann::json& j, EpochSummary& e);
+// The epochs as columns (schema version 3, docs/json-summary.md): {"layout": "columns", "count",
+// "epoch": [...], "duration_s": [...], "joules": [...], "interrupted_rows": [...], "devices":
+// [{"meter", "device", "component", "method", "joules": [... null: no entry], "incomplete_rows"}]}.
+// from_json reads that or the array of epoch objects of versions 1 and 2.
+void to_json(nlohmann::ordered_json& j, const EpochTable& t);
+void from_json(const nlohmann::json& j, EpochTable& t);
+// The same reader, where device entries that name only their meter take its component, device
+// name and method from `meters` (the context block's devices).
+void read_epochs(const nlohmann::json& j, const std::vector<MeterInfo>& meters, EpochTable& out);
 void to_json(nlohmann::ordered_json& j, const Consumption& c);
 void from_json(const nlohmann::json& j, Consumption& c);
 void to_json(nlohmann::ordered_json& j, const Setup& s);
@@ -40,6 +49,9 @@ void to_json(nlohmann::ordered_json& j, const Run& r);
 void from_json(const nlohmann::json& j, Run& r);
 
 namespace detail {
+// The JSON summary without its epochs ("epochs" is null, in its place): to_json(Run) adds them as a
+// tree; the summary's writer (json_summary.cpp) streams them into the text.
+nlohmann::ordered_json run_json_except_epochs(const Run& r);
 // The tolerant reader's one lookup: j[key], or null when j is not an object or has no such key.
 const nlohmann::json& json_field(const nlohmann::json& j, const char* key);
 }  // namespace detail

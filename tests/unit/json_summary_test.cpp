@@ -13,6 +13,7 @@
 #include "core/format.hpp"
 #include "epochwatt/epochwatt.hpp"
 #include "report/run_json.hpp"
+#include "unit/summary_epochs.hpp"
 #include "unit/support.hpp"
 
 namespace {
@@ -74,16 +75,22 @@ TEST(JsonSummary, HoldsContextDevicesEpochsPredictionActualAndIntensity) {
   EXPECT_EQ(ctx["devices"][3]["device"], "dram:0");
   EXPECT_EQ(ctx["devices"][3]["method"], "counter");
 
-  ASSERT_EQ(j["epochs"].size(), 3u);
+  // The epochs as columns (schema version 3): one array per figure and per device.
+  EXPECT_EQ(j["epochs"]["layout"], "columns");
+  EXPECT_EQ(j["epochs"]["count"], 3);
+  EXPECT_EQ(j["epochs"]["epoch"], json({1, 2, 3}));
+  EXPECT_EQ(j["epochs"]["interrupted_rows"], json::array());
+  ASSERT_EQ(j["epochs"]["devices"].size(), 4u);
+  EXPECT_EQ(j["epochs"]["devices"][2]["meter"], "test:cpu0");
+  EXPECT_EQ(j["epochs"]["devices"][2]["joules"], json({450.0, 450.0, 450.0}));
+  const json epochs = ewtest::summary_epochs(j);
+  ASSERT_EQ(epochs.size(), 3u);
   for (int i = 0; i < 3; ++i) {
-    const json& e = j["epochs"][i];
+    const json& e = epochs[i];
     EXPECT_EQ(e["epoch"], i + 1);
     EXPECT_EQ(e["interrupted"], false);
     EXPECT_DOUBLE_EQ(e["duration_s"].get<double>(), 10.0);
     EXPECT_DOUBLE_EQ(e["joules"].get<double>(), 3500.0);
-    EXPECT_DOUBLE_EQ(e["joules_by_component"]["gpu"].get<double>(), 3000.0);
-    EXPECT_DOUBLE_EQ(e["joules_by_component"]["cpu"].get<double>(), 450.0);
-    EXPECT_DOUBLE_EQ(e["joules_by_component"]["dram"].get<double>(), 50.0);
     ASSERT_EQ(e["devices"].size(), 4u);
     EXPECT_EQ(e["devices"][1]["meter"], "test:gpu1");
     EXPECT_EQ(e["devices"][1]["method"], "counter");
@@ -137,7 +144,7 @@ TEST(JsonSummary, ReadsSchemaVersion1) {
 TEST(JsonSummary, IntegersOutOfTheirTypesRangeKeepTheirDefault) {
   auto r = ewtest::run_scenario(Scenario::full_run);
   json j = json::parse(ewtest::read_file(r.json_path));
-  ASSERT_TRUE(j["epochs"].is_array() && !j["epochs"].empty());
+  ASSERT_TRUE(j["epochs"].is_object() && !j["epochs"]["epoch"].empty());
   const epochwatt::Run defaults;
   const epochwatt::EpochSummary default_epoch;
   j["context"]["epochs_planned"] = 1e308;
@@ -145,7 +152,7 @@ TEST(JsonSummary, IntegersOutOfTheirTypesRangeKeepTheirDefault) {
   j["context"]["monitor_epochs"] = -1e300;
   j["context"]["epochs_before_pred"] = 2.5;
   j["context"]["pid"] = 18446744073709551615ULL;  // 2^64 - 1: no long holds it
-  j["epochs"][0]["epoch"] = 7.0;                  // integral: read
+  j["epochs"]["epoch"][0] = 7.0;                  // integral: read
   j["prediction_detail"]["outlier_epochs"] = json::array({3, 1e300, -4294967296LL, 5});
 
   const epochwatt::Run run = j.get<epochwatt::Run>();
@@ -165,10 +172,10 @@ TEST(JsonSummary, StoppedRunsSayEarlyStopAndKeepTheInterruptedEpoch) {
   auto r = ewtest::run_scenario(Scenario::stopped_mid_epoch);
   json j = json::parse(ewtest::read_file(r.json_path));
   EXPECT_EQ(j["early_stop"], true);
-  ASSERT_EQ(j["epochs"].size(), 3u);
-  EXPECT_EQ(j["epochs"][2]["interrupted"], true);
-  EXPECT_DOUBLE_EQ(j["epochs"][2]["duration_s"].get<double>(), 5.0);
-  EXPECT_DOUBLE_EQ(j["epochs"][2]["joules"].get<double>(), 1750.0);
+  ASSERT_EQ(j["epochs"]["count"], 3);
+  EXPECT_EQ(j["epochs"]["interrupted_rows"], json({2}));
+  EXPECT_DOUBLE_EQ(j["epochs"]["duration_s"][2].get<double>(), 5.0);
+  EXPECT_DOUBLE_EQ(j["epochs"]["joules"][2].get<double>(), 1750.0);
   EXPECT_EQ(j["actual"]["epochs"], 2);
   EXPECT_DOUBLE_EQ(j["actual"]["duration_s"].get<double>(), 20.0);
 }
@@ -187,7 +194,7 @@ TEST(JsonSummary, ExplicitPathAndSwitchingItOff) {
     ewtest::run_epoch(t, *clock, 10.0);
     t.stop();
     json j = json::parse(ewtest::read_file(*o.json_path));
-    EXPECT_EQ(j["epochs"].size(), 1u);
+    EXPECT_EQ(j["epochs"]["count"], 1);
     EXPECT_EQ(j["log_files"]["standard"], "");
   }
   {

@@ -53,11 +53,11 @@ TEST(SteadyEpochs, FirstEpochWithSetupIsWarmUpOnceASecondEpochIsSeen) {
   auto e = series({{3.54, 35.4}, {0.30, 3.0}, {0.31, 3.1}});
   PredictionInput in = input(10);
   in.first_epoch_includes_setup = true;
-  Prediction after1 = predict_run({e[0]}, in);
+  Prediction after1 = predict_run(std::vector<EpochSummary>{e[0]}, in);
   EXPECT_NEAR(joules_of(after1), 354.0, 1e-9);  // nothing else known: 10 x epoch 1
   EXPECT_FALSE(after1.detail.range_known);
   EXPECT_TRUE(after1.detail.first_epoch_includes_setup);
-  Prediction after2 = predict_run({e[0], e[1]}, in);
+  Prediction after2 = predict_run(std::vector<EpochSummary>{e[0], e[1]}, in);
   ASSERT_EQ(after2.detail.warmup_epochs, std::vector<int>{1});
   EXPECT_NEAR(joules_of(after2), 35.4 + 3.0 + 8 * 3.0, 1e-9);
   EXPECT_NEAR(after2.footprint.duration_s, 3.54 + 0.30 + 8 * 0.30, 1e-12);

@@ -13,6 +13,7 @@
 
 #include "epochwatt/epochwatt.hpp"
 #include "meters/replay/replay.hpp"
+#include "unit/summary_epochs.hpp"
 #include "unit/support.hpp"
 
 namespace {
@@ -322,9 +323,9 @@ TEST(ReplayTracker, TraceEndLosesTheMeterAndTheRunCompletes) {
 
   auto json = nlohmann::json::parse(ewtest::read_file(t.json_summary_path()));
   EXPECT_EQ(std::count(json["warnings"].begin(), json["warnings"].end(), expected_warning), 1);
-  EXPECT_EQ(json["epochs"][1]["devices"][0]["complete"], false);
-  EXPECT_EQ(json["epochs"][0]["devices"][0]["complete"], true);
-  EXPECT_EQ(json["epochs"][1]["devices"][0]["method"], "replay");
+  EXPECT_EQ(ewtest::summary_epochs(json)[1]["devices"][0]["complete"], false);
+  EXPECT_EQ(ewtest::summary_epochs(json)[0]["devices"][0]["complete"], true);
+  EXPECT_EQ(ewtest::summary_epochs(json)[1]["devices"][0]["method"], "replay");
 }
 
 }  // namespace
