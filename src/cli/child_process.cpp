@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <memory>
 #include <optional>
+#include <thread>
 
 namespace epochwatt::cli {
 namespace {
@@ -23,6 +24,10 @@ using namespace std::chrono_literals;
 constexpr auto kDrainIdle = 50ms;  // after the child exits: stop when its pipes stay quiet this long
 constexpr auto kDrainMax = 1s;     // ... or after this long at most
 constexpr auto kReapCheck = 1s;    // re-check the child even without SIGCHLD (belt and braces)
+// After a round that read output, wait this long before the next: a job that prints fast then
+// fills the pipe (1 MiB) for a few hundred KiB per read instead of waking us for each of its
+// writes (8 KiB for most programs), three system calls each. A line is late by this much at most.
+constexpr auto kCoalesce = 500us;
 
 // Calls `f` on every open descriptor but the one that lists them; false without /proc.
 template <class F>
@@ -87,8 +92,8 @@ class Supervisor {
  private:
   bool relay_signals();  // true when SIGCHLD was among them
   void reap(Clock::time_point now);
-  void read_streams(const std::vector<pollfd>& fds, const std::vector<OutputForwarder*>& polled,
-                    Clock::time_point now);
+  bool read_streams(const std::vector<pollfd>& fds, const std::vector<OutputForwarder*>& polled,
+                    Clock::time_point now);  // true if any stream had data
   bool done(Clock::time_point now) const;
   int poll_timeout_ms(Clock::time_point now) const;
 
@@ -121,11 +126,12 @@ int Supervisor::run() {
     }
     now = Clock::now();
     bool child_signalled = fds[0].revents && relay_signals();
-    read_streams(fds, polled, now);
+    bool had_data = read_streams(fds, polled, now);
     for (auto& s : streams_) s->flush_if_due(now);
     // On SIGCHLD, and every kReapCheck in case one was missed: not on every read of the child's
     // output (a wait4 per read was a tenth of forwarding's system calls).
     if (!exited_ && (child_signalled || now - last_reap_ >= kReapCheck)) reap(now);
+    if (had_data && !exited_) std::this_thread::sleep_for(kCoalesce);
   }
   for (auto& s : streams_) s->finish();
   return wait_status_;
@@ -153,10 +159,15 @@ void Supervisor::reap(Clock::time_point now) {
   exited_at_ = last_data_ = now;
 }
 
-void Supervisor::read_streams(const std::vector<pollfd>& fds, const std::vector<OutputForwarder*>& polled,
+bool Supervisor::read_streams(const std::vector<pollfd>& fds, const std::vector<OutputForwarder*>& polled,
                               Clock::time_point now) {
+  bool any = false;
   for (std::size_t i = 0; i < polled.size(); ++i)
-    if (fds[i + 1].revents && polled[i]->read_some(now)) last_data_ = now;
+    if (fds[i + 1].revents && polled[i]->read_some(now)) {
+      last_data_ = now;
+      any = true;
+    }
+  return any;
 }
 
 bool Supervisor::done(Clock::time_point now) const {
