@@ -93,3 +93,12 @@ if [ -x "$CLI" ] && [ -x /usr/bin/time ]; then
   echo "JSON summary: $(stat -c %s "$out/summary.json" 2>/dev/null || echo '?') bytes"
   rm -rf "$out"
 fi
+
+# The job's output forwarded through --epoch-regex against the job writing directly, and the
+# start-up of `epochwatt -- true` (docs/performance.md, "Forwarding and start-up (issue 13)").
+if [ -x "$BUILD/src/cli/epochwatt" ]; then
+  echo
+  bash "$(dirname "$0")/forwarding.sh" "$BUILD" 200 5
+  echo
+  bash "$(dirname "$0")/startup.sh" "$BUILD" 100
+fi

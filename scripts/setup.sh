@@ -9,6 +9,7 @@ PACKAGES=(
   libbenchmark-dev                   # bench/
   nlohmann-json3-dev                 # JSON
   libcli11-dev                       # the CLI's argument parsing (CLI11)
+  libre2-dev                         # the CLI's epoch regexes (RE2: linear-time matching)
   libcurl4-openssl-dev               # HTTP for the live intensity providers
   libcpp-httplib-dev                 # local HTTP servers in the tests
   python3 python3-dev pybind11-dev   # the Python package (_epochwatt extension); tests/compat

@@ -37,8 +37,10 @@ struct ChildIo {
   TerminalOutput& terminal;
   const InheritedDescriptors& inherited;
   // Empty: the child writes to our stdout and stderr directly (byte for byte, no copy).
-  // Set: both streams go through pipes, are forwarded unchanged, and each line is handed here.
+  // Set: both streams go through pipes, are forwarded unchanged, and each line that `filter`
+  // does not rule out (every line without one) is handed here.
   OutputForwarder::LineHandler on_line;
+  const LineFilter* filter = nullptr;  // outlives run_child()
 };
 
 // Runs `command` (non-empty) to its end. After the child exits, output still in the pipes is

@@ -259,7 +259,7 @@ void add_run_options(CLI::App& app, HelpFormatter& formatter, ParseContext& ctx,
         "the prediction for all N epochs is printed after the first one.",
         [&r](auto& f, auto& v) { r.epochs = integer(f, v); });
   value(app, ctx, kEpochs, "--epoch-regex", "REGEX",
-        "ECMAScript regular expression searched in every line the command writes to stdout or stderr. A matching "
+        "Regular expression (RE2 syntax: docs/cli.md) searched in every line the command writes to stdout or stderr. A matching "
         "line ends the current epoch (and, without --epoch-start-regex, starts the next one: epoch 1 then starts "
         "with the command and includes its set-up). Needs --epochs. Without either regex, the whole command is "
         "one epoch.",

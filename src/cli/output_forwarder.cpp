@@ -1,13 +1,26 @@
 #include "cli/output_forwarder.hpp"
 
+#include <string.h>  // memrchr (GNU)
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 namespace epochwatt::cli {
+namespace {
 
-OutputForwarder::OutputForwarder(int read_fd, int our_fd, TerminalOutput& out, LineHandler on_line)
-    : read_fd_(read_fd), our_fd_(our_fd), out_(out), on_line_(std::move(on_line)) {}
+// The offset of the last '\n' in `bytes`, or npos.
+std::size_t last_newline(std::string_view bytes) {
+  if (bytes.empty()) return std::string_view::npos;
+  const void* p = ::memrchr(bytes.data(), '\n', bytes.size());
+  return p ? static_cast<std::size_t>(static_cast<const char*>(p) - bytes.data()) : std::string_view::npos;
+}
+
+}  // namespace
+
+OutputForwarder::OutputForwarder(int read_fd, int our_fd, TerminalOutput& out, LineHandler on_line,
+                                 const LineFilter* filter)
+    : read_fd_(read_fd), our_fd_(our_fd), out_(out), on_line_(std::move(on_line)), filter_(filter) {}
 
 OutputForwarder::~OutputForwarder() { close_pipe(); }
 
@@ -18,53 +31,88 @@ void OutputForwarder::close_pipe() {
 
 bool OutputForwarder::read_some(Clock::time_point now) {
   if (read_fd_ < 0) return false;
-  char buf[64 * 1024];
-  ssize_t n = ::read(read_fd_, buf, sizeof buf);
+  if (!buffer_) buffer_ = std::make_unique<char[]>(kReadSize);
+  ssize_t n = ::read(read_fd_, buffer_.get(), kReadSize);
   if (n < 0 && (errno == EINTR || errno == EAGAIN)) return false;
   if (n <= 0) {  // end of file (or an error that ends the stream just as well)
     finish();
     return false;
   }
-  std::string_view bytes(buf, static_cast<std::size_t>(n));
-  unforwarded_.append(bytes);
-  // Complete lines go out at once; a partial line waits (kPartialLineDelay) for its end, so that
-  // the tracker's messages on stderr do not cut it in two.
-  auto last_newline = unforwarded_.rfind('\n');
-  if (last_newline != std::string::npos) forward(last_newline + 1);
+  std::string_view bytes(buffer_.get(), static_cast<std::size_t>(n));
+  // Complete lines go out at once, from the buffer they were read into; a partial line waits
+  // (kPartialLineDelay) for its end, so that the tracker's messages on stderr do not cut it in two.
+  std::string_view tail = bytes;
+  if (auto newline = last_newline(bytes); newline != std::string_view::npos) {
+    std::string_view complete = bytes.substr(0, newline + 1);
+    tail = bytes.substr(newline + 1);
+    if (unforwarded_.empty()) {
+      write_out(complete);
+    } else {
+      unforwarded_.append(complete);  // the partial line before it goes out first, in the same write
+      forward(unforwarded_.size());
+    }
+  }
+  if (read_fd_ >= 0) unforwarded_.append(tail);  // else our reader is gone: nothing more goes out
   if (!unforwarded_.empty() && !partial_since_) partial_since_ = now;
-  if (unforwarded_.size() >= sizeof buf) forward(unforwarded_.size());  // no endless buffering
+  if (unforwarded_.size() >= kMaxHeldPartial) forward(unforwarded_.size());  // no endless buffering
   // Forward before matching: the line is on the terminal before its epoch report.
-  collect_lines(bytes);
+  match_lines(bytes);
   return true;
+}
+
+bool OutputForwarder::write_out(std::string_view bytes) {
+  if (out_.write_all(our_fd_, bytes)) return true;
+  // Our reader is gone (`epochwatt ... | head`). Close the pipe so that the child meets the same
+  // EPIPE/SIGPIPE it would have met writing to our descriptor directly.
+  unforwarded_.clear();
+  partial_since_.reset();
+  close_pipe();
+  return false;
 }
 
 void OutputForwarder::forward(std::size_t count) {
   if (count == 0) return;
-  if (!out_.write_all(our_fd_, std::string_view(unforwarded_).substr(0, count))) {
-    // Our reader is gone (`epochwatt ... | head`). Close the pipe so that the child meets the
-    // same EPIPE/SIGPIPE it would have met writing to our descriptor directly.
-    unforwarded_.clear();
-    partial_since_.reset();
-    close_pipe();
-    return;
-  }
+  if (!write_out(std::string_view(unforwarded_).substr(0, count))) return;
   unforwarded_.erase(0, count);
   if (unforwarded_.empty()) partial_since_.reset();
 }
 
-void OutputForwarder::collect_lines(std::string_view bytes) {
-  while (!bytes.empty()) {
+void OutputForwarder::match_lines(std::string_view bytes) {
+  if (!on_line_) return;
+  if (carrying_) {  // the end of a line begun in an earlier read
     auto newline = bytes.find('\n');
     std::string_view part = bytes.substr(0, newline);
     if (line_.size() < kMaxMatchedLine) line_.append(part.substr(0, kMaxMatchedLine - line_.size()));
-    line_has_bytes_ = line_has_bytes_ || !part.empty();
     if (newline == std::string_view::npos) return;
-    if (!line_.empty() && line_.back() == '\r') line_.pop_back();  // CRLF line ends
-    if (on_line_) on_line_(line_);
+    deliver(line_);
     line_.clear();
-    line_has_bytes_ = false;
+    carrying_ = false;
     bytes.remove_prefix(newline + 1);
   }
+  auto last = last_newline(bytes);
+  std::string_view complete = last == std::string_view::npos ? std::string_view() : bytes.substr(0, last + 1);
+  std::string_view rest = last == std::string_view::npos ? bytes : bytes.substr(last + 1);
+  bool every_line = !filter_ || filter_->every_line();
+  while (!complete.empty()) {
+    if (!every_line) {
+      auto at = filter_->next_candidate(complete);
+      if (at == std::string_view::npos) break;  // no line left in this read can match
+      complete.remove_prefix(at);
+    }
+    auto newline = complete.find('\n');  // there is one: `complete` ends with '\n'
+    deliver(complete.substr(0, newline));
+    complete.remove_prefix(newline + 1);
+  }
+  if (!rest.empty()) {  // a line that ends in a later read: its first bytes are kept
+    line_.assign(rest.substr(0, kMaxMatchedLine));
+    carrying_ = true;
+  }
+}
+
+void OutputForwarder::deliver(std::string_view line) {
+  line = line.substr(0, kMaxMatchedLine);
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);  // CRLF line ends
+  on_line_(line);
 }
 
 void OutputForwarder::flush_if_due(Clock::time_point now) {
@@ -79,12 +127,9 @@ std::optional<OutputForwarder::Clock::time_point> OutputForwarder::deadline() co
 void OutputForwarder::finish() {
   forward(unforwarded_.size());
   // The last line may lack its '\n'; it is a line all the same.
-  if (line_has_bytes_ && on_line_) {
-    if (!line_.empty() && line_.back() == '\r') line_.pop_back();
-    on_line_(line_);
-  }
+  if (carrying_ && on_line_) deliver(line_);
   line_.clear();
-  line_has_bytes_ = false;
+  carrying_ = false;
   close_pipe();
 }
 

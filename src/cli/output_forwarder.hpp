@@ -1,14 +1,22 @@
-// Forwards one of the child's output streams to ours, byte for byte, and hands each complete line
-// to a callback (the epoch regex). Used only with --epoch-regex; otherwise the child writes to our
-// file descriptors directly.
+// Forwards one of the child's output streams to ours, byte for byte, and hands the complete lines
+// that may match the epoch regexes to a callback. Used only with --epoch-regex or
+// --epoch-start-regex; otherwise the child writes to our file descriptors directly.
+//
+// The bytes read are written out from the read buffer itself; only a line still unfinished at
+// the end of a read is copied (kept until its end arrives). Lines are found in the same buffer:
+// with a LineFilter, one RE2 search over all the complete lines of a read skips those that cannot
+// match, so a job that prints a lot is not slowed down (docs/performance.md, "Forwarding and
+// start-up (issue 13)").
 #pragma once
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "cli/line_matcher.hpp"
 #include "cli/terminal_output.hpp"
 
 namespace epochwatt::cli {
@@ -22,12 +30,19 @@ class OutputForwarder {
   // A partial line (a prompt, a progress bar redrawn with '\r') is forwarded at most this long
   // after its first byte arrived, even if the line never ends.
   static constexpr auto kPartialLineDelay = std::chrono::milliseconds(100);
-  // Only the first bytes of a line are matched: libstdc++'s std::regex recurses per character and
-  // overflows the stack on lines of some 10 000 characters. Epoch lines are short.
-  static constexpr std::size_t kMaxMatchedLine = 4096;
+  // Only the first bytes of a line are handed to on_line (LineMatcher::kMaxMatchedLine).
+  static constexpr std::size_t kMaxMatchedLine = LineMatcher::kMaxMatchedLine;
+  // Bytes read from the pipe at once.
+  static constexpr std::size_t kReadSize = 256 * 1024;
+  // An unfinished line is written out once this much of it waits (no endless buffering).
+  static constexpr std::size_t kMaxHeldPartial = 64 * 1024;
 
-  // Takes ownership of read_fd (the read end of the child's pipe) and writes to our_fd.
-  OutputForwarder(int read_fd, int our_fd, TerminalOutput& out, LineHandler on_line);
+  // Takes ownership of read_fd (the read end of the child's pipe) and writes to our_fd. on_line
+  // receives each complete line (at most kMaxMatchedLine bytes, without its '\n' and without one
+  // '\r' before it) that `filter` does not rule out; every line when `filter` is null or
+  // every_line(). `filter`, when given, must outlive the forwarder.
+  OutputForwarder(int read_fd, int our_fd, TerminalOutput& out, LineHandler on_line,
+                  const LineFilter* filter = nullptr);
   ~OutputForwarder();
   OutputForwarder(const OutputForwarder&) = delete;
   OutputForwarder& operator=(const OutputForwarder&) = delete;
@@ -45,18 +60,22 @@ class OutputForwarder {
   void finish();
 
  private:
+  bool write_out(std::string_view bytes);
   void forward(std::size_t count);
-  void collect_lines(std::string_view bytes);
+  void match_lines(std::string_view bytes);
+  void deliver(std::string_view line);
   void close_pipe();
 
   int read_fd_;
   int our_fd_;
   TerminalOutput& out_;
   LineHandler on_line_;
-  std::string unforwarded_;                // bytes read but not yet written to our_fd_
+  const LineFilter* filter_;
+  std::unique_ptr<char[]> buffer_;         // kReadSize bytes, allocated at the first read
+  std::string unforwarded_;                // bytes read but not yet written to our_fd_ (a partial line)
   std::optional<Clock::time_point> partial_since_;
-  std::string line_;                       // the line being collected for matching (capped)
-  bool line_has_bytes_ = false;            // line_ may be capped, so its size does not tell
+  std::string line_;                       // a line begun in an earlier read, for matching (capped)
+  bool carrying_ = false;                  // line_ holds such a line (line_ may be capped: its size does not tell)
 };
 
 }  // namespace epochwatt::cli

@@ -30,12 +30,12 @@ class EpochDriver {
   // epoch still open (its end line was missed, or there is no end regex) and starts the next.
   void line(std::string_view text) {
     if (ended_ >= plan_.epochs) return;
-    if (plan_.epoch_regex && open_ && matches(*plan_.epoch_regex, text, end_failed_, "--epoch-regex")) {
+    if (plan_.epoch_regex && open_ && plan_.epoch_regex->matches(text)) {
       end();
       if (!plan_.epoch_start_regex && ended_ < plan_.epochs) start();
       return;
     }
-    if (plan_.epoch_start_regex && matches(*plan_.epoch_start_regex, text, start_failed_, "--epoch-start-regex")) {
+    if (plan_.epoch_start_regex && plan_.epoch_start_regex->matches(text)) {
       if (open_) end();
       if (ended_ < plan_.epochs) start();
     }
@@ -63,16 +63,6 @@ class EpochDriver {
     ++ended_;
   }
 
-  bool matches(const std::regex& re, std::string_view text, bool& failed, const char* flag) {
-    try {
-      return std::regex_search(text.data(), text.data() + text.size(), re);
-    } catch (const std::regex_error& e) {  // error_complexity / error_stack on a pathological line
-      if (!failed) terminal_.message(std::string("warning: ") + flag + " could not be applied to a line: " + e.what());
-      failed = true;
-      return false;
-    }
-  }
-
   template <class F>
   void guarded(const char* what, F f) {
     try {
@@ -87,7 +77,6 @@ class EpochDriver {
   TerminalOutput& terminal_;
   int ended_ = 0;
   bool open_ = false;
-  bool end_failed_ = false, start_failed_ = false;
 };
 
 void check_epoch_flags(const RunConfig& c) {
@@ -100,14 +89,6 @@ void check_epoch_flags(const RunConfig& c) {
     throw CliError("--epoch-start-regex needs --epochs N, the number of epochs the prediction is for");
 }
 
-std::regex compiled(const std::string& flag, const std::string& text) {
-  try {
-    return std::regex(text, std::regex::ECMAScript);
-  } catch (const std::regex_error& e) {
-    throw CliError(flag + ": invalid regular expression '" + text + "': " + e.what());
-  }
-}
-
 }  // namespace
 
 RunPlan plan_run(const RunConfig& config) {
@@ -115,8 +96,8 @@ RunPlan plan_run(const RunConfig& config) {
   RunPlan plan;
   plan.options = config.options;
   plan.command = config.command;
-  if (config.epoch_regex) plan.epoch_regex = compiled("--epoch-regex", *config.epoch_regex);
-  if (config.epoch_start_regex) plan.epoch_start_regex = compiled("--epoch-start-regex", *config.epoch_start_regex);
+  if (config.epoch_regex) plan.epoch_regex.emplace("--epoch-regex", *config.epoch_regex);
+  if (config.epoch_start_regex) plan.epoch_start_regex.emplace("--epoch-start-regex", *config.epoch_start_regex);
   if (config.epoch_regex || config.epoch_start_regex) {
     plan.epochs = *config.epochs;
     plan.options.first_epoch_includes_setup = !config.epoch_start_regex;
@@ -167,7 +148,14 @@ int run_tracked(const RunPlan& plan, SignalRelay& signals, TerminalOutput& termi
     outcome = {true, 0, 0};  // as the original: no command, an empty epoch
   } else {
     ChildIo io{signals, terminal, inherited, {}};
-    if (plan.epoch_regex || plan.epoch_start_regex) io.on_line = [&driver](std::string_view line) { driver.line(line); };
+    std::vector<const LineMatcher*> matchers;
+    for (const auto* m : {&plan.epoch_regex, &plan.epoch_start_regex})
+      if (*m) matchers.push_back(&**m);
+    LineFilter filter(matchers);  // one search per read for the lines either pattern may match
+    if (!matchers.empty()) {
+      io.on_line = [&driver](std::string_view line) { driver.line(line); };
+      io.filter = &filter;
+    }
     outcome = run_child(plan.command, io);
     if (!outcome.started)
       terminal.message("cannot run '" + plan.command[0] + "': " + std::strerror(outcome.start_errno));

@@ -6,12 +6,12 @@
 #pragma once
 
 #include <optional>
-#include <regex>
 #include <string>
 #include <vector>
 
 #include "cli/cmd_run.hpp"
 #include "cli/child_process.hpp"
+#include "cli/line_matcher.hpp"
 #include "cli/signals.hpp"
 #include "cli/terminal_output.hpp"
 #include "epochwatt/options.hpp"
@@ -25,8 +25,8 @@ inline constexpr int kExitInternalError = 70;  // EX_SOFTWARE, as the original
 struct RunPlan {
   Options options;  // complete but for `console`, which run_tracked() sets
   std::vector<std::string> command;
-  std::optional<std::regex> epoch_regex;        // set: epochs end at matching lines
-  std::optional<std::regex> epoch_start_regex;  // set: epochs start at matching lines (set-up before)
+  std::optional<LineMatcher> epoch_regex;        // set: epochs end at matching lines
+  std::optional<LineMatcher> epoch_start_regex;  // set: epochs start at matching lines (set-up before)
   int epochs = 1;
 };
 

@@ -59,8 +59,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"RegexWithoutEpochs", {"--epoch-regex", "x"},
                 "epochwatt: --epoch-regex needs --epochs N, the number of epochs the prediction is for\n"},
         BadCase{"InvalidRegex", {"--epochs", "2", "--epoch-regex", "epoch ("},
-                "epochwatt: --epoch-regex: invalid regular expression 'epoch (': Mismatched '(' and ')' in "
-                "regular expression\n"},
+                "epochwatt: --epoch-regex: invalid regular expression 'epoch (': missing ): epoch ( (RE2 syntax, "
+                "which has no backreferences and no lookaround: see docs/cli.md)\n"},
         BadCase{"NotANumber", {"--sim-cpu", "X", "--sim-cpu-tdp", "10W"},
                 "epochwatt: --sim-cpu-tdp: '10W' is not a finite number\n"},
         BadCase{"UtilOutOfRange", {"--sim-cpu", "X", "--sim-cpu-tdp", "1", "--sim-cpu-util=1.5"},
