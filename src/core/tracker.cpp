@@ -30,7 +30,6 @@ namespace {
 thread_local bool reporting_error = false;
 
 constexpr const char* kSamplerThread = "CarbonTrackerThread";  // carbontracker's thread name
-constexpr double kStartWakeSlack = 0.01;  // seconds; see Tracker::epoch_start
 
 std::shared_ptr<Clock> the_system_clock() {
   struct SystemClock final : Clock {
@@ -656,25 +655,22 @@ void Tracker::epoch_start() {
   Impl& d = *impl_;
   if (d.foreign()) return;
   double t = d.clock->now();
-  bool started = false;
+  bool started = false, wake = false;
   {
     std::lock_guard lk(d.mu());
     if (d.shut_down) return;
     if (!d.in_epoch) {
       d.in_epoch = true;
       d.started_epochs++;
-      d.sampler->push_locked({detail::Boundary::Kind::epoch_start, t, d.started_epochs});
+      wake = d.sampler->push_locked({detail::Boundary::Kind::epoch_start, t, d.started_epochs});
       started = true;
     }
   }
   if (started) {
-    // An epoch that starts right after the previous one ended (the common case) is already
-    // bracketed: every meter was read at that end, at most kStartWakeSlack ago, and will be read
-    // again at the next poll; interpolating between the two misplaces at most the energy of
-    // kStartWakeSlack (3 J at 300 W), against one futex wake-up saved on the caller's thread.
-    // Otherwise wake the sampler for an exact boundary reading.
-    double since = t - d.sampler->last_full_read();
-    if (!(since >= 0 && since < kStartWakeSlack)) d.sampler->wake();  // after unlocking
+    // No wake-up (a futex call, 5 to 20 us on the caller's thread): the sampler's next regular
+    // round reads every meter not read since t, and the start is interpolated between that
+    // reading and the one before (Sampler). Only a long queue wakes it.
+    if (wake) d.sampler->wake();
     return;
   }
   d.usage_error("epoch_start() called while epoch " + std::to_string(d.started_epochs) +
@@ -685,7 +681,7 @@ bool Tracker::epoch_end() {
   Impl& d = *impl_;
   if (d.foreign()) return true;
   double t = d.clock->now();
-  bool predicted_now = false;
+  bool predicted_now = false, wake = false;
   int open_epochs;
   {
     std::lock_guard lk(d.mu());
@@ -694,7 +690,7 @@ bool Tracker::epoch_end() {
     if (d.in_epoch) {
       d.in_epoch = false;
       d.ended_epochs++;
-      d.sampler->push_locked({detail::Boundary::Kind::epoch_end, t, d.started_epochs});
+      wake = d.sampler->push_locked({detail::Boundary::Kind::epoch_end, t, d.started_epochs});
       predicted_now = d.ended_epochs == d.pred_after;
       if (d.ended_epochs == d.monitor_after) d.shut_down = true;
     } else {
@@ -706,7 +702,9 @@ bool Tracker::epoch_end() {
                   " epoch(s) ended so far).");
     return true;
   }
-  d.sampler->wake();
+  // As epoch_start(): resolved at the sampler's next regular round (at most the shortest meter
+  // period later), which also reports the epoch; flush() waits for that at once.
+  if (wake) d.sampler->wake();
   if (predicted_now && d.opt.stop_and_confirm) return d.confirm(*this);
   return true;
 }
@@ -819,7 +817,7 @@ WindowMeasurement Tracker::window_end(WindowId id) {
 void Tracker::flush() const {
   Impl& d = *impl_;
   if (d.foreign() || d.inert) return;
-  d.sampler->wake();  // a start boundary may be queued without a wake-up (epoch_start)
+  d.sampler->wake();  // epoch boundaries are queued without a wake-up (epoch_start, epoch_end)
   std::unique_lock lk(d.mu());
   // Every boundary so far handled, and every intensity round asked for so far applied.
   d.sampler->wait_idle(lk, [&] { return d.intensity_applied >= d.intensity->requested_rounds(); });
