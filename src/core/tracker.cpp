@@ -693,6 +693,7 @@ bool Tracker::epoch_end() {
       wake = d.sampler->push_locked({detail::Boundary::Kind::epoch_end, t, d.started_epochs});
       predicted_now = d.ended_epochs == d.pred_after;
       if (d.ended_epochs == d.monitor_after) d.shut_down = true;
+      wake = wake || predicted_now || d.shut_down;
     } else {
       open_epochs = -1;
     }
@@ -703,7 +704,10 @@ bool Tracker::epoch_end() {
     return true;
   }
   // As epoch_start(): resolved at the sampler's next regular round (at most the shortest meter
-  // period later), which also reports the epoch; flush() waits for that at once.
+  // period later), which also reports the epoch; flush() waits for that at once. Twice a run the
+  // end wakes the sampler: after the epoch that prints the prediction and after the last
+  // monitored one, so that those blocks come at once, in carbontracker's order with the job's
+  // output.
   if (wake) d.sampler->wake();
   if (predicted_now && d.opt.stop_and_confirm) return d.confirm(*this);
   return true;
