@@ -4,9 +4,10 @@
 //   BM_EpochStartEnd            caller-thread cost of one epoch_start() + epoch_end() pair, back to
 //                               back, while the sampler thread drains the boundaries concurrently
 //   BM_EpochStartEnd_Idle/*     the same pair as a real loop sees it: the sampler is asleep before
-//                               each call, so each call wakes it (manual timing); `library` as the
-//                               library runs it, `sampler_sched_other` with the sampler moved back
-//                               to SCHED_OTHER, as before commit 6ac4345
+//                               each call (manual timing), the calls 0.2 ms, 20 ms or 2 s after it
+//                               went to sleep; `library` as the library runs it,
+//                               `sampler_sched_other` with the sampler moved back to SCHED_OTHER, as
+//                               before commit 6ac4345 (since issue 13 the calls wake no one)
 //   BM_SamplerPerEpoch          the sampler's work per epoch (start + end): accounting, reporting
 //   BM_SamplerRound8Meters      one sampler round over 8 simulated meters: read each meter and
 //                               append to its timeline, as Tracker::Impl::read_meters does
@@ -19,6 +20,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <climits>
 #include <cmath>
@@ -129,18 +131,17 @@ void move_new_threads_to_sched_other(const std::set<pid_t>& before) {
 }
 
 // (a') The pair as a training loop sees it, where epochs last seconds: before each call the
-// sampler has processed every boundary and gone back to sleep on its condition variable, so both
-// epoch_start() and epoch_end() find a waiter and wake it (a futex syscall), which the
-// back-to-back case mostly avoids because its sampler never sleeps. Manual timing: the iteration
-// time is the sum of the two calls, without the flush() and the sleep that prepare each one.
+// sampler has processed every boundary and gone back to sleep on its condition variable (the
+// back-to-back case keeps it busy instead). Manual timing: the iteration time is the sum of the
+// two calls, without the flush() and the sleep that prepare each one.
 // With sampler_sched_other the sampler runs under SCHED_OTHER, as before commit 6ac4345.
 //
-// start_gap_us is the time between the previous epoch's end and epoch_start(). Within 10 ms of the
-// previous boundary's reading, epoch_start() does not wake the sampler (the boundary is bracketed
-// by that reading and the next poll, see Tracker::epoch_start): the `library` row, epochs back to
-// back. `library_gap_20ms` starts each epoch 20 ms after the previous one ended (a loop that
-// validates or checkpoints between epochs), so both calls wake the sampler.
-void BM_EpochStartEnd_Idle(benchmark::State& state, bool sampler_sched_other, int start_gap_us) {
+// gap_us is the time between the sampler going to sleep and each call: 0.2 ms (`library`, epochs
+// back to back), 20 ms (`library_gap_20ms`: a loop that validates or logs between epochs) and 2 s
+// (`library_gap_2s`: checkpoints; 3 iterations of 3 repetitions, each takes 4 s). Until issue 13
+// each call woke the sleeping sampler (a futex wake-up, dearer after a longer gap, when the
+// sampler's CPU has gone idle); since then neither call wakes it.
+void BM_EpochStartEnd_Idle(benchmark::State& state, bool sampler_sched_other, int gap_us) {
   NullStream null;
   const auto before = thread_ids();
   epochwatt::Tracker tracker(live_options(&null.stream));
@@ -155,24 +156,35 @@ void BM_EpochStartEnd_Idle(benchmark::State& state, bool sampler_sched_other, in
     tracker.flush();                                              // every boundary processed
     std::this_thread::sleep_for(std::chrono::microseconds(us));  // ... and the sampler waits again
   };
+  std::vector<double> pair_ns;  // per iteration: the mean hides one preemption in 200 pairs
   for (auto _ : state) {
-    until_sampler_sleeps(start_gap_us);
+    until_sampler_sleeps(gap_us);
     auto t0 = std::chrono::steady_clock::now();
     tracker.epoch_start();
     auto t1 = std::chrono::steady_clock::now();
-    until_sampler_sleeps(200);
+    until_sampler_sleeps(gap_us);
     auto t2 = std::chrono::steady_clock::now();
     bool go_on = tracker.epoch_end();
     auto t3 = std::chrono::steady_clock::now();
     benchmark::DoNotOptimize(go_on);
-    state.SetIterationTime(std::chrono::duration<double>((t1 - t0) + (t3 - t2)).count());
+    double pair = std::chrono::duration<double>((t1 - t0) + (t3 - t2)).count();
+    state.SetIterationTime(pair);
+    pair_ns.push_back(pair * 1e9);
   }
   tracker.stop();
+  // The median pair and the 90th percentile, beside Google Benchmark's mean ("Time").
+  std::sort(pair_ns.begin(), pair_ns.end());
+  if (!pair_ns.empty()) {
+    state.counters["median_ns"] = pair_ns[pair_ns.size() / 2];
+    state.counters["p90_ns"] = pair_ns[pair_ns.size() * 9 / 10];
+  }
 }
 BENCHMARK_CAPTURE(BM_EpochStartEnd_Idle, library, false, 200)
     ->Unit(benchmark::kNanosecond)->UseManualTime()->Iterations(2000);
 BENCHMARK_CAPTURE(BM_EpochStartEnd_Idle, library_gap_20ms, false, 20000)
     ->Unit(benchmark::kNanosecond)->UseManualTime()->Iterations(200);
+BENCHMARK_CAPTURE(BM_EpochStartEnd_Idle, library_gap_2s, false, 2000000)
+    ->Unit(benchmark::kNanosecond)->UseManualTime()->Iterations(3)->Repetitions(3);
 BENCHMARK_CAPTURE(BM_EpochStartEnd_Idle, sampler_sched_other, true, 200)
     ->Unit(benchmark::kNanosecond)->UseManualTime()->Iterations(2000);
 

@@ -1,8 +1,11 @@
 #include "core/meter_set.hpp"
 
+#include "core/linear_meter.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <exception>
+#include <limits>
 
 namespace epochwatt::detail {
 
@@ -14,6 +17,7 @@ MeterSet::MeterSet(const std::vector<std::shared_ptr<Meter>>& chosen, double upd
     s.meter = m;
     s.info = m->info();
     s.period = s.info.poll_period_s > 0 ? std::min(s.info.poll_period_s, update_interval_s) : update_interval_s;
+    if (linear_between_reads(m) && s.info.poll_period_s > 0) s.period = s.info.poll_period_s;
     slots_.push_back(std::move(s));
   }
 }
@@ -38,8 +42,14 @@ void MeterSet::open(double t0) {
 }
 
 void MeterSet::read(double round_t, bool all, const Warn& warn) {
+  read(round_t, all ? std::numeric_limits<double>::infinity() : -std::numeric_limits<double>::infinity(), warn);
+}
+
+void MeterSet::read(double round_t, double cover_t, const Warn& warn) {
   for (auto& s : slots_) {
-    if (s.lost || (!all && round_t < s.next_due)) continue;
+    if (s.lost) continue;
+    bool due = round_t >= s.next_due - kEarlyFraction * s.period;
+    if (!due && !s.timeline.empty() && s.timeline.back().t >= cover_t) continue;
     // Each reading is stamped with its own time: a slow meter (NVML's energy call takes ~4 ms
     // on an H100) must not shift the readings of the meters read after it.
     double t = slots_.size() > 1 ? clock_->now() : round_t;

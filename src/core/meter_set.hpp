@@ -37,7 +37,8 @@ class MeterSet {
   using Warn = std::function<void(const std::string& message)>;
 
   MeterSet() = default;
-  // Each meter's poll period is its own (MeterInfo::poll_period_s) capped at update_interval_s.
+  // Each meter's poll period is its own (MeterInfo::poll_period_s) capped at update_interval_s,
+  // except a meter linear between reads (core/linear_meter.hpp), whose own period holds.
   MeterSet(const std::vector<std::shared_ptr<Meter>>& chosen, double update_interval_s, std::shared_ptr<Clock> clock);
 
   bool empty() const { return slots_.empty(); }
@@ -46,9 +47,15 @@ class MeterSet {
 
   // Opens every meter at t0 (their joules count from there).
   void open(double t0);
-  // One round at round_t: every meter when `all` (a boundary), else those that are due. A read
-  // that fails warns once; a meter that is lost warns and is read no more.
+  // One round at round_t: the meters that are due (or due within kEarlyFraction of their period,
+  // so that meters of similar periods share a round instead of waking the sampler apart), and
+  // every meter whose last reading is before cover_t (a boundary stamped at cover_t then lies
+  // between two of its readings). A read that fails warns once; a meter that is lost warns and is
+  // read no more.
+  void read(double round_t, double cover_t, const Warn& warn);
+  // Every meter when `all` (a point where something changes), else those that are due.
   void read(double round_t, bool all, const Warn& warn);
+  static constexpr double kEarlyFraction = 0.1;
   // Seconds until the next meter is due, at most cap_s.
   double wait_s(double now, double cap_s) const;
   // IT energy per meter between t0 and t1 (DeviceEnergy::complete: a good read at or after t1).

@@ -3,7 +3,9 @@
 #include <pthread.h>
 #include <sched.h>
 
+#include <algorithm>
 #include <exception>
+#include <limits>
 
 namespace epochwatt::detail {
 
@@ -25,9 +27,10 @@ void Sampler::start(RoundHandler on_round, ErrorHandler on_error) {
   thread_ = std::thread([this] { loop(); });
 }
 
-void Sampler::push_locked(const Boundary& b) {
+bool Sampler::push_locked(const Boundary& b) {
   ++pushed_;
   pending_.push_back(b);
+  return pending_.size() >= kWakeAtQueued;
 }
 
 void Sampler::intensity_posted() {
@@ -49,10 +52,10 @@ void Sampler::wait_round(std::unique_lock<std::mutex>& lk, const std::function<b
 }
 
 void Sampler::loop() {
-  // SCHED_BATCH: ordinary time-sharing without wakeup preemption. Woken at a boundary, the sampler
-  // then waits for a free CPU instead of taking the training thread's, which cut the caller's
-  // cost of an epoch_start + epoch_end pair from ~19 us to ~5 us on a 2-vCPU VM
-  // (docs/performance.md). Failure to set it is harmless.
+  // SCHED_BATCH: ordinary time-sharing without wakeup preemption. Woken by a caller (flush, a
+  // window's end, stop), the sampler then waits for a free CPU instead of taking the caller's,
+  // which cut the caller's cost of an epoch_start + epoch_end pair, when both still woke it, from
+  // ~19 us to ~5 us on a 2-vCPU VM (docs/performance.md). Failure to set it is harmless.
   sched_param param{};
   param.sched_priority = 0;
   (void)pthread_setschedparam(pthread_self(), SCHED_BATCH, &param);
@@ -68,9 +71,13 @@ void Sampler::loop() {
       quitting = quit_;
     }
     double t = clock_->now();  // this round's time
+    // The boundaries were stamped before this round: every meter without a reading at or after
+    // the latest of them is read now, besides the meters that are due, so each boundary lies
+    // between two readings of every meter.
+    double cover_t = -std::numeric_limits<double>::infinity();
+    for (const auto& b : batch) cover_t = std::max(cover_t, b.t);
     try {
-      meters_.read(t, !batch.empty(), warn_);  // a boundary takes an extra reading of every meter
-      if (!batch.empty()) last_full_read_.store(t, std::memory_order_relaxed);
+      meters_.read(t, cover_t, warn_);
     } catch (const std::exception& e) {
       on_error_(e.what());  // never let an error escape the sampler: keep measuring
     } catch (...) {

@@ -1,7 +1,11 @@
-// The sampler: one thread that wakes when a meter is due, when the caller stamps a boundary
-// (epoch or window start/end, stop) or when the intensity source posts a value, and reads the
-// meters into their timelines (MeterSet). After each round's reads it hands the round's
-// boundaries to its client (the tracker), which accounts for them and fans the results out.
+// The sampler: one thread that wakes when a meter is due, when a caller waits for a boundary
+// (flush, window end, stop), when the queue of boundaries is long, or when the intensity source
+// posts a value, and reads the meters into their timelines (MeterSet). Epoch boundaries do not
+// wake it: they wait in the queue for the next regular round, which reads every meter that has
+// no reading after them, so each boundary lies between two readings of every meter and is
+// resolved by linear interpolation (docs/performance.md, "Sampler CPU and the caller's cost").
+// After each round's reads it hands the round's boundaries to its client (the tracker), which
+// accounts for them and fans the results out.
 //
 // The mutex is shared with the client: the caller's thread stamps boundaries under it, and the
 // client keeps its caller-visible state under it. Neither the client's round handler nor anything
@@ -47,8 +51,12 @@ class Sampler {
   void start(RoundHandler on_round, ErrorHandler on_error);
 
   std::mutex& mutex() const { return mu_; }
-  // Queue a boundary; the caller holds mutex(). Does not wake the sampler (wake() does).
-  void push_locked(const Boundary& b);
+  // Queue a boundary; the caller holds mutex(). Does not wake the sampler (wake() does); returns
+  // true when the queue holds kWakeAtQueued boundaries or more, so the caller should wake it.
+  bool push_locked(const Boundary& b);
+  // Queued boundaries at which push_locked() asks for a wake-up: bounds the queue (32 B each)
+  // when epochs come faster than the sampler's rounds, at one wake-up per 512 epochs.
+  static constexpr std::size_t kWakeAtQueued = 1024;
   void wake() { wake_.notify_one(); }
   // The intensity source posted a value: wake for it. Any thread.
   void intensity_posted();
@@ -62,8 +70,6 @@ class Sampler {
   void wait_round(std::unique_lock<std::mutex>& lk, const std::function<bool()>& ready) const;
   // Wakes every waiter of wait_idle/wait_round (after the client changed what they wait for).
   void notify_waiters() const { done_.notify_all(); }
-  // Time at which the last round read every meter (a boundary round).
-  double last_full_read() const { return last_full_read_.load(std::memory_order_relaxed); }
 
  private:
   void loop();
@@ -82,7 +88,6 @@ class Sampler {
   std::uint64_t pushed_ = 0, processed_ = 0;  // under mu_
   bool quit_ = false;                       // under mu_
   std::atomic<bool> intensity_ready_{false};
-  std::atomic<double> last_full_read_{-1e300};
   std::thread thread_;
 };
 

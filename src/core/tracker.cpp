@@ -4,10 +4,12 @@
 // tracker was given. It names no backend, no intensity provider and no output format.
 #include "epochwatt/tracker.hpp"
 
+#include <pthread.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <cmath>
 #include <map>
@@ -30,7 +32,6 @@ namespace {
 thread_local bool reporting_error = false;
 
 constexpr const char* kSamplerThread = "CarbonTrackerThread";  // carbontracker's thread name
-constexpr double kStartWakeSlack = 0.01;  // seconds; see Tracker::epoch_start
 // Seconds of readings kept whole behind the newest (MeterSet::thin): boundaries are resolved
 // within a round of being stamped, so no query falls this far back but at a kept point.
 constexpr double kKeepEveryReadingS = 3600.0;
@@ -56,6 +57,24 @@ class FixedIntensitySource final : public IntensitySource {
   IntensityValue value_;
   Location where_;
 };
+
+// Forks seen by this process's children (a pthread_atfork child handler counts them).
+std::atomic<unsigned> forks_seen{0};
+
+// getpid() without its system call on every epoch_start()/epoch_end() (glibc does not cache it;
+// about 1 us each on a VM): each thread keeps the pid it read, and reads it again after a fork.
+// Without the handler (registration failed), every call asks the kernel.
+pid_t this_process_id() {
+  static const bool hooked = ::pthread_atfork(nullptr, nullptr, [] { forks_seen.fetch_add(1); }) == 0;
+  thread_local unsigned seen = ~0u;
+  thread_local pid_t pid = 0;
+  unsigned forks = forks_seen.load(std::memory_order_relaxed);
+  if (!hooked || forks != seen) {
+    pid = ::getpid();
+    seen = forks;
+  }
+  return pid;
+}
 
 std::string host_name() {
   char buf[256] = {};
@@ -86,7 +105,7 @@ struct Tracker::Impl {
   // The process that built the tracker. After fork() the child has no sampler thread and may
   // inherit locked mutexes: there every call returns at once and the destructor leaks the Impl.
   const pid_t owner_pid = ::getpid();
-  bool foreign() const { return ::getpid() != owner_pid; }
+  bool foreign() const { return this_process_id() != owner_pid; }
   std::shared_ptr<Clock> clock;
   int pred_after = 0;     // resolved epochs_before_pred; 0 = never
   int monitor_after = 0;  // resolved monitor_epochs
@@ -669,25 +688,22 @@ void Tracker::epoch_start() {
   Impl& d = *impl_;
   if (d.foreign()) return;
   double t = d.clock->now();
-  bool started = false;
+  bool started = false, wake = false;
   {
     std::lock_guard lk(d.mu());
     if (d.shut_down) return;
     if (!d.in_epoch) {
       d.in_epoch = true;
       d.started_epochs++;
-      d.sampler->push_locked({detail::Boundary::Kind::epoch_start, t, d.started_epochs});
+      wake = d.sampler->push_locked({detail::Boundary::Kind::epoch_start, t, d.started_epochs});
       started = true;
     }
   }
   if (started) {
-    // An epoch that starts right after the previous one ended (the common case) is already
-    // bracketed: every meter was read at that end, at most kStartWakeSlack ago, and will be read
-    // again at the next poll; interpolating between the two misplaces at most the energy of
-    // kStartWakeSlack (3 J at 300 W), against one futex wake-up saved on the caller's thread.
-    // Otherwise wake the sampler for an exact boundary reading.
-    double since = t - d.sampler->last_full_read();
-    if (!(since >= 0 && since < kStartWakeSlack)) d.sampler->wake();  // after unlocking
+    // No wake-up (a futex call, 5 to 20 us on the caller's thread): the sampler's next regular
+    // round reads every meter not read since t, and the start is interpolated between that
+    // reading and the one before (Sampler). Only a long queue wakes it.
+    if (wake) d.sampler->wake();
     return;
   }
   d.usage_error("epoch_start() called while epoch " + std::to_string(d.started_epochs) +
@@ -698,7 +714,7 @@ bool Tracker::epoch_end() {
   Impl& d = *impl_;
   if (d.foreign()) return true;
   double t = d.clock->now();
-  bool predicted_now = false;
+  bool predicted_now = false, wake = false;
   int open_epochs;
   {
     std::lock_guard lk(d.mu());
@@ -707,9 +723,10 @@ bool Tracker::epoch_end() {
     if (d.in_epoch) {
       d.in_epoch = false;
       d.ended_epochs++;
-      d.sampler->push_locked({detail::Boundary::Kind::epoch_end, t, d.started_epochs});
+      wake = d.sampler->push_locked({detail::Boundary::Kind::epoch_end, t, d.started_epochs});
       predicted_now = d.ended_epochs == d.pred_after;
       if (d.ended_epochs == d.monitor_after) d.shut_down = true;
+      wake = wake || predicted_now || d.shut_down;
     } else {
       open_epochs = -1;
     }
@@ -719,7 +736,12 @@ bool Tracker::epoch_end() {
                   " epoch(s) ended so far).");
     return true;
   }
-  d.sampler->wake();
+  // As epoch_start(): resolved at the sampler's next regular round (at most the shortest meter
+  // period later), which also reports the epoch; flush() waits for that at once. Twice a run the
+  // end wakes the sampler: after the epoch that prints the prediction and after the last
+  // monitored one, so that those blocks come at once, in carbontracker's order with the job's
+  // output.
+  if (wake) d.sampler->wake();
   if (predicted_now && d.opt.stop_and_confirm) return d.confirm(*this);
   return true;
 }
@@ -832,7 +854,7 @@ WindowMeasurement Tracker::window_end(WindowId id) {
 void Tracker::flush() const {
   Impl& d = *impl_;
   if (d.foreign() || d.inert) return;
-  d.sampler->wake();  // a start boundary may be queued without a wake-up (epoch_start)
+  d.sampler->wake();  // epoch boundaries are queued without a wake-up (epoch_start, epoch_end)
   std::unique_lock lk(d.mu());
   // Every boundary so far handled, and every intensity round asked for so far applied.
   d.sampler->wait_idle(lk, [&] { return d.intensity_applied >= d.intensity->requested_rounds(); });

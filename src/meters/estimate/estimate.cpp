@@ -10,33 +10,24 @@
 #include <sstream>
 
 #include "core/format.hpp"
+#include "core/linear_meter.hpp"
+#include "meters/estimate/proc_reader.hpp"
 #include "meters/estimate/tdp_table.hpp"
-#include "meters/simulated/simulated.hpp"
 #include "meters/sysfs/process_tree.hpp"
 
 namespace epochwatt::meters {
 namespace {
 
-// Busy and total jiffies of the whole machine from the first line of /proc/stat; *why says what
-// went wrong when it returns false.
+// Busy and total jiffies of the whole machine from the first line of /proc/stat, through the
+// FileReader seam (discovery, and meters given another reader); *why says what went wrong when it
+// returns false. The meter's own readings use PreadFile instead.
 bool machine_jiffies(const EstimateConfig& c, double* busy, double* total, std::string* why) {
   ReadResult r = c.reader->read(c.proc_root + "/stat");
   if (!r.text) {
     *why = read_error_text(r);
     return false;
   }
-  std::istringstream in(*r.text);
-  std::string label;
-  in >> label;
-  *why = "no 'cpu' line first";
-  if (label != "cpu") return false;
-  double v[8] = {};
-  for (double& x : v)
-    if (!(in >> x)) x = 0;
-  // user nice system idle iowait irq softirq steal
-  *busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
-  *total = *busy + v[3] + v[4];
-  return *total > 0;
+  return parse_cpu_jiffies(*r.text, busy, total, why);
 }
 
 int thread_count(const EstimateConfig& c) {
@@ -70,11 +61,18 @@ double tree_ticks(const EstimateConfig& c, pid_t root) {
 class CpuEstimateMeter final : public Meter {
  public:
   CpuEstimateMeter(EstimateConfig cfg, CpuEstimateBasis basis) : cfg_(std::move(cfg)), basis_(std::move(basis)) {
+    // The machine's utilisation from /proc/stat kept open (PreadFile), unless a test injected
+    // its own FileReader, which then answers every reading.
+    if (!cfg_.process_tree && cfg_.reader == real_file_reader())
+      stat_file_ = std::make_unique<PreadFile>(cfg_.proc_root + "/stat");
     info_.id = cfg_.process_tree ? "estimate:cpu-tree" : "estimate:cpu";
     info_.component = Component::cpu;
     info_.device_name = basis_.model_name;
     info_.method = Method::estimate;
-    info_.poll_period_s = 1.0;
+    // No period of its own (0: the tracker's update_interval): the jiffies are 64-bit cumulative
+    // counters that never wrap, so reading more often adds only resolution, which is what
+    // update_interval asks for; a user who raises it wakes the sampler less (docs/performance.md).
+    info_.poll_period_s = 0.0;
     info_.detail = "TDP " + detail::readable(basis_.tdp_w) + " W (" + basis_.tdp_source + ") x utilisation of " +
                    (cfg_.process_tree ? "the tracked process tree" : "the whole machine") + " from /proc/stat";
     ticks_per_s_ = static_cast<double>(::sysconf(_SC_CLK_TCK));
@@ -115,6 +113,10 @@ class CpuEstimateMeter final : public Meter {
 
  private:
   bool sample(double* busy, double* total, std::string* why) {
+    if (stat_file_) {
+      std::string_view head;
+      return stat_file_->read_head(&head, why) && parse_cpu_jiffies(head, busy, total, why);
+    }
     if (!cfg_.process_tree) return machine_jiffies(cfg_, busy, total, why);
     *busy = tree_ticks(cfg_, cfg_.root_pid ? cfg_.root_pid : ::getpid());
     *total = 0;
@@ -123,8 +125,29 @@ class CpuEstimateMeter final : public Meter {
   EstimateConfig cfg_;
   CpuEstimateBasis basis_;
   MeterInfo info_;
+  std::unique_ptr<PreadFile> stat_file_;  // the machine's /proc/stat, open between readings
   double ticks_per_s_ = 100;
   double last_t_ = 0, last_busy_ = 0, last_total_ = 0, joules_ = 0;
+};
+
+// Installed memory x W/GB: a constant power, exact by interpolation between any two readings, so
+// the sampler reads it rarely (kDramPollS, and wherever a boundary needs a reading after it),
+// not at every round (detail::LinearBetweenReads).
+class DramEstimateMeter final : public Meter, public detail::LinearBetweenReads {
+ public:
+  DramEstimateMeter(MeterInfo info, double watts) : info_(std::move(info)), watts_(watts) {}
+  const MeterInfo& info() const override { return info_; }
+  void open(double t) override { t_open_ = t; }
+  MeterReading read(double t) override {
+    MeterReading r;
+    r.joules = t > t_open_ ? watts_ * (t - t_open_) : 0.0;
+    return r;
+  }
+
+ private:
+  MeterInfo info_;
+  double watts_;
+  double t_open_ = 0.0;
 };
 
 }  // namespace
@@ -183,7 +206,8 @@ Discovery discover_estimate(const EstimateConfig& c, bool cpu, bool dram) {
       double watts = gb * kDramWattsPerGb;
       info.detail = detail::fixed(gb, 2) + " GB installed x " + detail::readable(kDramWattsPerGb) +
                     " W/GB = " + detail::fixed(watts, 2) + " W, constant";
-      d.meters.push_back(make_constant_power_meter(std::move(info), watts));
+      info.poll_period_s = kDramPollS;
+      d.meters.push_back(std::make_shared<DramEstimateMeter>(std::move(info), watts));
     }
     else if (!cpu) d.reason = "cannot read installed memory from " + c.proc_root + "/meminfo";
   }

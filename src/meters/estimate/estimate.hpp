@@ -21,6 +21,10 @@ inline constexpr double kFallbackWattsPerThread = 3.8;
 // DRAM power per GB of installed memory: 3 W per 8 GB of DDR3/DDR4 (Crucial, "How much power does
 // memory use?"), the figure CodeCarbon also uses.
 inline constexpr double kDramWattsPerGb = 0.375;
+// Seconds between readings of the DRAM estimate, a constant power whose energy is exact between
+// any two readings: it is read once a minute for the report's power series, and where a boundary
+// has no reading after it (core/linear_meter.hpp). A choice of epochwatt.
+inline constexpr double kDramPollS = 60.0;
 
 struct EstimateConfig {
   std::string proc_root = "/proc";
