@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -22,7 +23,10 @@ using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
 constexpr auto kDrainIdle = 50ms;  // after the child exits: stop when its pipes stay quiet this long
-constexpr auto kDrainMax = 1s;     // ... or after this long at most
+constexpr auto kDrainMax = 1s;     // ... or after this long at most, for output written after the exit
+// (a process the job left behind that keeps its pipe open). What the job itself wrote before it
+// exited is in the pipes when it is reaped, and is always read whole, however long that takes: a
+// slow reader once dropped the last lines (and epochs) of a job that printed fast.
 constexpr auto kReapCheck = 1s;    // re-check the child even without SIGCHLD (belt and braces)
 // After a round that read output, wait this long before the next: a job that prints fast then
 // fills the pipe (1 MiB) for a few hundred KiB per read instead of waking us for each of its
@@ -100,6 +104,7 @@ class Supervisor {
   Process& child_;
   SignalRelay& signals_;
   std::vector<std::unique_ptr<OutputForwarder>> streams_;
+  std::vector<std::uint64_t> owed_;  // per stream: bytes_read() the job's own output reaches
   bool exited_ = false;
   int wait_status_ = 0;  // once exited_
   Clock::time_point exited_at_{}, last_data_{};
@@ -157,6 +162,12 @@ void Supervisor::reap(Clock::time_point now) {
   exited_ = true;
   wait_status_ = *status;
   exited_at_ = last_data_ = now;
+  owed_.assign(streams_.size(), 0);
+  for (std::size_t i = 0; i < streams_.size(); ++i) {
+    int held = 0;  // bytes in the pipe now: all the job wrote before it exited, at least
+    if (streams_[i]->fd() >= 0 && ::ioctl(streams_[i]->fd(), FIONREAD, &held) == 0 && held > 0)
+      owed_[i] = streams_[i]->bytes_read() + static_cast<std::uint64_t>(held);
+  }
 }
 
 bool Supervisor::read_streams(const std::vector<pollfd>& fds, const std::vector<OutputForwarder*>& polled,
@@ -172,6 +183,8 @@ bool Supervisor::read_streams(const std::vector<pollfd>& fds, const std::vector<
 
 bool Supervisor::done(Clock::time_point now) const {
   if (!exited_) return false;
+  for (std::size_t i = 0; i < owed_.size() && i < streams_.size(); ++i)
+    if (streams_[i]->fd() >= 0 && streams_[i]->bytes_read() < owed_[i]) return false;
   bool all_closed = std::all_of(streams_.begin(), streams_.end(), [](const auto& s) { return s->fd() < 0; });
   return all_closed || now - last_data_ >= kDrainIdle || now - exited_at_ >= kDrainMax;
 }

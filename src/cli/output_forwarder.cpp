@@ -38,6 +38,7 @@ bool OutputForwarder::read_some(Clock::time_point now) {
     finish();
     return false;
   }
+  bytes_read_ += static_cast<std::uint64_t>(n);
   std::string_view bytes(buffer_.get(), static_cast<std::size_t>(n));
   // Complete lines go out at once, from the buffer they were read into; a partial line waits
   // (kPartialLineDelay) for its end, so that the tracker's messages on stderr do not cut it in two.

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -49,6 +50,8 @@ class OutputForwarder {
 
   // The pipe to poll; -1 once it reached end of file (or our side of it broke).
   int fd() const { return read_fd_; }
+  // Bytes read from the pipe so far (forwarded or about to be).
+  std::uint64_t bytes_read() const { return bytes_read_; }
   // Reads what the pipe holds (one read), forwards the complete lines, matches them. At end of
   // file it forwards and matches the rest and closes. Returns true if bytes were read.
   bool read_some(Clock::time_point now);
@@ -67,6 +70,7 @@ class OutputForwarder {
   void close_pipe();
 
   int read_fd_;
+  std::uint64_t bytes_read_ = 0;
   int our_fd_;
   TerminalOutput& out_;
   LineHandler on_line_;

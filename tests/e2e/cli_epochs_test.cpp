@@ -64,4 +64,21 @@ TEST(CliEpochs, ALastLineWithoutNewlineStillCounts) {
   EXPECT_NE(r.err.find("\nActual consumption for 3 epoch(s):\n"), std::string::npos) << r.err;
 }
 
+// A job that prints fast and exits: all it wrote before exiting is in the pipe when it is reaped,
+// and all of it is forwarded and matched, however long that takes. The 1 s drain limit once cut
+// it short (main at 5119141: 25,061 of 30,000 `seq` lines reached stdout, and as many epochs).
+TEST(CliEpochs, EverythingTheJobWroteBeforeItExitedIsForwardedAndCounted) {
+  TempDir tmp;
+  const int n = 200000;
+  auto r = e2e::run(cli({"--log_dir", tmp / "logs", "--sim-cpu", "X", "--sim-cpu-tdp", "10", "--components", "cpu",
+                         "--epochs", std::to_string(n), "--epoch-regex", "^[0-9]", "--quiet", "--", "seq",
+                         std::to_string(n)}),
+                    tmp.path());
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  EXPECT_EQ(e2e::count(r.out, "\n"), static_cast<std::size_t>(n));
+  EXPECT_EQ(r.out.substr(r.out.size() - 7), "200000\n");
+  std::string out_log = e2e::read_file(e2e::file_ending_with(tmp / "logs", "_carbontracker_output.log"));
+  EXPECT_NE(out_log.find("Actual consumption for 200000 epoch(s):"), std::string::npos);
+}
+
 }  // namespace
