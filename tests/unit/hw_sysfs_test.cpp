@@ -286,6 +286,42 @@ TEST(TdpTable, ParsesRangesAndMatchesNormalisedNames) {
   EXPECT_FALSE(match_cpu_tdp("Totally Unknown Chip 9").has_value());
 }
 
+// match_cpu_tdp scans the embedded CSV itself (start-up cost) instead of the parsed table: it must
+// choose what a scan of tdp_table() chooses, for every model in the table and a padded variant.
+TEST(TdpTable, MatchingOverTheCsvChoosesWhatTheTableWould) {
+  const auto& table = tdp_table();
+  auto by_table = [&](const std::string& model) -> const TdpEntry* {
+    std::string want = normalise_cpu_model(model);
+    const TdpEntry* best = nullptr;
+    std::size_t best_len = 0;
+    for (const auto& e : table) {
+      if (e.key == want) return &e;
+      if (e.key.size() <= best_len || e.key.size() < 4) continue;
+      for (auto pos = want.find(e.key); pos != std::string::npos; pos = want.find(e.key, pos + 1))
+        if ((pos == 0 || want[pos - 1] == ' ') &&
+            (pos + e.key.size() == want.size() || want[pos + e.key.size()] == ' ')) {
+          best = &e, best_len = e.key.size();
+          break;
+        }
+    }
+    return best;
+  };
+  std::size_t checked = 0;
+  for (std::size_t i = 0; i < table.size(); i += 7) {  // every 7th row: the test stays fast
+    for (const std::string& model : {table[i].model, "Genuine " + table[i].model + "(TM) CPU @ 3.0GHz"}) {
+      const TdpEntry* want = by_table(model);
+      auto got = match_cpu_tdp(model);
+      ASSERT_EQ(want != nullptr, got.has_value()) << model;
+      if (!want) continue;
+      EXPECT_EQ(got->entry.model, want->model) << model;
+      EXPECT_EQ(got->entry.key, want->key) << model;
+      EXPECT_DOUBLE_EQ(got->entry.tdp_w, want->tdp_w) << model;
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 1000u);
+}
+
 TEST(Estimate, CpuFromTdpAndMachineUtilisation) {
   TempTree t;
   t.write("cpuinfo", "processor\t: 0\nmodel name\t: Intel(R) Xeon(R) Gold 6248 CPU @ 2.50GHz\n");

@@ -64,6 +64,52 @@ std::vector<TdpEntry> parse_table() {
 
 }  // namespace
 
+namespace {
+
+char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+bool c_space(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }  // std::isspace, "C" locale
+bool c_digit(char c) { return c >= '0' && c <= '9'; }
+
+// normalise_cpu_model into `out`, with `s` as scratch: both reused across calls, so matching a
+// model name against the whole table allocates nothing per row (start-up cost, issue 13).
+void normalise_into(std::string_view model, std::string& s, std::string& out) {
+  s.clear();
+  out.clear();
+  for (std::size_t i = 0; i < model.size(); ++i) {
+    char c = ascii_lower(model[i]);
+    if (c == '@') break;  // "@ 2.50GHz"
+    if (c == '(') {       // "(r)" and "(tm)" each become one space
+      auto rest = model.substr(i + 1);
+      auto is = [&](std::string_view mark) {
+        if (rest.size() < mark.size()) return false;
+        for (std::size_t k = 0; k < mark.size(); ++k)
+          if (ascii_lower(rest[k]) != mark[k]) return false;
+        return true;
+      };
+      if (is("r)")) { s += ' '; i += 2; continue; }
+      if (is("tm)")) { s += ' '; i += 3; continue; }
+    }
+    s += c;
+  }
+  if (auto radeon = s.find(" with radeon"); radeon != std::string::npos) s.resize(radeon);
+  std::size_t i = 0;
+  while (i < s.size()) {
+    while (i < s.size() && c_space(s[i])) ++i;
+    std::size_t j = i;
+    while (j < s.size() && !c_space(s[j])) ++j;
+    std::string_view word(s.data() + i, j - i);
+    bool n_core = word.size() > 5 && word.substr(word.size() - 5) == "-core" &&
+                  std::all_of(word.begin(), word.end() - 5, c_digit);
+    if (!word.empty() && word != "cpu" && word != "processor" && !n_core) {
+      if (!out.empty()) out += ' ';
+      out += word;
+    }
+    i = j;
+  }
+}
+
+}  // namespace
+
 const std::vector<TdpEntry>& tdp_table() {
   static const std::vector<TdpEntry> table = parse_table();
   return table;
@@ -85,63 +131,65 @@ std::optional<double> parse_tdp_cell(std::string_view cell) {
 }
 
 std::string normalise_cpu_model(std::string_view model) {
-  // Plain string operations rather than std::regex: the whole table is normalised at start-up.
-  std::string s;
-  for (char c : model) s += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  for (std::string_view mark : {"(r)", "(tm)"}) {  // each mark becomes one space
-    // Copied into a new string rather than s.replace(pos, n, " "): that trips g++ 12's -Wrestrict
-    // at -O3 (GCC bug 105651). Same result: a space never starts or continues a mark.
-    std::string kept;
-    std::size_t from = 0;
-    for (auto pos = s.find(mark); pos != std::string::npos; pos = s.find(mark, from)) {
-      kept.append(s, from, pos - from);
-      kept += ' ';
-      from = pos + mark.size();
-    }
-    kept.append(s, from);
-    s = std::move(kept);
-  }
-  if (auto at = s.find('@'); at != std::string::npos) s.erase(at);  // "@ 2.50GHz"
-  if (auto radeon = s.find(" with radeon"); radeon != std::string::npos) s.erase(radeon);
-  std::string out;
-  std::size_t i = 0;
-  while (i < s.size()) {
-    while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
-    std::size_t j = i;
-    while (j < s.size() && !std::isspace(static_cast<unsigned char>(s[j]))) ++j;
-    std::string_view word(s.data() + i, j - i);
-    bool n_core = word.size() > 5 && word.substr(word.size() - 5) == "-core" &&
-                  std::all_of(word.begin(), word.end() - 5, [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
-    if (!word.empty() && word != "cpu" && word != "processor" && !n_core) {
-      if (!out.empty()) out += ' ';
-      out += word;
-    }
-    i = j;
-  }
+  std::string scratch, out;
+  normalise_into(model, scratch, out);
   return out;
 }
 
 std::optional<TdpMatch> match_cpu_tdp(std::string_view model_name) {
   std::string want = normalise_cpu_model(model_name);
   if (want.empty()) return std::nullopt;
-  const TdpEntry* best = nullptr;
+  // Straight over the embedded CSV rather than tdp_table(): start-up matches one model name, and
+  // building the whole normalised table first was three quarters of `epochwatt -- true`'s
+  // instructions (callgrind, issue 13). Same rows, same order, same choice as over the table.
+  std::string scratch, key;
+  std::optional<TdpMatch> best;
   std::size_t best_len = 0;
-  for (const auto& e : tdp_table()) {
-    const std::string& name = e.key;
-    if (name == want) return TdpMatch{e, "exact"};
-    if (name.size() <= best_len || name.size() < 4) continue;
-    for (auto pos = want.find(name); pos != std::string::npos; pos = want.find(name, pos + 1)) {
-      bool starts_word = pos == 0 || want[pos - 1] == ' ';
-      bool ends_word = pos + name.size() == want.size() || want[pos + name.size()] == ' ';
-      if (starts_word && ends_word) {
-        best = &e;
-        best_len = name.size();
-        break;
-      }
+  std::string_view csv = data::kCpuTdpCsv;
+  bool header = true;
+  while (!csv.empty()) {
+    auto nl = csv.find('\n');
+    std::string_view line = csv.substr(0, nl);
+    csv = nl == std::string_view::npos ? std::string_view{} : csv.substr(nl + 1);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty()) continue;
+    if (header) {
+      header = false;
+      continue;
     }
+    // The model field, unquoted only when it has quotes (rare): the plain case copies nothing.
+    std::string_view model = line.substr(0, line.find(','));
+    std::string unquoted;
+    if (line.find('"') != std::string_view::npos) {
+      auto f = split_csv(line);
+      unquoted = f.empty() ? std::string() : f[0];
+      model = unquoted;
+    }
+    normalise_into(model, scratch, key);
+    bool exact = key == want;
+    bool longer = !exact && key.size() > best_len && key.size() >= 4;
+    bool contained = false;
+    if (longer)
+      for (auto pos = want.find(key); pos != std::string::npos; pos = want.find(key, pos + 1)) {
+        bool starts_word = pos == 0 || want[pos - 1] == ' ';
+        bool ends_word = pos + key.size() == want.size() || want[pos + key.size()] == ' ';
+        if (starts_word && ends_word) {
+          contained = true;
+          break;
+        }
+      }
+    if (!exact && !contained) continue;
+    // Only rows tdp_table() holds: two fields and a readable TDP.
+    auto f = split_csv(line);
+    if (f.size() != 2) continue;
+    auto tdp = parse_tdp_cell(f[1]);
+    if (!tdp) continue;
+    TdpMatch m{TdpEntry{f[0], *tdp, key}, exact ? "exact" : "contained"};
+    if (exact) return m;
+    best = std::move(m);
+    best_len = key.size();
   }
-  if (best) return TdpMatch{*best, "contained"};
-  return std::nullopt;
+  return best;
 }
 
 }  // namespace epochwatt::meters
