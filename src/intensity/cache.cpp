@@ -66,6 +66,15 @@ std::uint64_t fnv1a64(const std::string& s) {
   return h;
 }
 
+// A URL as a cache key that does not hold it (a token in its query stays out of the file).
+std::string url_hash(const std::string& url) {
+  static const char* hex = "0123456789abcdef";
+  std::uint64_t h = fnv1a64(url);
+  std::string out = "fnv1a64:" + std::string(16, '0');
+  for (int i = 15; i >= 0; --i, h >>= 4) out[8 + static_cast<std::size_t>(i)] = hex[h & 0xF];
+  return out;
+}
+
 std::string file_name_part(const std::string& key) {
   std::string safe;
   for (char c : key) {
@@ -347,6 +356,25 @@ void IntensityCache::put_location(const Location& loc, SysClock::time_point now)
   json j = header("location", now);
   j["location"] = std::move(l);
   write_entry(dir_ + "/location.json", j.dump(1) + "\n");
+}
+
+std::optional<std::string> IntensityCache::get_location_failure(const std::string& url, SysClock::time_point now,
+                                                                double ttl_s) const {
+  std::string path = dir_ + "/location-failed.json";
+  auto text = read_entry(path);
+  if (!text) return std::nullopt;
+  std::string key = url_hash(url);
+  auto j = parse_entry(*text, "location-failed", &key);
+  if (!j) return std::nullopt;  // another URL's, or not ours: the lookup is made (and replaces it)
+  if (!fresh(from_ms(*integer_at(*j, "fetched_ms")), now, ttl_s)) return std::nullopt;
+  return string_at(*j, "why").value_or("unknown reason");
+}
+
+void IntensityCache::put_location_failure(const std::string& url, const std::string& why, SysClock::time_point now) {
+  json j = header("location-failed", now);
+  j["key"] = url_hash(url);
+  j["why"] = why;
+  write_entry(dir_ + "/location-failed.json", j.dump(1) + "\n");
 }
 
 std::string cache_key(const std::string& provider_name, const Location& where) {

@@ -3,7 +3,7 @@
 // provider decorator that answers from it. Best-effort: no cache failure throws or stops a run.
 //
 // Layout (docs/intensity.md, "Cache"): one JSON file per entry in dir() (0700), each file 0600,
-//   current-<name>.json, forecast-<name>.json, location.json
+//   current-<name>.json, forecast-<name>.json, location.json, location-failed.json
 // where <name> is the key with every character outside [A-Za-z0-9.-] turned into '_', cut to 80
 // characters, then '-' and the FNV-1a 64-bit hash of the whole key in hex. A file holds its full
 // key, which a read compares, so two keys never answer for each other. Writers write a temporary
@@ -59,6 +59,13 @@ class IntensityCache {
   // The stored IP geolocation when it is younger than ttl_s; its rule gains " (cached)".
   std::optional<Location> get_location(std::chrono::system_clock::time_point now, double ttl_s) const;
   void put_location(const Location& loc, std::chrono::system_clock::time_point now);
+  // A failed IP geolocation: its one-line reason when the lookup of `url` failed less than ttl_s
+  // ago (location-failed.json; the URL is kept as its FNV-1a hash only, as it may hold a token).
+  // A machine without network (a cluster's compute node, a sandbox) then skips the lookup, and
+  // libcurl's loading and the DNS wait, in every run until the entry is older than ttl_s.
+  std::optional<std::string> get_location_failure(const std::string& url, std::chrono::system_clock::time_point now,
+                                                  double ttl_s) const;
+  void put_location_failure(const std::string& url, const std::string& why, std::chrono::system_clock::time_point now);
 
   // One line per problem met so far (unreadable or corrupt file, failed write), each file named
   // once; handed over once. Lines never contain values, only paths and system errors.

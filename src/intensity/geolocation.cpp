@@ -62,7 +62,10 @@ std::string clean(std::string s) {
 
 std::optional<Location> geolocate(const GeolocationConfig& config, std::string* why) {
   auto fail = [&](const std::string& text) -> std::optional<Location> {
-    if (why) *why = "IP geolocation (" + config.url + "): " + text;
+    // The URL without its query and fragment: ipinfo.io takes its token as ?token=..., and a
+    // secret never goes into a message (the cache keeps this reason too).
+    std::string shown = config.url.substr(0, config.url.find_first_of("?#"));
+    if (why) *why = "IP geolocation (" + shown + "): " + text;
     return std::nullopt;
   };
   if (!config.http) return fail("no HTTP client");

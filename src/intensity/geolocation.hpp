@@ -11,8 +11,14 @@
 
 namespace epochwatt::detail {
 
+// ipinfo.io's JSON endpoint (carbontracker's geolocation service, spec §4).
+inline constexpr const char* kDefaultGeolocationUrl = "https://ipinfo.io/json";
+// A failed lookup is not retried by the next runs on this machine for this long (the cache's
+// location-failed.json): 10 minutes, our choice, short enough for a laptop coming back online.
+inline constexpr double kGeolocationRetryS = 600.0;
+
 struct GeolocationConfig {
-  std::string url = "https://ipinfo.io/json";
+  std::string url = kDefaultGeolocationUrl;
   double timeout_s = 2.0;  // connect and total
   std::shared_ptr<HttpClient> http = curl_http_client();
 };

@@ -262,6 +262,7 @@ Location IntensityService::Shared::geolocate_if_needed() {
       if (cache) cache->put_location(loc, wall());
       note(false, "Located by IP geolocation: " + loc.address() + ".");
     } else {
+      if (cache) cache->put_location_failure(g.url, why, wall());
       note(true, "IP geolocation failed: " + why + "; the run is not located (world average unless a live provider answers).");
     }
     std::lock_guard lk(mu);
@@ -401,7 +402,19 @@ IntensityService::IntensityService(const Options& o, std::shared_ptr<HttpClient>
         s.location = *cached;
         s.location.rule = "ip-geolocation (cached)";
       }
-    if (!s.location.located() && !s.offline && o.geolocate) s.need_geolocation = true;
+    if (!s.location.located() && !s.offline && o.geolocate) {
+      std::string gurl = s.url("geolocation", "EPOCHWATT_GEOLOCATION_URL");
+      if (gurl.empty()) gurl = kDefaultGeolocationUrl;
+      std::optional<std::string> failed;
+      if (s.cache) failed = s.cache->get_location_failure(gurl, s.wall(), kGeolocationRetryS);
+      if (failed)
+        s.notes.push_back({true, "IP geolocation skipped: it failed less than " +
+                                     std::to_string(static_cast<int>(kGeolocationRetryS / 60)) + " minutes ago (" +
+                                     *failed + "); the run is not located (world average unless a live provider "
+                                     "answers). --country or EPOCHWATT_COUNTRY locate it."});
+      else
+        s.need_geolocation = true;
+    }
   }
   s.may_geolocate = s.need_geolocation;
   if (!s.fixed) s.build_live(s.location);

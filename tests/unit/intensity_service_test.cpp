@@ -105,6 +105,49 @@ TEST(IntensityLocation, CloudRegionGivesItsCountry) {
   EXPECT_EQ(v.source, "cloud-region-table");
 }
 
+// A failed lookup is remembered for kGeolocationRetryS per URL: the next runs on the machine do not
+// load libcurl and wait on the network again (issue 13, start-up), and say why they are not located.
+TEST(IntensityLocation, AFailedIpGeolocationIsNotRetriedByTheNextRunsForItsUrl) {
+  CleanEnv clean;
+  ewtest::TempDir dir;
+  LocalServer geo;
+  std::atomic<int> calls{0};
+  geo.server().Get("/json", [&](const httplib::Request&, httplib::Response& res) {
+    calls++;
+    res.status = 500;
+  });
+  Options o = base_options(dir);
+  o.provider_urls["geolocation"] = geo.url() + "/json?token=SECRET-TOKEN";
+  o.live_providers = {"none"};
+  {
+    IntensityService s(o);
+    (void)s.current_blocking();
+    EXPECT_FALSE(s.location().located());
+    EXPECT_NE(all_notes(s).find("IP geolocation failed"), std::string::npos);
+  }
+  EXPECT_EQ(calls.load(), 1);
+  {
+    IntensityService again(o);
+    (void)again.current_blocking();
+    std::string notes = all_notes(again);
+    EXPECT_NE(notes.find("IP geolocation skipped: it failed less than 10 minutes ago ("), std::string::npos) << notes;
+    EXPECT_EQ(notes.find("SECRET-TOKEN"), std::string::npos) << notes;
+  }
+  EXPECT_EQ(calls.load(), 1) << "the second run made no request";
+  std::ifstream in(dir.path().string() + "/cache/location-failed.json");
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_NE(text.str().find("fnv1a64:"), std::string::npos) << text.str();
+  EXPECT_EQ(text.str().find("SECRET-TOKEN"), std::string::npos) << "the URL is kept as a hash only";
+  // Another URL is looked up (and the entry is replaced).
+  o.provider_urls["geolocation"] = geo.url() + "/json";
+  {
+    IntensityService other(o);
+    (void)other.current_blocking();
+  }
+  EXPECT_EQ(calls.load(), 2);
+}
+
 TEST(IntensityLocation, IpGeolocationWhenNothingElseThenCached) {
   CleanEnv clean;
   ewtest::TempDir dir;
