@@ -57,8 +57,10 @@ struct TrackerParts {
 // training loop's; calls from several threads at once are serialised but their order is then
 // yours to define. The accessors (prediction(), totals(), epochs(), flush(), ...) are safe from
 // any thread at any time. On the caller's thread epoch_start()/epoch_end() only stamp the time
-// and wake the sampler thread: they read no meter and do no file or network I/O (the one
-// exception is stop_and_confirm, which must ask the user and so waits for the prediction).
+// and queue it: the sampler thread resolves it at its next regular round, by interpolation
+// between readings (woken at once only after the prediction's epoch, the last monitored one, or a
+// long queue). They read no meter and do no file or network I/O (the one exception is
+// stop_and_confirm, which must ask the user and so waits for the prediction).
 class Tracker {
  public:
   // Everything wired (epochwatt/defaults.hpp; defined in the `epochwatt` library, not in the core):

@@ -124,9 +124,11 @@ std::size_t first_cut_line(std::string_view lines, std::size_t limit) {
   const char* base = lines.data();
   // The first CRLF line: a '\r' followed by '\n' (rare outside Windows programs; a progress bar's
   // '\r's are followed by more of its line).
+  // Only before `limit` (a line start, or the end): a CRLF line that starts before it ends before
+  // it, and searching past it made each call cost the whole read (quadratic in a read's lines).
   std::size_t crlf = npos;
-  for (std::size_t from = 0; from < lines.size();) {
-    const void* r = ::memchr(base + from, '\r', lines.size() - from);
+  for (std::size_t from = 0; from < limit;) {
+    const void* r = ::memchr(base + from, '\r', limit - from);
     if (!r) break;
     auto at = static_cast<std::size_t>(static_cast<const char*>(r) - base);
     if (at + 1 < lines.size() && lines[at + 1] == '\n') {

@@ -114,10 +114,11 @@ bool MeterSet::needs_thinning() const {
 }
 
 void MeterSet::thin(double from, double until, const std::vector<double>& anchors) {
-  if (!(until > from)) return;
   for (auto& s : slots_) {
     if (s.timeline.size() <= s.thin_at) continue;
-    s.timeline.thin(from, until, (until - from) / static_cast<double>(kThinTo), anchors);
+    // Nothing old enough to thin yet (all within the last hour): asked again once it has doubled,
+    // not on every round (each ask copies and sorts the intensity's change times).
+    if (until > from) s.timeline.thin(from, until, (until - from) / static_cast<double>(kThinTo), anchors);
     s.thin_at = std::max(kThinFrom, 2 * s.timeline.size());
   }
 }

@@ -66,7 +66,11 @@ void Sampler::loop() {
       std::unique_lock lk(mu_);
       double wait_s = meters_.wait_s(clock_->now(), update_interval_s_);
       wake_.wait_for(lk, std::chrono::duration<double>(wait_s),
-                     [&] { return quit_ || !pending_.empty() || intensity_ready_.load(); });
+                     [&] {
+                       return quit_ || wake_requested_ || pending_.size() >= kWakeAtQueued ||
+                              intensity_ready_.load();
+                     });
+      wake_requested_ = false;
       batch.swap(pending_);
       quitting = quit_;
     }

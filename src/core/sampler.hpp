@@ -57,7 +57,21 @@ class Sampler {
   // Queued boundaries at which push_locked() asks for a wake-up: bounds the queue (32 B each)
   // when epochs come faster than the sampler's rounds, at one wake-up per 512 epochs.
   static constexpr std::size_t kWakeAtQueued = 1024;
-  void wake() { wake_.notify_one(); }
+  // Start a round now (flush, windows, stop, the prediction's epoch, a long queue). Boundaries
+  // queued without it wait for the next regular round: a queue that is merely not empty does not
+  // end the sampler's sleep, or epochs shorter than a round would keep it reading back to back.
+  void wake() {
+    {
+      std::lock_guard lk(mu_);
+      wake_requested_ = true;
+    }
+    wake_.notify_one();
+  }
+  // The same, for a caller that holds mutex().
+  void wake_locked() {
+    wake_requested_ = true;
+    wake_.notify_one();
+  }
   // The intensity source posted a value: wake for it. Any thread.
   void intensity_posted();
   // Make this the last round; the caller holds mutex().
@@ -87,6 +101,7 @@ class Sampler {
   std::deque<Boundary> pending_;            // under mu_
   std::uint64_t pushed_ = 0, processed_ = 0;  // under mu_
   bool quit_ = false;                       // under mu_
+  bool wake_requested_ = false;             // under mu_
   std::atomic<bool> intensity_ready_{false};
   std::thread thread_;
 };

@@ -330,7 +330,24 @@ void Tracker::Impl::apply_intensity(double t, const IntensityValue& v) {
 }
 
 double Tracker::Impl::on_round(double t, const std::deque<detail::Boundary>& batch, bool intensity_posted) {
-  // The intensity source on its own: whatever it throws, this round's boundaries are handled.
+  // Each boundary on its own, so that one that fails cannot take the others (a window's end that
+  // someone waits for) with it.
+  for (const auto& e : batch) {
+    try {
+      handle(e);
+    } catch (const std::exception& ex) {
+      err(Severity::critical, std::string("Internal error in the sampler: ") + ex.what(), kSamplerThread);
+      if (e.kind == detail::Boundary::Kind::window_end) post_window(e.window, WindowMeasurement{});
+    } catch (...) {
+      err(Severity::critical, "Internal error in the sampler: unknown exception", kSamplerThread);
+      if (e.kind == detail::Boundary::Kind::window_end) post_window(e.window, WindowMeasurement{});
+    }
+  }
+  // The intensity source after the boundaries: they were all stamped before this round, so the
+  // epochs they close are counted at the values that held then, and a value posted now is
+  // applied after them (applied first, it could replace a value no handled epoch had used yet,
+  // and an epoch that ended before it came would be counted at it). On its own: whatever it
+  // throws, the boundaries were handled.
   try {
     if (intensity_posted) {
       if (auto posted = intensity->poll()) {
@@ -348,19 +365,6 @@ double Tracker::Impl::on_round(double t, const std::deque<detail::Boundary>& bat
     err(Severity::critical, std::string("Internal error in the intensity source: ") + e.what(), kSamplerThread);
   } catch (...) {
     err(Severity::critical, "Internal error in the intensity source: unknown exception", kSamplerThread);
-  }
-  // Each boundary on its own, so that one that fails cannot take the others (a window's end that
-  // someone waits for) with it.
-  for (const auto& e : batch) {
-    try {
-      handle(e);
-    } catch (const std::exception& ex) {
-      err(Severity::critical, std::string("Internal error in the sampler: ") + ex.what(), kSamplerThread);
-      if (e.kind == detail::Boundary::Kind::window_end) post_window(e.window, WindowMeasurement{});
-    } catch (...) {
-      err(Severity::critical, "Internal error in the sampler: unknown exception", kSamplerThread);
-      if (e.kind == detail::Boundary::Kind::window_end) post_window(e.window, WindowMeasurement{});
-    }
   }
   // Points before the open epoch's start, or between epochs before this round (the last point
   // before it stays, so a start stamped just before the round is still bracketed), and before
@@ -834,7 +838,7 @@ WindowMeasurement Tracker::window_end(WindowId id) {
     if (!open->second.ending) {  // else its end is queued already (stop(), another thread): wait
       open->second.ending = true;
       d.sampler->push_locked({detail::Boundary::Kind::window_end, t, 0, id});
-      d.sampler->wake();
+      d.sampler->wake_locked();  // lk is held
     }
     // Woken after the sampler's post, or (if another thread collected this window) its absence.
     d.sampler->wait_round(lk, [&] { return d.window_results.count(id) > 0 || d.open_windows.count(id) == 0; });

@@ -264,10 +264,16 @@ WriteResult replace_file(FileSink& sink, const std::string& path, const RecordFo
       return res;
     }
     int e = 0;
-    produce([&](std::string_view piece) {
-      if (e == 0) e = write_all(sink, fd, piece);
-      return e == 0;
-    });
+    try {
+      produce([&](std::string_view piece) {
+        if (e == 0) e = write_all(sink, fd, piece);
+        return e == 0;
+      });
+    } catch (...) {  // the producer failed (bad text, no memory): nothing half-written stays
+      (void)sink.close(fd);
+      (void)sink.unlink(tmp);
+      throw;
+    }
     if (sink.close(fd) != 0 && e == 0) e = errno;
     if (e != 0) {
       (void)sink.unlink(tmp);  // never left behind

@@ -25,11 +25,11 @@ void put_number(std::string& out, double v) {
     out += "null";
     return;
   }
-  char buf[32];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  std::string_view text(buf, static_cast<std::size_t>(end - buf));
-  out += text;
-  if (text.find_first_of(".e") == std::string_view::npos) out += ".0";
+  // nlohmann's own formatter, the one dump() uses (as json_stream.cpp): the same digits and layout
+  // as to_json(Run), e.g. 0.0001 and not std::to_chars' 1e-04.
+  char buf[64];
+  char* end = nlohmann::detail::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, static_cast<std::size_t>(end - buf));
 }
 void put_integer(std::string& out, long long v) {
   char buf[24];

@@ -92,14 +92,18 @@ std::string prometheus_text(const Run& r) {
   const EpochTable& t = r.epochs;
   int counted = t.counted_epochs();
   double seconds = t.counted_s();
-  std::size_t last = t.size();
-  while (last > 0 && t.interrupted(last - 1)) --last;
+  // The power: the newest counted epoch that lasted some time and has an entry for the meter,
+  // looked for among the newest kPowerLookBack epochs only (two epoch lines read together end a
+  // 0 s epoch; a meter gone for longer than that has no current power to show).
+  constexpr std::size_t kPowerLookBack = 64;
   for (std::size_t c = 0; c < t.devices().size(); ++c)
     for (auto& pm : meters)
       if (pm.info->id == t.devices()[c].meter_id) {
         pm.joules += t.counted_device_joules(c);
-        if (last > 0 && t.duration_s(last - 1) > 0)
-          if (auto j = t.device_joules(last - 1, c)) pm.last_watts = *j / t.duration_s(last - 1);
+        for (std::size_t row = t.size(), seen = 0; row > 0 && seen < kPowerLookBack && !pm.last_watts; --row, ++seen) {
+          if (t.interrupted(row - 1) || !(t.duration_s(row - 1) > 0)) continue;
+          if (auto j = t.device_joules(row - 1, c)) pm.last_watts = *j / t.duration_s(row - 1);
+        }
       }
   auto device_labels = [](const MeterInfo& m) {
     return std::vector<Label>{{"component", std::string(to_string(m.component))},
