@@ -88,7 +88,8 @@ WriteResult replace_file(FileSink& sink, const std::string& path, const RecordFo
 // The same with the content written piece by piece as `produce` makes it (a large file is never
 // held whole in memory): `produce` calls `put` with each piece in order; `put` returns false once a
 // write failed, after which the producer may stop (further pieces are ignored) and the temporary
-// file is removed as above.
+// file is removed as above. An exception from `produce` removes the temporary file, closes it and
+// goes on to the caller; the old file stays.
 using ContentSink = std::function<bool(std::string_view piece)>;
 using ContentProducer = std::function<void(const ContentSink& put)>;
 WriteResult replace_file(FileSink& sink, const std::string& path, const RecordFormat& format,

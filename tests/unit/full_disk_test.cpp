@@ -263,4 +263,27 @@ TEST(ReplaceFile, APlantedLinkAtTheTemporaryNameIsNeverFollowed) {
   EXPECT_FALSE(fs::is_symlink(path));
 }
 
+// A producer that throws half-way (a name that is not UTF-8, no memory): the exception goes on, the
+// old file stays, and neither the temporary file nor its descriptor is left behind.
+TEST(ReplaceFile, AProducerThatThrowsLeavesTheOldFileAndNoTemporaryFile) {
+  ewtest::TempDir dir;
+  const std::string path = (dir.path() / "x.json").string();
+  ewtest::write_file(path, "{\"old\": true}\n");
+  auto open_fds = [] {
+    std::size_t n = 0;
+    for ([[maybe_unused]] const auto& e : fs::directory_iterator("/proc/self/fd")) ++n;
+    return n;
+  };
+  std::size_t before = open_fds();
+  EXPECT_THROW(detail::replace_file(*detail::system_file_sink(), path, detail::RecordFormat{},
+                                    [](const detail::ContentSink& put) {
+                                      put("{\"new\": ");
+                                      throw std::runtime_error("cannot encode");
+                                    }),
+               std::runtime_error);
+  EXPECT_EQ(ewtest::read_file(path), "{\"old\": true}\n");
+  expect_no_temporary_file(dir.path());
+  EXPECT_EQ(open_fds(), before);
+}
+
 }  // namespace

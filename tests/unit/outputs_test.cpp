@@ -391,6 +391,38 @@ TEST(OutputsPrometheus, CountersGaugesAndPredictionAfterEachEpoch) {
     EXPECT_EQ(entry.path().filename().string().find(".tmp"), std::string::npos) << entry.path();
 }
 
+// The power gauge is the newest counted epoch's that lasted some time: two epoch lines read together
+// end a 0 s epoch, which has no power to show (the gauge would vanish or read 0).
+TEST(OutputsPrometheus, PowerComesFromTheNewestEpochThatLastedSomeTime) {
+  epochwatt::Run r;
+  r.context.run_id = "00000000-0000-4000-8000-000000000000";
+  MeterInfo m;
+  m.id = "m0";
+  m.device_name = "cpu:0";
+  r.context.meters = {m};
+  auto epoch = [](int index, double s, double j) {
+    EpochSummary e;
+    e.index = index;
+    e.duration_s = s;
+    e.joules = j;
+    DeviceEnergy d;
+    d.meter_id = "m0";
+    d.device_name = "cpu:0";
+    d.joules = j;
+    e.devices = {d};
+    return e;
+  };
+  r.epochs.push_back(epoch(1, 2.0, 20.0));
+  r.epochs.push_back(epoch(2, 4.0, 60.0));
+  r.epochs.push_back(epoch(3, 0.0, 0.0));
+  std::string text = detail::prometheus_text(r);
+  EXPECT_NE(text.find("epochwatt_power_watts{run_id=\"" + r.context.run_id +
+                      "\",component=\"cpu\",device=\"cpu:0\",meter=\"m0\"} 15.0\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("meter=\"m0\"} 80.0\n"), std::string::npos) << "the joules of all three: " << text;
+}
+
 TEST(OutputsPrometheus, LabelValuesAndNumbersFollowTheExpositionFormat) {
   EXPECT_EQ(detail::prometheus_label_value("plain"), "plain");
   EXPECT_EQ(detail::prometheus_label_value("a\\b"), "a\\\\b");
