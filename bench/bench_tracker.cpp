@@ -87,7 +87,10 @@ void BM_EpochStartEnd(benchmark::State& state) {
   }
   tracker.stop();  // after the loop, so outside the timing: the sampler's backlog is drained here
 }
-BENCHMARK(BM_EpochStartEnd)->Unit(benchmark::kNanosecond)->UseRealTime();
+// A fixed count: the caller queues back-to-back epochs far faster than the sampler accounts them
+// (BM_SamplerPerEpoch: tens of µs each, the prediction over its 1000-epoch window), and stop()
+// drains what is queued; an open-ended loop of millions of pairs left minutes of backlog.
+BENCHMARK(BM_EpochStartEnd)->Unit(benchmark::kNanosecond)->UseRealTime()->Iterations(100000);
 
 // (a'') The sampler's side of a boundary: 1000 back-to-back epochs, then flush() until the
 // sampler has accounted and reported all of them (console discarded, no log files). The time per

@@ -343,8 +343,11 @@ Prediction predict_from(const Epochs& epochs, const PredictionInput& in) {
       periodic = periodic && expected == static_cast<int>(high.size());
       if (periodic) {
         d.period = period, d.period_first = first;
-        for (int idx = p.back().index + 1; idx <= in.planned; ++idx)
-          if ((idx - first) % period == 0) ++d.periodic_remaining;
+        // Occurrences first + j * period in (last, planned], counted, not walked: planned may be
+        // INT_MAX (a run of unknown length), and this runs at every epoch's end.
+        auto occurrences_to = [&](long long idx) { return (idx - first) / period; };  // idx >= first
+        if (in.planned > p.back().index)
+          d.periodic_remaining = static_cast<int>(occurrences_to(in.planned) - occurrences_to(p.back().index));
         for (std::size_t i = w; i < p.size(); ++i)
           if (std::find(high.begin(), high.end(), p[i].index) != high.end())
             d.period_extra_s += p[i].s - mean_s, d.period_extra_joules += p[i].j - mean_j;

@@ -3,6 +3,8 @@
 // its figures to the bit.
 #include <gtest/gtest.h>
 
+#include <climits>
+
 #include <cmath>
 #include <sstream>
 
@@ -95,6 +97,19 @@ TEST(SteadyEpochs, OneOffOutlierIsLeftOutOfTheMean) {
   EXPECT_TRUE(p.detail.warmup_epochs.empty());
   EXPECT_EQ(p.detail.period, 0);  // a period of 4 would have put extra work in epochs 4 and 8
   EXPECT_NEAR(joules_of(p), 900.0 + 12 * 100.0, 1e-6);
+}
+
+// The occurrences still to come are counted, not walked one epoch at a time: a run planned for
+// INT_MAX epochs (length unknown) took seconds per epoch's end, and a benchmark never finished.
+TEST(SteadyEpochs, PeriodicWorkToComeIsCountedForAnyPlannedLength) {
+  std::vector<std::pair<double, double>> v;
+  for (int i = 1; i <= 7; ++i) v.push_back(i % 3 == 0 ? std::pair{15.0, 150.0} : std::pair{10.0, 100.0});
+  EXPECT_EQ(predict_run(series(v), input(12)).detail.periodic_remaining, 2);  // 9, 12
+  EXPECT_EQ(predict_run(series(v), input(13)).detail.periodic_remaining, 2);
+  EXPECT_EQ(predict_run(series(v), input(7)).detail.periodic_remaining, 0);
+  Prediction p = predict_run(series(v), input(INT_MAX));
+  EXPECT_EQ(p.detail.period, 3);
+  EXPECT_EQ(p.detail.periodic_remaining, (INT_MAX - 3) / 3 - (7 - 3) / 3);  // 9, 12, ..., up to INT_MAX
 }
 
 TEST(SteadyEpochs, PeriodicValidationIsRecognisedOnceSeen) {
