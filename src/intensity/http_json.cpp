@@ -62,7 +62,9 @@ std::optional<std::chrono::system_clock::time_point> parse_utc_time(std::string_
   // in a damaged answer's "1091-11-26T12:30Z", would overflow the conversion (undefined
   // behaviour, found by fuzz/carbonintensity_uk), so it is malformed like any other.
   constexpr auto lo = duration_cast<seconds>(system_clock::time_point::min().time_since_epoch()) + seconds{1};
-  constexpr auto hi = duration_cast<seconds>(system_clock::time_point::max().time_since_epoch()) - seconds{1};
+  // ... and a year's room is left at the top, for the period a provider's value holds after its
+  // time stamp (at most limits::kMaxIntervalS): start + period never overflows either.
+  constexpr auto hi = duration_cast<seconds>(system_clock::time_point::max().time_since_epoch()) - hours{24 * 366};
   if (t.time_since_epoch() < lo || t.time_since_epoch() > hi) return std::nullopt;
   return time_point_cast<system_clock::duration>(t) +
          duration_cast<system_clock::duration>(duration<double>(fraction));

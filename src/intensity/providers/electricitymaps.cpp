@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/format.hpp"
+#include "epochwatt/limits.hpp"
 #include "intensity/http_json.hpp"
 #include "intensity/providers/carbonintensity_uk.hpp"  // plausible_intensity, mean_of_series
 
@@ -223,7 +224,9 @@ class ElectricityMaps final : public IntensityProvider {
     // Each entry holds until the next one; the last one as long as the one before (hourly by default).
     for (std::size_t i = 0; i + 1 < all.size(); ++i) {
       double gap = std::chrono::duration<double>(all[i + 1].start - all[i].start).count();
-      if (gap > 0) all[i].period_s = gap;
+      // At most limits::kMaxIntervalS (a day): an hourly forecast with a gap of years is damaged,
+      // and start + gap must stay a time point (fuzz/electricitymaps: a 180-year gap overflowed).
+      if (gap > 0) all[i].period_s = std::min(gap, limits::kMaxIntervalS);
     }
     if (all.size() > 1) all.back().period_s = all[all.size() - 2].period_s;
     IntensityForecast out;
