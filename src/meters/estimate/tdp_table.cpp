@@ -41,8 +41,10 @@ std::vector<std::string> split_csv(std::string_view line) {
   return out;
 }
 
-std::vector<TdpEntry> parse_table() {
-  std::vector<TdpEntry> rows;
+// Calls f(line) on each data line of the embedded CSV in order (the header, empty lines and a
+// trailing '\r' left out) until f returns false.
+template <class F>
+void for_each_data_line(F f) {
   std::string_view csv = data::kCpuTdpCsv;
   bool header = true;
   while (!csv.empty()) {
@@ -55,10 +57,18 @@ std::vector<TdpEntry> parse_table() {
       header = false;
       continue;
     }
-    auto f = split_csv(line);
-    if (f.size() != 2) continue;
-    if (auto tdp = parse_tdp_cell(f[1])) rows.push_back({f[0], *tdp, normalise_cpu_model(f[0])});
+    if (!f(line)) return;
   }
+}
+
+std::vector<TdpEntry> parse_table() {
+  std::vector<TdpEntry> rows;
+  for_each_data_line([&](std::string_view line) {
+    auto f = split_csv(line);
+    if (f.size() == 2)
+      if (auto tdp = parse_tdp_cell(f[1])) rows.push_back({f[0], *tdp, normalise_cpu_model(f[0])});
+    return true;
+  });
   return rows;
 }
 
@@ -145,18 +155,7 @@ std::optional<TdpMatch> match_cpu_tdp(std::string_view model_name) {
   std::string scratch, key;
   std::optional<TdpMatch> best;
   std::size_t best_len = 0;
-  std::string_view csv = data::kCpuTdpCsv;
-  bool header = true;
-  while (!csv.empty()) {
-    auto nl = csv.find('\n');
-    std::string_view line = csv.substr(0, nl);
-    csv = nl == std::string_view::npos ? std::string_view{} : csv.substr(nl + 1);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.empty()) continue;
-    if (header) {
-      header = false;
-      continue;
-    }
+  for_each_data_line([&](std::string_view line) {
     // The model field, unquoted only when it has quotes (rare): the plain case copies nothing.
     std::string_view model = line.substr(0, line.find(','));
     std::string unquoted;
@@ -178,17 +177,17 @@ std::optional<TdpMatch> match_cpu_tdp(std::string_view model_name) {
           break;
         }
       }
-    if (!exact && !contained) continue;
+    if (!exact && !contained) return true;
     // Only rows tdp_table() holds: two fields and a readable TDP.
     auto f = split_csv(line);
-    if (f.size() != 2) continue;
+    if (f.size() != 2) return true;
     auto tdp = parse_tdp_cell(f[1]);
-    if (!tdp) continue;
+    if (!tdp) return true;
     TdpMatch m{TdpEntry{f[0], *tdp, key}, exact ? "exact" : "contained"};
-    if (exact) return m;
     best = std::move(m);
     best_len = key.size();
-  }
+    return !exact;  // an exact match ends the search
+  });
   return best;
 }
 
