@@ -62,6 +62,8 @@ void append_number(std::string& out, double v) {
 
 }  // namespace
 
+void append_json_number(std::string& out, double v) { append_number(out, v); }
+
 std::string json_number(double v) {
   std::string s;
   append_number(s, v);

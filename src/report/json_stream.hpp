@@ -84,6 +84,8 @@ class JsonStreamWriter {
 // `v` as nlohmann::json's dump writes a double (see above): "0.1", "1.0", "1e-05", "1.5e+20",
 // "-0.0"; "null" for NaN and infinities.
 std::string json_number(double v);
+// The same, appended to `out` (no string per number: the summary's epoch columns).
+void append_json_number(std::string& out, double v);
 // Appends `s` as a JSON string literal, quotes included (see above for the escapes).
 void append_json_string(std::string& out, std::string_view s);
 

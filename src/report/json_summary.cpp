@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "report/json_stream.hpp"
 #include "report/run_json.hpp"
 
 #include "core/format.hpp"
@@ -18,19 +19,6 @@ namespace {
 // control character, escaped by dump(), at the top level's indentation after a line break).
 constexpr const char* kEpochsMark = "\x01epochwatt-epochs\x01";
 
-// Numbers as nlohmann writes them: shortest round-trip, '.' whatever the locale, a float keeps a
-// ".0", and a value that is not finite is null.
-void put_number(std::string& out, double v) {
-  if (!std::isfinite(v)) {
-    out += "null";
-    return;
-  }
-  // nlohmann's own formatter, the one dump() uses (as json_stream.cpp): the same digits and layout
-  // as to_json(Run), e.g. 0.0001 and not std::to_chars' 1e-04.
-  char buf[64];
-  char* end = nlohmann::detail::to_chars(buf, buf + sizeof buf, v);
-  out.append(buf, static_cast<std::size_t>(end - buf));
-}
 void put_integer(std::string& out, long long v) {
   char buf[24];
   auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
@@ -63,8 +51,8 @@ void put_epochs(const EpochTable& t, const ContentSink& put) {
   put_integer(out, static_cast<long long>(t.size()));
   out += ",\n";
   array("epoch", t.size(), [&](std::size_t i) { put_integer(out, t.index(i)); }, "    ", false);
-  array("duration_s", t.size(), [&](std::size_t i) { put_number(out, t.duration_s(i)); }, "    ", false);
-  array("joules", t.size(), [&](std::size_t i) { put_number(out, t.joules(i)); }, "    ", false);
+  array("duration_s", t.size(), [&](std::size_t i) { append_json_number(out, t.duration_s(i)); }, "    ", false);
+  array("joules", t.size(), [&](std::size_t i) { append_json_number(out, t.joules(i)); }, "    ", false);
   const auto& rows = t.interrupted_rows();
   array("interrupted_rows", rows.size(), [&](std::size_t i) { put_integer(out, static_cast<long long>(rows[i])); },
         "    ", false);
@@ -79,7 +67,7 @@ void put_epochs(const EpochTable& t, const ContentSink& put) {
     out += "        \"method\": " + nlohmann::json(std::string(to_string(d.method))).dump() + ",\n";
     array("joules", t.size(), [&](std::size_t i) {
       auto j = t.device_joules(i, c);
-      if (j) put_number(out, *j);
+      if (j) append_json_number(out, *j);
       else out += "null";
     }, "        ", false);
     std::vector<std::size_t> incomplete;
