@@ -17,7 +17,8 @@ PACKAGES=(
   python3-pytest                     # the Python test suite (tests/python)
   python3-torch python3-sklearn      # the demo (a PyTorch CNN on scikit-learn's digits) and the DataLoader tests
   locales                            # a de_DE.UTF-8 locale for the locale-independence test
-  prometheus                         # promtool, which checks the Prometheus textfile output in the tests
+  prometheus                         # promtool and the server: the Prometheus textfile and /metrics tests
+  openmpi-bin libopenmpi-dev python3-mpi4py  # multi-rank jobs: mpirun tests, the epochwatt_mpi target, mpi4py reduction
   chromium                           # epochwatt report --pdf, and the report's rendering test
   clang libclang-rt-14-dev llvm      # .ci/run's sanitizer builds and libFuzzer targets (clang 14, its
                                      # sanitizer and libFuzzer runtimes, llvm-symbolizer for their stacks)

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "epochwatt/clock.hpp"
+#include "epochwatt/job.hpp"
 #include "epochwatt/meter.hpp"
 #include "epochwatt/run.hpp"
 
@@ -118,6 +119,20 @@ struct Options {
   // ("0.5", "package,dram", "true"): a backend that declares such an option reads it from here
   // (epochwatt/registry.hpp, BackendOption). A name no backend declares is an OptionsError.
   std::map<std::string, std::string> backend_options;
+
+  // Multi-process jobs (docs/cluster.md). By default a process learns its rank, node and job from
+  // its launcher's environment (torchrun, OpenMPI, SLURM), measures only the GPUs it drives, and
+  // one process per node, chosen by election, measures the node-wide meters (RAPL, DRAM, the
+  // estimates). The fields below, where set, win over the environment.
+  bool independent = false;  // true: no job awareness; every process measures all it sees
+  std::optional<int> rank, local_rank, world_size, local_world_size;
+  std::string job_id, step_id;
+  std::string node;         // the node's name; empty: EPOCHWATT_NODE, else the host name
+  std::string runtime_dir;  // the node's election folder; empty: EPOCHWATT_RUNTIME_DIR, else
+                            // $XDG_RUNTIME_DIR/epochwatt, else /tmp/epochwatt-UID
+  // Serve /metrics (Prometheus text exposition format) on "ADDR:PORT" from a thread of its own;
+  // empty: none. ADDR defaults to 127.0.0.1 (":9400").
+  std::string metrics_listen;
 
   // Outputs. console: where console messages go (default std::cout); confirm_input: where
   // stop_and_confirm reads its answer (default std::cin). Must outlive the tracker.

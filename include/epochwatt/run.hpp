@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "epochwatt/intensity.hpp"
+#include "epochwatt/job.hpp"
 #include "epochwatt/meter.hpp"
 
 namespace epochwatt {
@@ -271,6 +272,7 @@ struct RunContext {
   std::string version;
   std::string run_id;  // UUID v4 of the tracker; the same in every machine-readable output
   std::string host;    // gethostname()
+  JobIdentity job;     // rank, node and job of this process (detect_job); "none" for a single process
   std::string os;      // uname: "Linux 6.1.0-..."
   long pid = 0;
   std::chrono::system_clock::time_point started;

@@ -208,6 +208,7 @@ Tracker::Impl::Impl(Options o, TrackerParts p) : opt(std::move(o)), parts(std::m
   c.version = kVersion;
   c.run_id = detail::make_run_id();
   c.host = host_name();
+  c.job = detect_job(opt);
   utsname u{};
   if (::uname(&u) == 0) c.os = std::string(u.sysname) + " " + u.release;
   c.pid = static_cast<long>(::getpid());
