@@ -18,6 +18,13 @@ struct HermeticEnvironment {
                              "EPOCHWATT_GEOLOCATION_URL", "EPOCHWATT_ELECTRICITYMAPS_URL",
                              "EPOCHWATT_CARBONINTENSITY_UK_URL", "EPOCHWATT_ENERGIDATASERVICE_URL"})
       unsetenv(name);
+    // A test run started by a launcher (ctest under srun or mpirun) is still one process per test:
+    // job identities are given to the tests that want them (docs/cluster.md).
+    for (const char* name : {"RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE", "GROUP_RANK",
+                             "TORCHELASTIC_RUN_ID", "OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE",
+                             "SLURM_PROCID", "SLURM_JOB_ID", "SLURM_STEP_ID", "EPOCHWATT_JOB_ID",
+                             "EPOCHWATT_NODE", "EPOCHWATT_RUNTIME_DIR"})
+      unsetenv(name);
   }
 };
 

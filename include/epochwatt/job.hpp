@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace epochwatt {
 
@@ -26,6 +27,10 @@ struct JobIdentity {
   // Where the identity came from: "options", "torchrun", "openmpi", "slurm", or "none" (a single
   // process; also every process when Options::independent is set).
   std::string launcher = "none";
+  // One line each, for the run's warnings: launcher variables that were malformed or contradicted
+  // each other and were ignored ("OMPI_COMM_WORLD_RANK='x' is not a whole number: ..."). Not
+  // written into records.
+  std::vector<std::string> warnings;
 
   bool multi_process() const { return world_size > 1; }
 };
@@ -34,8 +39,18 @@ struct JobIdentity {
 using EnvLookup = std::function<std::optional<std::string>(std::string_view name)>;
 
 // The identity of this process from the options (which win, field by field) and the launcher's
-// environment. With Options::independent: a single process ("none"), whatever the environment.
-// Throws OptionsError for values that contradict each other (rank >= world_size ...).
+// environment (docs/cluster.md, "Identity: rank, node, job"). The innermost launcher describes
+// the process: torchrun (RANK and WORLD_SIZE) before OpenMPI (OMPI_COMM_WORLD_RANK and _SIZE)
+// before SLURM (SLURM_PROCID and SLURM_NTASKS), so that `srun torchrun` or `mpirun` inside an
+// allocation gives the ranks of torchrun or mpirun. The job id is the outermost one that exists:
+// EPOCHWATT_JOB_ID, else SLURM_JOB_ID, else torchrun's TORCHELASTIC_RUN_ID (its default "none" is
+// no id), else OpenMPI's OMPI_MCA_ess_base_jobid (= PMIX_NAMESPACE), else torchrun's
+// MASTER_ADDR:MASTER_PORT. The node is Options::node, else EPOCHWATT_NODE, else the host name.
+// A malformed or contradictory variable never throws: the launcher's variables are ignored, with
+// one line in `warnings`, and the next launcher (else a single process) describes the process.
+// With Options::independent: a single process ("none"), whatever the environment.
+// Throws OptionsError for options that contradict each other or the environment (rank >=
+// world_size ...).
 JobIdentity detect_job(const Options& options, const EnvLookup& env = {});
 
 }  // namespace epochwatt

@@ -48,6 +48,18 @@ struct MeterInfo {
   // For people, when also_covers is not empty: what the figure covers and the vendor documentation
   // that says so ("NVML's energy counter of a Grace Hopper module covers ... (NVIDIA: ...)").
   std::string coverage;
+  // A stable identity of the hardware, the same in every process that sees it (an NVIDIA GPU's
+  // UUID "GPU-..."); empty: the device is known by its id alone. Multi-process jobs claim a GPU
+  // by it, so that two processes never measure one GPU (docs/cluster.md).
+  std::string hardware_id = {};
+  // Multi-process jobs (docs/cluster.md, "Who measures what"): "node" for a node-wide meter (RAPL,
+  // the CPU and DRAM estimates, any CPU or DRAM meter) that one process per node and job measures,
+  // "device" for a GPU that one process of the node's job measures; empty: not shared (a single
+  // process, Options::independent, or a meter only this process can read). Such a meter reads
+  // 0 J while another process of the job holds its claim.
+  std::string shared = {};
+  // The election's claim: "<job>/<step>/<node>/<node|gpu:UUID>"; empty when not shared.
+  std::string claim = {};
 };
 
 struct MeterReading {

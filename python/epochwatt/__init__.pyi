@@ -198,6 +198,15 @@ class Tracker:
         meters: Sequence[Meter] = (),
         discover_meters: bool = True,
         tool_name: str = "epochwatt",
+        independent: bool = False,
+        rank: int | None = None,
+        local_rank: int | None = None,
+        world_size: int | None = None,
+        local_world_size: int | None = None,
+        job_id: str = "",
+        step_id: str = "",
+        node: str = "",
+        runtime_dir: str | os.PathLike[str] = "",
     ) -> None:
         """Start tracking a run of `epochs` epochs (> 0). The keywords are the C++ Options with
         their C++ names and defaults (docs/options.md, default_options()), plus:
@@ -213,6 +222,10 @@ class Tracker:
         gCO2e/kWh; latitude/longitude in degrees. outputs: 'FORMAT:PATH' strings or (format, path)
         pairs, format 'csv', 'jsonl' or 'prometheus'. api_keys None means {}; replay_component
         'gpu', 'cpu' or 'dram'.
+
+        Multi-process jobs (docs/cluster.md): rank, local_rank, world_size, local_world_size,
+        job_id, step_id and node win over the launcher's environment (torchrun, OpenMPI, SLURM);
+        runtime_dir is the node election's folder; independent=True turns job awareness off.
 
         Raises OptionsError (a ValueError) for invalid options, TypeError for unknown ones or
         values of the wrong type, and Error when no component can be measured (unless

@@ -123,6 +123,7 @@ constexpr const char* kEpochs = "Epochs";
 constexpr const char* kMeasuring = "Measuring";
 constexpr const char* kIntensity = "Carbon intensity";
 constexpr const char* kOutput = "Output";
+constexpr const char* kJob = "Multi-process jobs (docs/cluster.md)";
 constexpr const char* kModes = "Log aggregation (carbontracker's other modes)";
 constexpr const char* kInformation = "Information";
 
@@ -293,6 +294,28 @@ void add_run_options(CLI::App& app, HelpFormatter& formatter, ParseContext& ctx,
   value(app, ctx, kMeasuring, "--pue", "F", "Power usage effectiveness applied to predicted and actual totals (default 1.58).",
         [&o](auto& f, auto& v) { o.pue = finite_number(f, v); });
   add_backend_options(app, ctx, o, kMeasuring, /*seams=*/false);
+
+  // ---- multi-process jobs: each value wins over the launcher's environment (docs/cluster.md)
+  flag(app, ctx, kJob, "--independent",
+       "No job awareness: measure every GPU and the whole node, whatever the launcher's environment says "
+       "(for independent runs side by side).",
+       [&o] { o.independent = true; });
+  value(app, ctx, kJob, "--job-id", "ID", "The job's id (default EPOCHWATT_JOB_ID, else SLURM_JOB_ID, torchrun's or OpenMPI's).",
+        [&o](auto&, auto& v) { o.job_id = v; });
+  value(app, ctx, kJob, "--step-id", "ID", "The job step's id (default SLURM_STEP_ID).", [&o](auto&, auto& v) { o.step_id = v; });
+  value(app, ctx, kJob, "--node", "NAME", "This node's name (default EPOCHWATT_NODE, else the host name).",
+        [&o](auto&, auto& v) { o.node = v; });
+  value(app, ctx, kJob, "--rank", "N", "This process's global rank (default RANK, OMPI_COMM_WORLD_RANK, SLURM_PROCID).",
+        [&o](auto& f, auto& v) { o.rank = integer(f, v); });
+  value(app, ctx, kJob, "--local-rank", "N", "Its rank among the job's processes on this node.",
+        [&o](auto& f, auto& v) { o.local_rank = integer(f, v); });
+  value(app, ctx, kJob, "--world-size", "N", "Processes in the job.", [&o](auto& f, auto& v) { o.world_size = integer(f, v); });
+  value(app, ctx, kJob, "--local-world-size", "N", "Processes of the job on this node.",
+        [&o](auto& f, auto& v) { o.local_world_size = integer(f, v); });
+  value(app, ctx, kJob, "--runtime-dir", "DIR",
+        "Folder of the node election's lock files (default EPOCHWATT_RUNTIME_DIR, else $XDG_RUNTIME_DIR/epochwatt, "
+        "else /tmp/epochwatt-UID).",
+        [&o](auto&, auto& v) { o.runtime_dir = v; });
 
   // ---- carbon intensity
   add_location_options(app, ctx, o);

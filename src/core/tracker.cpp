@@ -631,6 +631,8 @@ void Tracker::Impl::start() {
   for (const auto& note : parts.discovery_notes) fan("message", [&](Reporter& r) { r.message(note); });
   // Before any meter opens, so that even an inert tracker says what it could not cover.
   for (const auto& text : parts.coverage_warnings) warn(text, "MainThread");
+  // Launcher variables that were malformed and ignored (detect_job).
+  for (const auto& text : run.context.job.warnings) warn("job identity: " + text, "MainThread");
   meters = detail::MeterSet(parts.meters, opt.update_interval, clock);
   if (meters.empty()) {
     std::string msg =

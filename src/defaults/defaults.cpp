@@ -5,6 +5,7 @@
 
 #include "epochwatt/registry.hpp"
 #include "intensity/service.hpp"
+#include "meters/election/election.hpp"
 #include "meters/sysfs/proc_root.hpp"
 #include "report/ct_logs.hpp"
 #include "report/ct_reporter.hpp"
@@ -35,6 +36,15 @@ TrackerParts default_tracker_parts(const Options& o) {
 
   parts.intensity = std::make_shared<detail::IntensityService>(o, nullptr, [clock] { return clock->wall(); });
   RunDiscovery found = discover_for_run(o);
+  // A multi-process job: this rank's GPUs, and one process per node for the node-wide meters
+  // (docs/cluster.md). Nothing for a single process or with Options::independent.
+  meters::JobSharing sharing;
+  sharing.job = detect_job(o);
+  sharing.runtime_dir = o.runtime_dir;
+  sharing.devices_by_pid = o.devices_by_pid;
+  sharing.process_tree_cpu = o.estimate_process_tree;
+  sharing.own_meters = o.meters;
+  meters::share_meters_in_job(found, sharing);
   parts.meters = std::move(found.meters);
   parts.discovery_notes = std::move(found.notes);
   parts.coverage_warnings = std::move(found.coverage_warnings);

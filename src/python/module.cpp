@@ -358,6 +358,16 @@ const std::map<std::string, Binding>& bindings() {
        {[](Options& o, py::handle h) { o.meters = h.cast<std::vector<std::shared_ptr<Meter>>>(); },
         [](const Options& o) { return py::object(py::cast(o.meters)); }}},
       {"discover_meters", plain(&Options::discover_meters)},
+      // Multi-process jobs (docs/cluster.md): each wins over the launcher's environment.
+      {"independent", plain(&Options::independent)},
+      {"rank", optional(&Options::rank)},
+      {"local_rank", optional(&Options::local_rank)},
+      {"world_size", optional(&Options::world_size)},
+      {"local_world_size", optional(&Options::local_world_size)},
+      {"job_id", plain(&Options::job_id)},
+      {"step_id", plain(&Options::step_id)},
+      {"node", plain(&Options::node)},
+      {"runtime_dir", path(&Options::runtime_dir)},
       {"tool_name", plain(&Options::tool_name)},
   };
   return table;

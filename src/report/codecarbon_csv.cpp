@@ -72,17 +72,22 @@ std::string csv_field(std::string_view value) {
   return out + "\"";
 }
 
-std::string codecarbon_header() {
+std::string codecarbon_header(bool job_columns) {
   std::string out;
   // Appends only: `"," + std::string` trips g++ 12's -Wrestrict at -O3 (GCC bug 105651).
   for (std::size_t i = 0; i < kCodeCarbonColumns.size(); ++i) {
     if (i) out += ',';
     out += kCodeCarbonColumns[i];
   }
+  if (job_columns)
+    for (auto name : kJobColumns) {
+      out += ',';
+      out += name;
+    }
   return out + "\n";
 }
 
-std::string codecarbon_row(const Run& r, const HostFacts& host) {
+std::string codecarbon_row(const Run& r, const HostFacts& host, bool job_columns) {
   // Joules of each component over the counted epochs (the interrupted one is not counted, as in
   // the totals); a component without a meter stays empty rather than 0.
   std::map<Component, double> joules;
@@ -132,7 +137,7 @@ std::string codecarbon_row(const Run& r, const HostFacts& host) {
     if (colon != std::string::npos) cloud_region = r.location.cloud.substr(colon + 1);
   }
 
-  const std::vector<std::string> fields = {
+  std::vector<std::string> fields = {
       utc_iso8601(r.finished),                          // timestamp
       r.context.tool_name,                                      // project_name
       r.context.run_id,                                         // run_id
@@ -169,6 +174,12 @@ std::string codecarbon_row(const Run& r, const HostFacts& host) {
       num(r.context.pue),                                       // pue
       "",                                               // wue: water not estimated
   };
+  if (job_columns) {
+    const JobIdentity& job = r.context.job;
+    for (std::string v : {job.job_id, job.step_id, std::to_string(job.rank), std::to_string(job.local_rank),
+                          std::to_string(job.world_size), job.node})
+      fields.push_back(std::move(v));
+  }
   std::string out;
   for (std::size_t i = 0; i < fields.size(); ++i) {  // appends only, as in codecarbon_header()
     if (i) out += ',';
@@ -193,14 +204,15 @@ std::size_t csv_field_count(std::string_view line, bool* open_quote) {
 
 }  // namespace
 
-RecordFormat codecarbon_format() {
+RecordFormat codecarbon_format(bool job_columns) {
   RecordFormat f;
-  f.header = codecarbon_header();
+  f.header = codecarbon_header(job_columns);
   std::string header_line = f.header.substr(0, f.header.size() - 1);
+  std::size_t columns = job_columns ? kCsvColumnCount : kCodeCarbonColumns.size();
   f.ours = [header_line](std::string_view first) { return first == header_line; };
-  f.whole = [](std::string_view last) {
+  f.whole = [columns](std::string_view last) {
     bool open = false;
-    return csv_field_count(last, &open) == kCodeCarbonColumns.size() && !open;
+    return csv_field_count(last, &open) == columns && !open;
   };
   f.end_cut = [](std::string_view last) -> std::string {
     bool open = false;
@@ -211,7 +223,18 @@ RecordFormat codecarbon_format() {
 }
 
 void CsvReporter::run_finished(const Run& r) {
-  guarded([&] { return append_record(sink(), path(), codecarbon_format(), codecarbon_row(r, read_host_facts(proc_root_))); });
+  // A file that an earlier version began, with CodeCarbon's 38 columns alone, gets rows of those:
+  // a row longer than its header would break CSV readers. Anything else is judged by append_record.
+  bool job_columns = true;
+  {
+    std::ifstream in(path());
+    std::string first;
+    if (in && std::getline(in, first) && first + "\n" == codecarbon_header(false)) job_columns = false;
+  }
+  guarded([&] {
+    return append_record(sink(), path(), codecarbon_format(job_columns),
+                         codecarbon_row(r, read_host_facts(proc_root_), job_columns));
+  });
 }
 
 }  // namespace epochwatt::detail

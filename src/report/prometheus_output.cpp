@@ -18,7 +18,8 @@ struct Label {
 
 class Exposition {
  public:
-  explicit Exposition(std::string run_id) : run_id_(std::move(run_id)) {}
+  // `common`: the labels of every sample after run_id (the job's: job, step, rank, local_rank, node).
+  Exposition(std::string run_id, std::vector<Label> common) : run_id_(std::move(run_id)), common_(std::move(common)) {}
   // HELP and TYPE once per metric family, before its first sample.
   void family(std::string_view name, std::string_view type, std::string_view help) {
     out_ += "# HELP " + std::string(name) + " " + escape_help(help) + "\n";
@@ -37,13 +38,15 @@ class Exposition {
   void line(std::string_view name, const std::string& value, const std::vector<Label>& labels) {
     out_ += std::string(name) + "{run_id=\"" + prometheus_label_value(run_id_) + "\"";
     // Appends only: `"," + std::string` trips g++ 12's -Wrestrict at -O3 (GCC bug 105651).
-    for (const auto& l : labels) {
-      out_ += ',';
-      out_ += l.name;
-      out_ += "=\"";
-      out_ += prometheus_label_value(l.value);
-      out_ += '"';
-    }
+    const std::vector<Label>& common = common_;
+    for (const std::vector<Label>* set : {&common, &labels})
+      for (const auto& l : *set) {
+        out_ += ',';
+        out_ += l.name;
+        out_ += "=\"";
+        out_ += prometheus_label_value(l.value);
+        out_ += '"';
+      }
     out_ += "} " + value + "\n";
   }
   static std::string escape_help(std::string_view help) {
@@ -56,6 +59,7 @@ class Exposition {
     return s;
   }
   std::string run_id_;
+  std::vector<Label> common_;
   std::string out_;
 };
 
@@ -111,7 +115,13 @@ std::string prometheus_text(const Run& r) {
                               {"meter", m.id}};
   };
 
-  Exposition x(r.context.run_id);
+  // Every sample says which process of which job measured it (docs/cluster.md).
+  const JobIdentity& job = r.context.job;
+  Exposition x(r.context.run_id, {{"job", job.job_id},
+                                  {"step", job.step_id},
+                                  {"rank", std::to_string(job.rank)},
+                                  {"local_rank", std::to_string(job.local_rank)},
+                                  {"node", job.node}});
   x.family("epochwatt_info", "gauge", "Always 1; the labels name the tool and version of the run.");
   x.sample("epochwatt_info", 1, {{"tool", r.context.tool_name}, {"version", r.context.version}});
   x.family("epochwatt_run_start_time_seconds", "gauge", "Start of the run, seconds since 1970-01-01 UTC.");

@@ -133,6 +133,13 @@ void to_json(ordered_json& j, const MeterInfo& m) {
   for (Component c : m.also_covers) also.emplace_back(to_string(c));
   j["also_covers"] = also;
   j["coverage"] = m.coverage;
+  // Multi-process jobs (docs/cluster.md): written only for a shared meter, so that a single
+  // process's summary is as before.
+  if (!m.hardware_id.empty()) j["hardware_id"] = m.hardware_id;
+  if (!m.shared.empty()) {
+    j["shared"] = m.shared;
+    j["claim"] = m.claim;
+  }
 }
 void from_json(const json& j, MeterInfo& m) {
   std::string comp, method;
@@ -142,6 +149,9 @@ void from_json(const json& j, MeterInfo& m) {
   read(j, "method", method);
   read(j, "detail", m.detail);
   read(j, "coverage", m.coverage);
+  read(j, "hardware_id", m.hardware_id);
+  read(j, "shared", m.shared);
+  read(j, "claim", m.claim);
   std::vector<std::string> also;
   read_array(j, "also_covers", also);
   for (const auto& a : also)
@@ -437,6 +447,31 @@ void from_json(const json& j, PowerSeries& p) {
   p.method = method_named(method, p.method);
 }
 
+// A process's place in its job (JobIdentity): the same keys in the JSON summary's context and
+// every JSON Lines record. `warnings` is not written: the run's warnings hold those lines.
+void to_json(ordered_json& j, const JobIdentity& id) {
+  j = {{"job_id", id.job_id},
+       {"step_id", id.step_id},
+       {"rank", id.rank},
+       {"local_rank", id.local_rank},
+       {"world_size", id.world_size},
+       {"local_world_size", id.local_world_size},
+       {"node", id.node},
+       {"node_rank", id.node_rank},
+       {"launcher", id.launcher}};
+}
+void from_json(const json& j, JobIdentity& id) {
+  read(j, "job_id", id.job_id);
+  read(j, "step_id", id.step_id);
+  read(j, "rank", id.rank);
+  read(j, "local_rank", id.local_rank);
+  read(j, "world_size", id.world_size);
+  read(j, "local_world_size", id.local_world_size);
+  read(j, "node", id.node);
+  read(j, "node_rank", id.node_rank);
+  read(j, "launcher", id.launcher);
+}
+
 // The context block: one definition for the JSON summary and every JSON Lines record
 // (jsonl_output.cpp), so that a reader finds the same keys, in the same order, in both.
 void to_json(ordered_json& j, const RunContext& c) {
@@ -445,6 +480,7 @@ void to_json(ordered_json& j, const RunContext& c) {
        {"json_schema_version", kJsonSchemaVersion},
        {"run_id", c.run_id},
        {"host", c.host},
+       {"job", c.job},
        {"os", c.os},
        {"pid", c.pid},
        {"started_utc", detail::utc_iso8601(c.started)},
@@ -467,6 +503,8 @@ void from_json(const json& j, RunContext& c) {
   read(j, "version", c.version);
   read(j, "run_id", c.run_id);
   read(j, "host", c.host);
+  // Summaries written before job identities (issue 14) have none: a single process.
+  if (json_field(j, "job").is_object()) from_json(json_field(j, "job"), c.job);
   read(j, "os", c.os);
   read(j, "pid", c.pid);
   c.started = utc_time(j, "started_utc");

@@ -42,6 +42,10 @@ void from_json(const nlohmann::json& j, PowerSeries& p);
 // "host", ...}: the same definition in the JSON summary and in every JSON Lines record, so that
 // from_json reads either. Written whole: from_json(to_json(c)) gives c back.
 void to_json(nlohmann::ordered_json& j, const RunContext& c);
+// context.job: {"job_id", "step_id", "rank", "local_rank", "world_size", "local_world_size",
+// "node", "node_rank", "launcher"} (docs/json-summary.md); absent in older summaries.
+void to_json(nlohmann::ordered_json& j, const JobIdentity& id);
+void from_json(const nlohmann::json& j, JobIdentity& id);
 void from_json(const nlohmann::json& j, RunContext& c);
 // The whole JSON summary: {"context": {...}, "finished_utc", "log_files", "epochs": [...],
 // "prediction", "actual", ...}. Reads schema version 1 too (finished_utc and log_files in context).

@@ -127,7 +127,7 @@ void expect_whole_file(Out out, const std::string& text, int runs) {
     case Out::csv: {
       auto sizes = csv_record_sizes(text);
       ASSERT_EQ(sizes.size(), static_cast<std::size_t>(runs + 1)) << text;
-      for (auto n : sizes) EXPECT_EQ(n, detail::kCodeCarbonColumns.size()) << text;
+      for (auto n : sizes) EXPECT_EQ(n, detail::kCsvColumnCount) << text;
       break;
     }
     case Out::jsonl: {

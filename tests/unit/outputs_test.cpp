@@ -138,8 +138,8 @@ std::size_t column(std::string_view name) {
 }
 
 // What changes from machine to machine or run to run: the run id, the version, the host name,
-// the context's os and pid (a number, masked as 0 so that the file stays JSON), and the CSV's os
-// and cpu_count columns (cpu_model and ram_total_size come from the fake /proc).
+// the context's os and pid (a number, masked as 0 so that the file stays JSON), the job's node (the
+// host name), and the CSV's os, cpu_count and node columns (cpu_model and ram_total_size come from the fake /proc).
 std::string mask(std::string text) {
   text = std::regex_replace(text, kUuid, "<run_id>");
   text = replace_all(text, std::string("\"version\":\"") + kVersion + "\"", "\"version\":\"<version>\"");
@@ -147,6 +147,8 @@ std::string mask(std::string text) {
   text = std::regex_replace(text, std::regex("\"host\":\"[^\"]*\""), "\"host\":\"<host>\"");
   text = std::regex_replace(text, std::regex("\"os\":\"[^\"]*\""), "\"os\":\"<os>\"");
   text = std::regex_replace(text, std::regex("\"pid\":[0-9]+"), "\"pid\":0");
+  text = std::regex_replace(text, std::regex("\"node\":\"[^\"]*\""), "\"node\":\"<node>\"");
+  text = std::regex_replace(text, std::regex("node=\"[^\"]*\""), "node=\"<node>\"");
   return text;
 }
 std::string mask_csv(const std::string& csv) {
@@ -157,9 +159,10 @@ std::string mask_csv(const std::string& csv) {
       continue;
     }
     auto f = csv_fields(line);
-    if (f.size() == detail::kCodeCarbonColumns.size()) {
+    if (f.size() == detail::kCsvColumnCount) {
       f[column("os")] = "<os>";
       f[column("cpu_count")] = "<cpu_count>";
+      f.back() = "<node>";  // the job's node: the host name
     }
     std::string l;
     for (std::size_t i = 0; i < f.size(); ++i) {  // appends only: g++ 12 -O3 -Wrestrict (GCC bug 105651)
@@ -194,14 +197,39 @@ TEST(Outputs, GoldenStoppedMidEpoch) {
 
 // ------------------------------------------------------------------ CSV
 
-TEST(OutputsCsv, HeaderIsCodeCarbonsColumnsInOrder) {
-  EXPECT_EQ(detail::codecarbon_header(),
+TEST(OutputsCsv, HeaderIsCodeCarbonsColumnsInOrderThenTheJobs) {
+  EXPECT_EQ(detail::codecarbon_header(false),
             "timestamp,project_name,run_id,experiment_id,duration,emissions,emissions_rate,cpu_power,gpu_power,"
             "ram_power,cpu_energy,gpu_energy,ram_energy,energy_consumed,water_consumed,country_name,"
             "country_iso_code,region,cloud_provider,cloud_region,os,python_version,codecarbon_version,cpu_count,"
             "cpu_model,gpu_count,gpu_model,longitude,latitude,ram_total_size,tracking_mode,"
             "cpu_utilization_percent,gpu_utilization_percent,ram_utilization_percent,ram_used_gb,on_cloud,pue,"
             "wue\n");
+  EXPECT_EQ(detail::codecarbon_header(), detail::codecarbon_header(false).substr(0, detail::codecarbon_header(false).size() - 1) +
+                                              ",job_id,step_id,rank,local_rank,world_size,node\n");
+}
+
+// A file an earlier version began, with CodeCarbon's 38 columns alone, keeps that shape: rows of 38.
+TEST(OutputsCsv, AFileWithoutTheJobColumnsGetsRowsWithoutThem) {
+  ewtest::TempDir dir;
+  std::string csv = dir.str() + "/emissions.csv";
+  ewtest::write_file(csv, detail::codecarbon_header(false));
+  Run r;
+  r.context.run_id = "r";
+  r.context.job.rank = 1;
+  detail::CsvReporter rep(csv, "/proc");
+  rep.run_finished(r);
+  auto lines = ewtest::split_lines(ewtest::read_file(csv));
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(csv_fields(lines[1]).size(), detail::kCodeCarbonColumns.size());
+  std::string fresh = dir.str() + "/new.csv";
+  detail::CsvReporter rep2(fresh, "/proc");
+  rep2.run_finished(r);
+  lines = ewtest::split_lines(ewtest::read_file(fresh));
+  ASSERT_EQ(lines.size(), 2u);
+  auto f = csv_fields(lines[1]);
+  ASSERT_EQ(f.size(), detail::kCsvColumnCount);
+  EXPECT_EQ(f[detail::kCodeCarbonColumns.size() + 2], "1");  // rank
 }
 
 TEST(OutputsCsv, RowHoldsTheRunsFiguresInCodeCarbonsUnits) {

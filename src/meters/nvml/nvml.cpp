@@ -200,9 +200,11 @@ struct UseGate {
 class NvmlMeter final : public Meter {
  public:
   NvmlMeter(std::shared_ptr<NvmlLibrary> lib, nvmlDevice_t device, unsigned int index,
-            std::string name, Method method, std::string detail, std::optional<UseGate> gate = std::nullopt)
+            std::string name, std::string uuid, Method method, std::string detail,
+            std::optional<UseGate> gate = std::nullopt)
       : lib_(std::move(lib)), device_(device), counter_(1e-3, 0), gate_(std::move(gate)) {
     info_.id = "nvml:" + std::to_string(index);
+    info_.hardware_id = std::move(uuid);
     info_.component = Component::gpu;
     info_.device_name = std::move(name);
     info_.method = method;
@@ -754,7 +756,7 @@ NvmlDiscovery find_nvml(const NvmlConfig& cfg) {
       if (rc == NVML_ERROR_TIMEOUT || rc == NVML_ERROR_UNINITIALIZED) rc = fn.energy(g.handle, &mj);
       if (rc == NVML_SUCCESS) {
         out.meters.push_back(std::make_shared<NvmlMeter>(
-            lib, g.handle, g.index, g.name, Method::counter,
+            lib, g.handle, g.index, g.name, g.uuid, Method::counter,
             "nvmlDeviceGetTotalEnergyConsumption energy counter (mJ), read every 0.1 s; " + identity +
                 "; selected by " + pick.how + gate_detail,
             gate));
@@ -769,7 +771,7 @@ NvmlDiscovery find_nvml(const NvmlConfig& cfg) {
     nvmlReturn_t rc = fn.power(g.handle, &mw);
     if (rc == NVML_SUCCESS) {
       out.meters.push_back(std::make_shared<NvmlMeter>(
-          lib, g.handle, g.index, g.name, Method::integrated_power,
+          lib, g.handle, g.index, g.name, g.uuid, Method::integrated_power,
           "nvmlDeviceGetPowerUsage (mW) integrated every 0.05 s, no energy counter (" + energy_err + "); " +
               identity + "; selected by " + pick.how + gate_detail,
           gate));
