@@ -171,8 +171,9 @@ JobIdentity detect_job(const Options& o, const EnvLookup& env) {
     id.rank = view->rank.value_or(0);
     id.world_size = view->world_size.value_or(1);
     // A launcher that does not say how many of its processes share this node (SLURM with an
-    // uneven SLURM_TASKS_PER_NODE, torch's env:// without LOCAL_*): local rank 0 of 1, so that the
-    // GPU choice falls back to claiming GPUs by UUID (docs/cluster.md).
+    // uneven SLURM_TASKS_PER_NODE, torch's env:// without LOCAL_*): the least it can be, local
+    // rank + 1 (0 of 1 without a local rank), so that the GPU choice falls back to claiming GPUs
+    // by UUID unless the counts match (docs/cluster.md).
     id.local_rank = view->local_rank.value_or(0);
     id.local_world_size = view->local_world_size.value_or(std::max(1, id.local_rank + 1));
     id.node_rank = view->node_rank.value_or(-1);

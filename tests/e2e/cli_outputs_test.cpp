@@ -28,7 +28,7 @@ TEST(CliOutputs, WritesCsvJsonlAndPrometheusForATrackedCommand) {
   auto csv_lines = e2e::lines(e2e::read_file(csv));
   ASSERT_EQ(csv_lines.size(), 2u);
   EXPECT_EQ(csv_lines[0].rfind("timestamp,project_name,run_id,experiment_id,duration,emissions,", 0), 0u);
-  EXPECT_EQ(e2e::count(csv_lines[1], ","), 37u) << csv_lines[1];
+  EXPECT_EQ(e2e::count(csv_lines[1], ","), 43u) << csv_lines[1];  // CodeCarbon's 38 and the job's 6
 
   auto json_lines = e2e::lines(e2e::read_file(jsonl));
   ASSERT_EQ(json_lines.size(), 3u);  // two epochs and the run
@@ -42,8 +42,12 @@ TEST(CliOutputs, WritesCsvJsonlAndPrometheusForATrackedCommand) {
   EXPECT_NE(csv_lines[1].find("," + run_id + ","), std::string::npos) << "one run id across the outputs";
 
   std::string text = e2e::read_file(prom);
-  EXPECT_NE(text.find("epochwatt_epochs_done{run_id=\"" + run_id + "\"} 2\n"), std::string::npos) << text;
-  EXPECT_NE(text.find("epochwatt_run_finished{run_id=\"" + run_id + "\"} 1\n"), std::string::npos) << text;
+  // After the run id, the job's labels (docs/cluster.md): a single process, on this host.
+  const std::string node = last["context"]["job"]["node"];
+  EXPECT_FALSE(node.empty());
+  const std::string labels = "run_id=\"" + run_id + "\",job=\"\",step=\"\",rank=\"0\",local_rank=\"0\",node=\"" + node + "\"";
+  EXPECT_NE(text.find("epochwatt_epochs_done{" + labels + "} 2\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("epochwatt_run_finished{" + labels + "} 1\n"), std::string::npos) << text;
   EXPECT_NE(text.find("# TYPE epochwatt_energy_joules_total counter\n"), std::string::npos);
   if (std::filesystem::exists("/usr/bin/promtool")) {
     auto check = e2e::run({"/bin/sh", "-c", "/usr/bin/promtool check metrics < " + prom}, tmp.path());

@@ -264,11 +264,12 @@ INSTANTIATE_TEST_SUITE_P(
                                          State::fifo, State::device)),
     [](const auto& info) { return name(std::get<0>(info.param)) + "_" + name(std::get<1>(info.param)); });
 
-// case05 itself: CodeCarbon readers see the header and two rows of 38 fields.
+// case05 itself: CodeCarbon readers see the header and two rows of 44 fields (CodeCarbon's 38 and
+// the job's 6).
 TEST(OutputFileStatesCsv, ARowWithoutItsLineBreakIsNotGluedToTheNext) {
   ewtest::TempDir dir;
   const std::string csv = (dir.path() / "em.csv").string();
-  std::string row = "2025-01-01T00:00:00.000Z,epochwatt,a" + std::string(35, ',') + "\n";
+  std::string row = "2025-01-01T00:00:00.000Z,epochwatt,a" + std::string(detail::kCsvColumnCount - 3, ',') + "\n";
   detail::WriteResult first = detail::append_record(*detail::system_file_sink(), csv, detail::codecarbon_format(), row);
   ASSERT_TRUE(first.ok()) << first.error;
   std::string text = ewtest::read_file(csv);
@@ -278,7 +279,7 @@ TEST(OutputFileStatesCsv, ARowWithoutItsLineBreakIsNotGluedToTheNext) {
   ASSERT_TRUE(second.ok()) << second.error;
   EXPECT_TRUE(second.note.empty()) << second.note;  // a whole row, only its line break missing
   auto sizes = csv_record_sizes(ewtest::read_file(csv));
-  EXPECT_EQ(sizes, (std::vector<std::size_t>{38, 38, 38}));
+  EXPECT_EQ(sizes, (std::vector<std::size_t>{detail::kCsvColumnCount, detail::kCsvColumnCount, detail::kCsvColumnCount}));
 }
 
 // A CSV record cut inside a quoted field: the quote is closed before the line break, or a reader

@@ -214,7 +214,7 @@ TEST(OutputsCsv, AFileWithoutTheJobColumnsGetsRowsWithoutThem) {
   ewtest::TempDir dir;
   std::string csv = dir.str() + "/emissions.csv";
   ewtest::write_file(csv, detail::codecarbon_header(false));
-  Run r;
+  epochwatt::Run r;
   r.context.run_id = "r";
   r.context.job.rank = 1;
   detail::CsvReporter rep(csv, "/proc");
@@ -237,7 +237,7 @@ TEST(OutputsCsv, RowHoldsTheRunsFiguresInCodeCarbonsUnits) {
   auto lines = ewtest::split_lines(r.csv);
   ASSERT_EQ(lines.size(), 2u) << r.csv;
   auto f = csv_fields(lines[1]);
-  ASSERT_EQ(f.size(), 38u) << lines[1];
+  ASSERT_EQ(f.size(), detail::kCsvColumnCount) << lines[1];
   auto d = [&](std::string_view name) { return std::stod(f[column(name)]); };
   EXPECT_TRUE(std::regex_match(f[column("run_id")], kUuid)) << f[column("run_id")];
   EXPECT_EQ(f[column("timestamp")], "2025-01-01T00:00:30.000Z");
@@ -276,8 +276,8 @@ TEST(OutputsCsv, AppendsOneRowPerRunUnderOneHeader) {
   ASSERT_EQ(lines.size(), 3u);
   EXPECT_EQ(lines[0] + "\n", detail::codecarbon_header());
   auto a = csv_fields(lines[1]), b = csv_fields(lines[2]);
-  ASSERT_EQ(a.size(), 38u);
-  ASSERT_EQ(b.size(), 38u);
+  ASSERT_EQ(a.size(), detail::kCsvColumnCount);
+  ASSERT_EQ(b.size(), detail::kCsvColumnCount);
   EXPECT_NE(a[column("run_id")], b[column("run_id")]);
   EXPECT_EQ(a[column("duration")], "30.0");
   EXPECT_EQ(b[column("duration")], "20.0");  // the interrupted epoch is not counted
@@ -399,7 +399,9 @@ TEST(OutputsPrometheus, CountersGaugesAndPredictionAfterEachEpoch) {
   auto has = [&](const std::string& text, const std::string& sample) {
     return text.find(sample + "\n") != std::string::npos;
   };
-  const std::string run = "run_id=\"" + id + "\"";
+  // After the run id, the job's labels: a single process on this host (docs/cluster.md).
+  const std::string run = "run_id=\"" + id + "\",job=\"\",step=\"\",rank=\"0\",local_rank=\"0\",node=\"" +
+                          detail::prometheus_label_value(detect_job(Options{}).node) + "\"";
   EXPECT_TRUE(has(after1, "epochwatt_epochs_done{" + run + "} 1")) << after1;
   EXPECT_TRUE(has(after1, "epochwatt_run_finished{" + run + "} 0"));
   EXPECT_TRUE(has(after1, "epochwatt_energy_joules_total{" + run + ",component=\"gpu\",device=\"" +
@@ -445,7 +447,8 @@ TEST(OutputsPrometheus, PowerComesFromTheNewestEpochThatLastedSomeTime) {
   r.epochs.push_back(epoch(3, 0.0, 0.0));
   std::string text = detail::prometheus_text(r);
   EXPECT_NE(text.find("epochwatt_power_watts{run_id=\"" + r.context.run_id +
-                      "\",component=\"cpu\",device=\"cpu:0\",meter=\"m0\"} 15.0\n"),
+                      "\",job=\"\",step=\"\",rank=\"0\",local_rank=\"0\",node=\"\",component=\"cpu\",device=\"cpu:0\","
+                      "meter=\"m0\"} 15.0\n"),
             std::string::npos)
       << text;
   EXPECT_NE(text.find("meter=\"m0\"} 80.0\n"), std::string::npos) << "the joules of all three: " << text;

@@ -194,7 +194,9 @@ void share_meters_in_job(RunDiscovery& found, const JobSharing& s) {
   for (auto& m : found.meters) {
     const MeterInfo& info = m->info();
     if (own(m)) continue;
-    bool node_wide = info.component != Component::gpu && !(s.process_tree_cpu && info.method == Method::estimate);
+    // A CPU estimate of the process tree's CPU time is this process's own, not the node's.
+    bool own_cpu = s.process_tree_cpu && info.component == Component::cpu && info.method == Method::estimate;
+    bool node_wide = info.component != Component::gpu && !own_cpu;
     bool device = info.component == Component::gpu && !s.devices_by_pid;
     if (!node_wide && !device) continue;
     if (!problem.empty()) {
