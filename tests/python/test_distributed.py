@@ -105,3 +105,37 @@ def test_a_killed_rank_is_named_and_nothing_hangs(tmp_path):
     assert r0.count("Actual consumption for") == 1
     job = json.loads((tmp_path / "job.json").read_text())
     assert job["missing"] == [1]
+
+
+MPI_JOB = """
+import sys, time
+from epochwatt.carbontracker import CarbonTracker
+t = CarbonTracker(epochs=3, log_dir=sys.argv[1], update_interval=0.1, sim_cpu="sim_cpu", sim_cpu_tdp=100,
+                  sim_gpu="sim_gpu", sim_gpu_watts=200, job_wait_s=30)
+for e in range(3):
+    t.epoch_start(); time.sleep(0.2); t.epoch_end()
+t.stop()
+job = t.tracker._job
+print("transport", type(job._t).__name__, flush=True)
+"""
+
+
+def test_mpi4py_under_mpirun_gives_one_job_report_from_rank_0(tmp_path):
+    import shutil
+    mpirun = shutil.which("mpirun")
+    if not mpirun:
+        pytest.skip("mpirun (openmpi-bin) is not installed")
+    pytest.importorskip("mpi4py")
+    script = tmp_path / "mpi_job.py"
+    script.write_text(MPI_JOB)
+    p = subprocess.run([mpirun, "--allow-run-as-root", "--oversubscribe", "--tag-output", "-np", "2",
+                        sys.executable, str(script), str(tmp_path / "logs")],
+                       capture_output=True, text=True, timeout=180)
+    assert p.returncode == 0, p.stdout + p.stderr
+    r0 = [l.split(">:", 1)[1] for l in p.stdout.splitlines() if l.startswith("[1,0]<stdout>:")]
+    r1 = [l.split(">:", 1)[1] for l in p.stdout.splitlines() if l.startswith("[1,1]<stdout>:")]
+    assert [l for l in r0 if l.startswith("Predicted consumption for")] == [
+        "Predicted consumption for 3 epoch(s), whole job (2 rank(s) on 1 node(s)):"], r0
+    assert [l for l in r0 if l.startswith("Actual consumption for")] == [
+        "Actual consumption for 3 epoch(s), whole job (2 rank(s) on 1 node(s)):"], r0
+    assert r1 == ["transport _MpiTransport"], r1
