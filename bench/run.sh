@@ -111,3 +111,11 @@ if [ -x "$BUILD/src/cli/epochwatt" ]; then
   echo
   bash "$(dirname "$0")/startup.sh" "$BUILD" 100
 fi
+
+# The job-wide reduction's cost per epoch on 4 local ranks (docs/performance.md, "Job-wide
+# reduction (issue 14)"); needs mpirun and the MPI build.
+if [ -x "$BUILD/bench/bench_reduction" ] && command -v mpirun >/dev/null; then
+  echo
+  echo "== $BUILD/bench/bench_reduction: mpirun -np 4, 300 epochs of 10 ms"
+  mpirun --allow-run-as-root --oversubscribe -np 4 "$BUILD/bench/bench_reduction" 300 10
+fi

@@ -133,6 +133,12 @@ struct Options {
   // Serve /metrics (Prometheus text exposition format) on "ADDR:PORT" from a thread of its own;
   // empty: none. ADDR defaults to 127.0.0.1 (":9400").
   std::string metrics_listen;
+  // A job-wide reduction runs (epochwatt::mpi::JobTracker; Python's trackers under
+  // torch.distributed or mpi4py set it themselves): rank 0 prints the job's Predicted and Actual
+  // blocks (Tracker::report_job) on the console instead of its own, whose blocks go to its log
+  // files only; every other rank prints nothing on the console (its log files, JSON summary and
+  // outputs are written as usual). false: every rank prints its own blocks.
+  bool job_reduction = false;
 
   // Outputs. console: where console messages go (default std::cout); confirm_input: where
   // stop_and_confirm reads its answer (default std::cin). Must outlive the tracker.

@@ -17,6 +17,7 @@
 #include <functional>
 #include <string>
 
+#include "epochwatt/job_report.hpp"
 #include "epochwatt/run.hpp"
 
 namespace epochwatt {
@@ -54,6 +55,10 @@ class Reporter {
   virtual void prediction_moved(const Run& run) { (void)run; }
   // The run is over (run.complete, run.actual, run.power_series). Called once.
   virtual void run_finished(const Run& run) { (void)run; }
+  // Rank 0 of a job-wide reduction (Tracker::report_job): the whole job's Predicted or Actual
+  // block. Comes from the caller's thread (the training loop's, where the reduction runs), like
+  // message(): make it thread-safe. The context is the one of run_started (fixed once started).
+  virtual void job_reported(const RunContext& context, const JobFootprint& job) { (void)context, (void)job; }
   virtual void flush() {}
 
   // The tracker installs a sink for warnings a reporter raises (an output it cannot write): they

@@ -289,6 +289,8 @@ struct RunContext {
   double intensity_refresh_s = 900.0;
   int decimal_precision = 12;
   bool interpretable = true;
+  // Options::job_reduction: rank 0's console shows the job's blocks, not this rank's.
+  bool job_reduction = false;
 };
 
 // One run, as it stands (a snapshot at an epoch end) or finished (complete).

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "epochwatt/intensity.hpp"
+#include "epochwatt/job_report.hpp"
 #include "epochwatt/options.hpp"
 #include "epochwatt/reporter.hpp"
 #include "epochwatt/run.hpp"
@@ -140,6 +141,21 @@ class Tracker {
   std::string output_log_path() const;
   std::string error_log_path() const;
   std::string json_summary_path() const;
+
+  // ---- job-wide reduction (epochwatt/job_report.hpp, docs/cluster.md) ----
+  // This rank's record for rank 0: its rank and node, its newest measured epoch's time and energy
+  // by component, its set-up and its totals so far (the figures of totals(), IT energy). Reads
+  // what the sampler has resolved, without waiting: call flush() first where the newest epoch
+  // must be in it (stop() resolves everything). `finished` is left 0: the caller sets it on the
+  // last record. Cheap (a lock and O(meters)); no meter read, no I/O. A forked child or an
+  // inert tracker gives a record with its rank and nothing measured.
+  RankEpoch rank_epoch() const;
+  // Rank 0: the whole job's Predicted block (stage predicted: predict_run over the job's epochs
+  // 1..epochs_before_pred with this tracker's rule, planned epochs and PUE, at this rank's
+  // predicted intensity) or Actual block (stage actual: the sum of every rank's total, at this
+  // rank's actual intensity), sent to the reporters (Reporter::job_reported) from the calling
+  // thread. Returns what was reported. Call it from the training loop's thread.
+  JobFootprint report_job(const JobReport& job, JobReport::Stage stage);
 
   struct Impl;
 

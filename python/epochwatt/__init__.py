@@ -29,6 +29,7 @@ import weakref as _weakref
 from collections import namedtuple as _namedtuple
 
 from . import _epochwatt
+from . import _job
 from ._epochwatt import Error, OptionsError, UsageError, ManualClock, Meter, constant_power_meter
 
 __version__ = _epochwatt.__version__
@@ -164,6 +165,10 @@ class Tracker:
       ``contextlib.redirect_stdout``, a test's capture) through ``sys.stdout``, collected from the
       sampler and written at the tracker's next call. "fd" or "python" choose; False writes none
       (log files are still written).
+    - ``job_wait_s``: in a multi-process job (torch.distributed initialised, or mpi4py under
+      mpirun), how long rank 0 waits for the other ranks' records before it reports the job
+      without them (default 30 s). Rank 0 prints the whole job's Predicted and Actual blocks; the
+      other ranks print nothing on the console (docs/cluster.md). ``independent=True`` turns it off.
 
     Raises OptionsError (a ValueError) for invalid options, TypeError for unknown ones, and Error
     when no component can be measured (unless ignore_errors).
@@ -173,10 +178,12 @@ class Tracker:
     takes it.
     """
 
-    __slots__ = ("_t", "_sync", "_collect", "__weakref__")
+    __slots__ = ("_t", "_sync", "_collect", "_job", "__weakref__")
 
-    def __init__(self, epochs, *, sync_cuda=None, console=True, **options):
+    def __init__(self, epochs, *, sync_cuda=None, console=True, job_wait_s=_job.WAIT_S, **options):
         options["epochs"] = epochs
+        self._job = None
+        transport = _job.transport_for(options)
         self._sync = _cuda_sync_function(sync_cuda)
         mode = _console_mode(console)
         self._collect = mode == _COLLECTED
@@ -188,6 +195,9 @@ class Tracker:
             if t is not None:
                 t._show_console()
         self._t = _epochwatt.Tracker(options, mode, show_console if self._collect else None)
+        if transport is not None:
+            before = options.get("epochs_before_pred", 1)
+            self._job = _job.JobReduction(self._t, transport, epochs if before == -1 else before, job_wait_s)
         _live.add(self)
         if self._collect:
             self._show_console()
@@ -223,6 +233,8 @@ class Tracker:
             self._sync()
         _flush_stdout()
         go_on = self._t.epoch_end()
+        if self._job is not None:
+            self._job.epoch_ended()
         if self._collect:
             self._show_console()
         return go_on
@@ -235,7 +247,10 @@ class Tracker:
         """End monitoring: counts the epochs that ended, writes the actual report. Idempotent; waits
         (GIL released) for the sampler to finish."""
         _flush_stdout()
-        self._t.stop()
+        if self._job is not None:
+            self._job.finish()
+        else:
+            self._t.stop()
         if self._collect:
             self._show_console()
 

@@ -144,6 +144,7 @@ class Tracker:
         # Python's own
         sync_cuda: bool | Callable[[], object] | None = None,
         console: bool | Literal["fd", "python"] = True,
+        job_wait_s: float = 30.0,
         # carbontracker's options
         epochs_before_pred: int = 1,
         monitor_epochs: int = -1,
@@ -207,6 +208,7 @@ class Tracker:
         step_id: str = "",
         node: str = "",
         runtime_dir: str | os.PathLike[str] = "",
+        job_reduction: bool = False,
     ) -> None:
         """Start tracking a run of `epochs` epochs (> 0). The keywords are the C++ Options with
         their C++ names and defaults (docs/options.md, default_options()), plus:
@@ -216,6 +218,11 @@ class Tracker:
         - console: True: file descriptor 1 when sys.stdout is the process's own stdout, else
           collected and written through sys.stdout at the tracker's next call (notebooks);
           "fd" / "python" choose; False: none.
+        - job_wait_s: in a multi-process job (torch.distributed initialised, or mpi4py under
+          mpirun), how long rank 0 waits for the other ranks' records, s (default 30), before it
+          prints the whole job's blocks without them and names them (docs/cluster.md). Rank 0
+          prints the job's Predicted and Actual blocks; the other ranks print nothing on the
+          console. independent=True turns the reduction off; job_reduction is set by it.
 
         Units: update_interval, intensity_refresh_s and replay_offset_s in seconds; sim_cpu_tdp
         and sim_gpu_watts in W; sim_*_util a fraction 0-1; pue >= 1; intensity_g_per_kwh in

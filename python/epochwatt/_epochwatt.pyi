@@ -1,4 +1,4 @@
-from typing import Callable
+from typing import Callable, Literal
 """Native core of the epochwatt package (src/python/module.cpp); use the epochwatt package, not this module.
 
 Results come back as plain tuples; the package wraps them in named tuples. Units: seconds, joules
@@ -126,3 +126,30 @@ class Tracker:
     def output_log_path(self) -> str: ...
     def error_log_path(self) -> str: ...
     def json_summary_path(self) -> str: ...
+    def rank_epoch(self, final: bool = False) -> bytes:
+        """This rank's RankEpoch record (RANK_EPOCH_BYTES bytes, epochwatt/job_report.hpp) for rank 0:
+        what the sampler has resolved so far (flush() first for the newest epoch); final marks the
+        rank's last record."""
+    def report_job(
+        self, job: JobReport, stage: Literal["predicted", "actual"]
+    ) -> tuple[_ConsumptionTuple, int, int, int, list[int], list[tuple[int, int]]]:
+        """Rank 0: prints the whole job's Predicted or Actual block; returns (consumption, ranks
+        counted, nodes, world size, missing ranks, [(rank, epochs) of ranks that stopped early])."""
+
+# Bytes of one RankEpoch record.
+RANK_EPOCH_BYTES: int
+
+class JobReport:
+    """Rank 0's sum of a job's RankEpoch records (epochwatt/job_report.hpp). Not thread-safe."""
+
+    def __init__(self, world_size: int) -> None: ...
+    def add(self, record: bytes) -> bool:
+        """Adds a record; False for one of the wrong size, an unknown rank, or older than the rank's newest."""
+    def complete_through(self, epoch: int) -> bool:
+        """Every rank reported `epoch` (or finished before it)."""
+    def all_finished(self) -> bool: ...
+    def missing(self, final_only: bool) -> list[int]:
+        """Ranks never heard from, or (final_only) without their final record."""
+    def ranks_reported(self) -> int: ...
+    def nodes(self) -> int: ...
+    def world_size(self) -> int: ...

@@ -224,6 +224,7 @@ Tracker::Impl::Impl(Options o, TrackerParts p) : opt(std::move(o)), parts(std::m
   c.intensity_refresh_s = opt.intensity_refresh_s;
   c.decimal_precision = opt.decimal_precision;
   c.interpretable = opt.interpretable;
+  c.job_reduction = opt.job_reduction;
   run.complete = false;
   run.log_std = parts.files.standard_log;
   run.log_output = parts.files.output_log;
@@ -908,6 +909,82 @@ bool Tracker::finished() const {
   if (impl_->foreign()) return true;
   std::lock_guard lk(impl_->mu());
   return impl_->shut_down;
+}
+
+RankEpoch Tracker::rank_epoch() const {
+  const Impl& d = *impl_;
+  RankEpoch r;
+  r.rank = d.run.context.job.rank;  // fixed once built
+  r.node_hash = node_hash(d.run.context.job.node);
+  if (d.foreign() || d.inert) return r;
+  std::lock_guard lk(d.mu());
+  const EpochTable& t = d.run.epochs;
+  for (std::size_t i = t.size(); i-- > 0;) {
+    if (t.interrupted(i)) continue;
+    r.epoch = t.index(i);
+    r.duration_s = t.duration_s(i);
+    for (std::size_t c = 0; c < t.devices().size(); ++c)
+      if (auto j = t.device_joules(i, c)) (t.devices()[c].component == Component::gpu ? r.gpu_joules : r.cpu_joules) += *j;
+    break;
+  }
+  r.epochs_ended = t.counted_epochs();
+  if (d.run.setup) {
+    r.setup_s = d.run.setup->duration_s;
+    r.setup_joules = d.run.setup->joules;
+  }
+  // As the tracker's actual sums them (refresh_snapshot): set-up + epochs, in that order.
+  r.total_s = r.setup_s + t.counted_s();
+  r.total_joules = r.setup_joules + t.counted_joules();
+  return r;
+}
+
+JobFootprint Tracker::report_job(const JobReport& job, JobReport::Stage stage) {
+  Impl& d = *impl_;
+  JobFootprint f;
+  f.stage = stage;
+  f.epochs_planned = d.opt.epochs;
+  f.world_size = job.world_size();
+  f.ranks = job.ranks_reported();
+  f.nodes = job.nodes();
+  if (d.foreign() || d.inert) return f;
+  // This rank's intensity stands for the job's (docs/cluster.md): its prediction's, or its actual's.
+  double g = kWorldAverageGPerKwh;
+  std::string source;
+  bool forecast = false;
+  {
+    std::lock_guard lk(d.mu());
+    g = d.run.intensity.g_per_kwh;
+    source = d.run.intensity.source;
+    if (stage == JobReport::Stage::predicted && d.run.latest_prediction) {
+      g = d.run.latest_prediction->footprint.intensity_g_per_kwh;
+      source = d.run.latest_prediction->footprint.intensity_source;
+      forecast = d.run.latest_prediction->footprint.intensity_forecast;
+    } else if (stage == JobReport::Stage::actual && d.run.actual) {
+      g = d.run.actual->intensity_g_per_kwh;
+      source = d.run.actual->intensity_source;
+    }
+  }
+  if (stage == JobReport::Stage::predicted) {
+    PredictionInput in;
+    in.planned = d.opt.epochs;
+    in.pue = d.opt.pue;
+    in.rule = d.opt.prediction_rule;
+    in.skip_first = d.opt.prediction_skips_first_epoch;
+    in.setup = job.setup();
+    in.first_epoch_includes_setup = d.opt.first_epoch_includes_setup;
+    in.level = d.opt.prediction_level;
+    Prediction p = predict_run(job.epochs(d.pred_after > 0 ? d.pred_after : d.opt.epochs), in);
+    with_intensity(p, g, source, forecast);
+    f.footprint = p.footprint;
+    f.detail = p.detail;
+    f.missing = job.missing(false);
+  } else {
+    f.footprint = footprint(job.epochs_ended(), job.total_s(), job.total_joules(), d.opt.pue, g, source);
+    f.missing = job.missing(true);
+    f.stopped_early = job.stopped_early();
+  }
+  d.fan("job_reported", [&](Reporter& r) { r.job_reported(d.run.context, f); });
+  return f;
 }
 
 std::string Tracker::standard_log_path() const { return impl_->parts.files.standard_log; }

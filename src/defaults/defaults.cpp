@@ -21,7 +21,10 @@ TrackerParts default_tracker_parts(const Options& o) {
   TrackerParts parts;
   // With ignore_errors a log folder that cannot be made is warned about, and the run goes on
   // without log files (ct_logs.hpp).
-  auto log = std::make_shared<detail::CtLogger>(clock, o.console ? o.console : &std::cout, o.verbose,
+  // A job-wide reduction: ranks other than 0 print nothing on the console (docs/cluster.md).
+  bool quiet_rank = o.job_reduction && !o.independent && detect_job(o).rank != 0;
+  std::ostream* console = quiet_rank ? nullptr : o.console ? o.console : &std::cout;
+  auto log = std::make_shared<detail::CtLogger>(clock, console, o.verbose,
                                                 o.log_dir.value_or(""), o.log_file_prefix, nullptr, o.ignore_errors);
   parts.files.standard_log = log->files().standard;
   parts.files.output_log = log->files().output;

@@ -15,6 +15,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstring>
 #include <mutex>
 #include <functional>
 #include <istream>
@@ -368,6 +369,7 @@ const std::map<std::string, Binding>& bindings() {
       {"step_id", plain(&Options::step_id)},
       {"node", plain(&Options::node)},
       {"runtime_dir", path(&Options::runtime_dir)},
+      {"job_reduction", plain(&Options::job_reduction)},
       {"tool_name", plain(&Options::tool_name)},
   };
   return table;
@@ -648,5 +650,34 @@ PYBIND11_MODULE(_epochwatt, m) {
       .def("standard_log_path", [](PyTracker& p) { return the(p).standard_log_path(); })
       .def("output_log_path", [](PyTracker& p) { return the(p).output_log_path(); })
       .def("error_log_path", [](PyTracker& p) { return the(p).error_log_path(); })
-      .def("json_summary_path", [](PyTracker& p) { return the(p).json_summary_path(); });
+      .def("json_summary_path", [](PyTracker& p) { return the(p).json_summary_path(); })
+      // The job-wide reduction (epochwatt/job_report.hpp): this rank's 88-byte record, final or not.
+      .def("rank_epoch", [](PyTracker& p, bool final) {
+             RankEpoch r = the(p).rank_epoch();
+             r.finished = final ? 1 : 0;
+             return py::bytes(reinterpret_cast<const char*>(&r), sizeof r);
+           }, py::arg("final") = false)
+      .def("report_job", [](PyTracker& p, const JobReport& job, const std::string& stage) {
+             JobFootprint f = the(p).report_job(job, stage == "actual" ? JobReport::Stage::actual : JobReport::Stage::predicted);
+             py::list early;
+             for (const auto& [rank, n] : f.stopped_early) early.append(py::make_tuple(rank, n));
+             return py::make_tuple(consumption_tuple(f.footprint), f.ranks, f.nodes, f.world_size, py::cast(f.missing), early);
+           }, py::arg("job"), py::arg("stage"));
+
+  py::class_<JobReport>(m, "JobReport", "Rank 0's sum of a job's RankEpoch records (epochwatt/job_report.hpp).")
+      .def(py::init<int>(), py::arg("world_size"))
+      .def("add", [](JobReport& j, const py::bytes& b) {
+             std::string s = b;
+             if (s.size() != sizeof(RankEpoch)) return false;
+             RankEpoch r;
+             std::memcpy(&r, s.data(), sizeof r);
+             return j.add(r);
+           }, py::arg("record"))
+      .def("complete_through", &JobReport::complete_through, py::arg("epoch"))
+      .def("all_finished", &JobReport::all_finished)
+      .def("missing", &JobReport::missing, py::arg("final_only"))
+      .def("ranks_reported", &JobReport::ranks_reported)
+      .def("nodes", &JobReport::nodes)
+      .def("world_size", &JobReport::world_size);
+  m.attr("RANK_EPOCH_BYTES") = sizeof(RankEpoch);
 }

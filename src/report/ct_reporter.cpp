@@ -11,6 +11,13 @@ void CarbontrackerReporter::pass_notices() {
   for (const auto& text : log_->take_notices()) warn(text);
 }
 
+void CarbontrackerReporter::own_output(const RunContext& ctx, const std::string& text) {
+  if (ctx.job_reduction)
+    log_->output(text, "");
+  else
+    log_->output(text);
+}
+
 void CarbontrackerReporter::run_started(const Run& run) {
   pass_notices();
   log_->standard(run.context.tool_name + " version " + run.context.version);
@@ -92,17 +99,18 @@ void CarbontrackerReporter::epoch_ended(const Run& run) {
 }
 
 void CarbontrackerReporter::predicted(const Run& run) {
-  log_->output(consumption_block("Predicted consumption for " + std::to_string(run.context.epochs_planned) + " epoch(s):",
-                                 *run.prediction, run.context.decimal_precision, run.context.interpretable));
+  const RunContext& ctx = run.context;
+  own_output(ctx, consumption_block("Predicted consumption for " + std::to_string(ctx.epochs_planned) + " epoch(s):",
+                                    *run.prediction, ctx.decimal_precision, ctx.interpretable));
   if (run.prediction_detail)
-    for (const auto& line : prediction_lines(*run.prediction, *run.prediction_detail)) log_->output(line);
+    for (const auto& line : prediction_lines(*run.prediction, *run.prediction_detail)) own_output(ctx, line);
   std::string basis = basis_sentence(energy_by_basis(run.epochs, run.setup), "the energy it extrapolates from");
-  if (!basis.empty()) log_->output(basis);
+  if (!basis.empty()) own_output(ctx, basis);
   pass_notices();
 }
 
 void CarbontrackerReporter::prediction_moved(const Run& run) {
-  if (run.latest_prediction) log_->output(prediction_moved_line(run.latest_prediction->footprint, run.latest_prediction->detail));
+  if (run.latest_prediction) own_output(run.context, prediction_moved_line(run.latest_prediction->footprint, run.latest_prediction->detail));
 }
 
 void CarbontrackerReporter::run_finished(const Run& run) {
@@ -117,19 +125,52 @@ void CarbontrackerReporter::run_finished(const Run& run) {
                  " s at detected location: " + run.location.address() + ": " + python_rounded_list(values));
   std::string avg = "Average carbon intensity during training was " + fixed(c.intensity_g_per_kwh, 2) + " gCO2eq/kWh. ";
   log_->standard(avg);
-  log_->output(avg);
+  own_output(ctx, avg);
   std::string title = ctx.epochs_before_pred == 0 ? "Actual consumption:"
                                                   : "Actual consumption for " + std::to_string(c.epochs) + " epoch(s):";
-  log_->output(consumption_block(title, c, ctx.decimal_precision, ctx.interpretable));
+  own_output(ctx, consumption_block(title, c, ctx.decimal_precision, ctx.interpretable));
   std::string basis = basis_sentence(energy_by_basis(run.epochs, run.setup));
-  if (!basis.empty()) log_->output(basis);
+  if (!basis.empty()) own_output(ctx, basis);
   // The set-up is in the actual; said where it is large enough to be seen in its Time.
   if (run.setup && run.setup->duration_s >= 0.5)
-    log_->output("Of which set-up before epoch 1: " + report_time(run.setup->duration_s) + " and " +
-                 fixed(run.setup->joules * ctx.pue / kJoulesPerKwh, ctx.decimal_precision) + " kWh.");
-  log_->output("Finished monitoring.");
+    own_output(ctx, "Of which set-up before epoch 1: " + report_time(run.setup->duration_s) + " and " +
+                        fixed(run.setup->joules * ctx.pue / kJoulesPerKwh, ctx.decimal_precision) + " kWh.");
+  own_output(ctx, "Finished monitoring.");
   log_->standard("Monitoring thread ended.");
   pass_notices();
+}
+
+namespace {
+
+std::string rank_list(const std::vector<int>& ranks) {
+  std::string s;
+  for (int r : ranks) s += (s.empty() ? "" : ", ") + std::to_string(r);
+  return s;
+}
+
+}  // namespace
+
+// The job's block, on the console and in the output log. Its title is not carbontracker's
+// ("..., whole job (...)"), so that carbontracker's parsers, which read this rank's own block
+// from the same output log, do not take it for a second one.
+void CarbontrackerReporter::job_reported(const RunContext& ctx, const JobFootprint& job) {
+  bool predicted = job.stage == JobReport::Stage::predicted;
+  std::string who = (job.ranks == job.world_size ? std::to_string(job.ranks)
+                                                 : std::to_string(job.ranks) + " of " + std::to_string(job.world_size)) +
+                    " rank(s) on " + std::to_string(job.nodes) + " node(s)";
+  int epochs = predicted ? job.epochs_planned : job.footprint.epochs;
+  std::string title = std::string(predicted ? "Predicted" : "Actual") + " consumption for " + std::to_string(epochs) +
+                      " epoch(s), whole job (" + who + "):";
+  log_->output(consumption_block(title, job.footprint, ctx.decimal_precision, ctx.interpretable));
+  if (predicted && job.detail)
+    for (const auto& line : prediction_lines(job.footprint, *job.detail)) log_->output(line);
+  if (!job.missing.empty())
+    log_->output(std::string(predicted ? "Missing from this prediction (no record in time): rank(s) "
+                                       : "Missing from this actual (no final record in time): rank(s) ") +
+                 rank_list(job.missing) +
+                 (predicted ? "." : "; their energy after their last record is not counted."));
+  for (const auto& [rank, n] : job.stopped_early)
+    log_->output("Rank " + std::to_string(rank) + " stopped early, after " + std::to_string(n) + " epoch(s).");
 }
 
 }  // namespace epochwatt::detail

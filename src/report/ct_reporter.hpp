@@ -20,6 +20,7 @@ class CarbontrackerReporter final : public Reporter {
   void predicted(const Run& run) override;
   void prediction_moved(const Run& run) override;
   void run_finished(const Run& run) override;
+  void job_reported(const RunContext& context, const JobFootprint& job) override;
   void flush() override { log_->flush(); }
 
  private:
@@ -27,6 +28,9 @@ class CarbontrackerReporter final : public Reporter {
   // into the run's warnings; from the events of the constructing and the sampler thread only,
   // as Reporter::warn asks. The logger has shown them on the console already.
   void pass_notices();
+  // The output channel for this rank's own report lines: the console and the output log, or the
+  // output log alone where a job-wide reduction prints the job's blocks instead (job_reduction).
+  void own_output(const RunContext& ctx, const std::string& text);
   std::shared_ptr<CtLogger> log_;
 };
 

@@ -124,6 +124,8 @@ class CarbonTracker:
             self._sync()
         _flush_stdout()
         go_on = self._raw.epoch_end()
+        if self._tracker._job is not None:
+            self._tracker._job.epoch_ended()  # the job-wide reduction (docs/cluster.md)
         n = self.epoch_counter
         if n == self._pred_after or n == self._monitor_after:
             # A block goes to the console now, as carbontracker prints it inside epoch_end().

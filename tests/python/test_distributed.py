@@ -1,0 +1,141 @@
+"""Two ranks of real training, launched as torchrun launches them (issue 14, items 2 and 5).
+
+Debian's torch 1.13 torchrun fails on Python 3.11 with an AttributeError in its elastic agent
+before any rank starts (docs/cluster.md), so the test starts the ranks itself with exactly the
+variables torchrun sets. Each rank runs tests/python/distributed_job.py.
+"""
+import glob
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch")
+if not torch.distributed.is_available():
+    pytest.skip("torch.distributed is not available", allow_module_level=True)
+
+JOB = Path(__file__).resolve().parent / "distributed_job.py"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_ranks(mode, tmp_path, world=2):
+    port = free_port()
+    procs = []
+    for rank in range(world):
+        env = dict(os.environ, RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE=str(world),
+                   LOCAL_WORLD_SIZE=str(world), MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port),
+                   TORCHELASTIC_RUN_ID="epochwatt-test", OMP_NUM_THREADS="1")
+        out = open(tmp_path / f"rank{rank}.out", "w")
+        procs.append((subprocess.Popen([sys.executable, str(JOB), mode, str(tmp_path / "logs"),
+                                        str(tmp_path / "job.json")], env=env, stdout=out,
+                                       stderr=subprocess.STDOUT, text=True), out))
+    return procs
+
+
+def wait_all(procs, timeout):
+    deadline = time.monotonic() + timeout
+    codes = []
+    for p, out in procs:
+        try:
+            codes.append(p.wait(timeout=max(1, deadline - time.monotonic())))
+        except subprocess.TimeoutExpired:
+            for q, _ in procs:
+                q.kill()
+            pytest.fail(f"a rank was still running after {timeout} s")
+        finally:
+            out.close()
+    return codes
+
+
+def rank_actuals(logs):
+    out = {}
+    for path in glob.glob(str(logs / "rank*_epochwatt.json")):
+        rank = int(re.match(r"rank(\d+)_", Path(path).name).group(1))
+        out[rank] = json.loads(Path(path).read_text())["actual"]["energy_kwh"]
+    return out
+
+
+def test_ddp_on_gloo_gives_one_job_prediction_and_one_job_actual_from_rank_0(tmp_path):
+    pytest.importorskip("sklearn")
+    procs = start_ranks("ddp", tmp_path)
+    codes = wait_all(procs, timeout=300)
+    r0 = (tmp_path / "rank0.out").read_text().splitlines()
+    r1 = (tmp_path / "rank1.out").read_text()
+    assert codes == [0, 0], "\n".join(r0) + "\n---\n" + r1
+    predicted = [i for i, l in enumerate(r0) if l.startswith("Predicted consumption for")]
+    actual = [i for i, l in enumerate(r0) if l.startswith("Actual consumption for")]
+    assert len(predicted) == 1 and len(actual) == 1, r0
+    assert "Predicted consumption for 2 epoch(s), whole job (2 rank(s) on 1 node(s))" in r0[predicted[0]]
+    assert "Actual consumption for 2 epoch(s), whole job (2 rank(s) on 1 node(s))" in r0[actual[0]]
+    # After epoch 1 (its end comes before the rank's own "epoch 1/2" line), before epoch 2's.
+    assert predicted[0] < next(i for i, l in enumerate(r0) if l.startswith("rank 0: epoch 1/2"))
+    assert "CarbonTracker" not in r1, r1
+    job = json.loads((tmp_path / "job.json").read_text())
+    actuals = rank_actuals(tmp_path / "logs")
+    assert sorted(actuals) == [0, 1]
+    assert job["ranks"] == 2 and job["world_size"] == 2 and job["missing"] == []
+    assert job["energy_kwh"] == pytest.approx(sum(actuals.values()), rel=1e-12)
+
+
+def test_a_killed_rank_is_named_and_nothing_hangs(tmp_path):
+    procs = start_ranks("loop", tmp_path)
+    victim, out1 = procs[1]
+    deadline = time.monotonic() + 120
+    while "rank 1: epoch 2/8" not in (tmp_path / "rank1.out").read_text():
+        assert victim.poll() is None and time.monotonic() < deadline, (tmp_path / "rank1.out").read_text()
+        time.sleep(0.05)
+    victim.send_signal(signal.SIGKILL)
+    codes = wait_all(procs, timeout=120)
+    r0 = (tmp_path / "rank0.out").read_text()
+    assert codes[0] == 0 and codes[1] == -signal.SIGKILL, r0
+    assert "rank 0: epoch 8/8" in r0 and "rank 0: done" in r0
+    assert "Missing from this actual (no final record in time): rank(s) 1" in r0, r0
+    assert r0.count("Actual consumption for") == 1
+    job = json.loads((tmp_path / "job.json").read_text())
+    assert job["missing"] == [1]
+
+
+MPI_JOB = """
+import sys, time
+from epochwatt.carbontracker import CarbonTracker
+t = CarbonTracker(epochs=3, log_dir=sys.argv[1], update_interval=0.1, sim_cpu="sim_cpu", sim_cpu_tdp=100,
+                  sim_gpu="sim_gpu", sim_gpu_watts=200, job_wait_s=30)
+for e in range(3):
+    t.epoch_start(); time.sleep(0.2); t.epoch_end()
+t.stop()
+job = t.tracker._job
+print("transport", type(job._t).__name__, flush=True)
+"""
+
+
+def test_mpi4py_under_mpirun_gives_one_job_report_from_rank_0(tmp_path):
+    import shutil
+    mpirun = shutil.which("mpirun")
+    if not mpirun:
+        pytest.skip("mpirun (openmpi-bin) is not installed")
+    pytest.importorskip("mpi4py")
+    script = tmp_path / "mpi_job.py"
+    script.write_text(MPI_JOB)
+    p = subprocess.run([mpirun, "--allow-run-as-root", "--oversubscribe", "--tag-output", "-np", "2",
+                        sys.executable, str(script), str(tmp_path / "logs")],
+                       capture_output=True, text=True, timeout=180)
+    assert p.returncode == 0, p.stdout + p.stderr
+    r0 = [l.split(">:", 1)[1] for l in p.stdout.splitlines() if l.startswith("[1,0]<stdout>:")]
+    r1 = [l.split(">:", 1)[1] for l in p.stdout.splitlines() if l.startswith("[1,1]<stdout>:")]
+    assert [l for l in r0 if l.startswith("Predicted consumption for")] == [
+        "Predicted consumption for 3 epoch(s), whole job (2 rank(s) on 1 node(s)):"], r0
+    assert [l for l in r0 if l.startswith("Actual consumption for")] == [
+        "Actual consumption for 3 epoch(s), whole job (2 rank(s) on 1 node(s)):"], r0
+    assert r1 == ["transport _MpiTransport"], r1
