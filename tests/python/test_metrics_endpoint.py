@@ -28,7 +28,8 @@ def test_metrics_listen_serves_the_live_joules_until_stop():
     t = epochwatt.Tracker(2, clock=clock, meters=[meter], discover_meters=False, console=False,
                           write_json_summary=False, metrics_listen=f":{port}")
     clock.advance(3.0)
-    t.flush()  # a sampler round at 3 s: the counter moved before any epoch ended
+    t.epoch_start()  # a boundary at 3 s: every meter is read then; flush() waits for that round
+    t.flush()
     content_type, text = scrape(port)
     assert content_type == "text/plain; version=0.0.4; charset=utf-8"
     line = next(l for l in text.splitlines() if l.startswith("epochwatt_device_energy_joules_total{"))

@@ -117,6 +117,7 @@ TEST(MetricsListenAddress, RefusesWhatIsNotAnAddressWithAClearMessage) {
   for (const char* bad : {"9400", ":", "127.0.0.1:", ":65536", ":-1", ":94x", "example.org:9400", "[::1:9400",
                           "[zz]:9400", "1.2.3:9400"}) {
     Options o;
+    o.epochs = 1;
     o.metrics_listen = bad;
     try {
       validate(o);
@@ -134,8 +135,11 @@ TEST(LiveMetrics, JoulesAreLiveBetweenEpochEndsWithTheJobsLabels) {
   auto metrics = std::make_shared<LiveMetricsReporter>();
   RankRun r(1, metrics);
   Tracker t(r.options, std::move(r.parts));
+  // A boundary makes the sampler read every meter at its time (flush() waits for that round): an
+  // epoch's start at 4 s, so no epoch has ended when the counters are looked at.
   r.clock->advance(4.0);
-  t.flush();  // a sampler round at t = 4 s, inside no epoch
+  t.epoch_start();
+  t.flush();
   std::string text = metrics->exposition();
   const std::string gpu = "epochwatt_device_energy_joules_total{job=\"job-42\",rank=\"1\",node=\"node-a\","
                           "component=\"gpu\",device=\"gpu:0\",method=\"counter\",meter=\"sim:gpu0\"}";
@@ -146,8 +150,10 @@ TEST(LiveMetrics, JoulesAreLiveBetweenEpochEndsWithTheJobsLabels) {
   EXPECT_EQ(sample_value(text, "epochwatt_epochs_ended_total{"), "0") << text;
   EXPECT_EQ(samples_of(text, "epochwatt_predicted_energy_joules"), 0u) << "no prediction before epoch 1";
 
-  ASSERT_TRUE(ewtest::run_epoch(t, *r.clock, 10.0));
+  r.clock->advance(10.0);
+  ASSERT_TRUE(t.epoch_end());  // epoch 1: from 4 s to 14 s
   r.clock->advance(2.0);
+  t.epoch_start();  // epoch 2 starts at 16 s: a reading then, with one epoch ended
   t.flush();
   text = metrics->exposition();
   EXPECT_EQ(sample_value(text, gpu), detail::prometheus_number(150.0 * 16)) << text;
@@ -264,6 +270,7 @@ TEST(MetricsEndpoint, TheDefaultTrackerServesWhatOptionsAsk) {
   o.metrics_listen = ":" + std::to_string(port);
   Tracker t(o);
   clock->advance(5.0);
+  t.epoch_start();  // a boundary: every meter is read at 5 s
   t.flush();
   httplib::Client client("127.0.0.1", port);
   client.set_connection_timeout(5);
