@@ -46,6 +46,14 @@ if [ -x "$BUILD/bench/gen_log_corpus" ] && [ -x "$BUILD/bench/read_floor" ] && [
   bash "$(dirname "$0")/parse_at_scale.sh" "$BUILD"
 fi
 
+# The /metrics endpoint: the sampler's cost per round for the live readings, the text, a scrape
+# over HTTP on 127.0.0.1 (docs/performance.md, "/metrics endpoint (issue 14)").
+if [ -x "$BUILD/bench/bench_metrics" ]; then
+  echo
+  echo "== $BUILD/bench/bench_metrics (medians of 10 repetitions; load average $(cut -d' ' -f1-3 /proc/loadavg))"
+  "$BUILD/bench/bench_metrics" --benchmark_repetitions=10 --benchmark_report_aggregates_only=true | grep -E '_median|^Benchmark' || true
+fi
+
 # Accuracy of power sampling against the energy counter (H100 trace) and the sampler's cost per
 # round with 8 GPUs and 2 RAPL sockets, on the test suite's fake NVML.
 if [ -x "$BUILD/bench/bench_nvml_sampling" ]; then

@@ -16,6 +16,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "epochwatt/job_report.hpp"
 #include "epochwatt/run.hpp"
@@ -33,6 +34,13 @@ struct Message {
   Severity severity = Severity::info;  // err channel only
   std::string text;
   const char* thread = "MainThread";   // the thread name carbontracker's err log shows
+};
+
+// One meter's newest reading after a sampler round (Reporter::sampled).
+struct LiveReading {
+  double t = 0.0;       // seconds since the meters opened, on the tracker's clock; 0: not read yet
+  double joules = 0.0;  // IT energy since the meter opened, in joules, without PUE; never decreases
+  bool lost = false;    // the meter is gone: joules stays at its last reading
 };
 
 class Reporter {
@@ -53,6 +61,13 @@ class Reporter {
   // Options::prediction_updates: the newest prediction (run.latest_prediction) left the range of
   // the last one printed.
   virtual void prediction_moved(const Run& run) { (void)run; }
+  // After every sampler round (about every update_interval, and at boundaries): the newest
+  // reading of each meter, in run.context.meters' order, for live outputs (the metrics endpoint)
+  // that show energy between epoch ends. Sampler thread; keep it short: it delays the next round.
+  virtual void sampled(const Run& run, const std::vector<LiveReading>& readings) {
+    (void)run;
+    (void)readings;
+  }
   // The run is over (run.complete, run.actual, run.power_series). Called once.
   virtual void run_finished(const Run& run) { (void)run; }
   // Rank 0 of a job-wide reduction (Tracker::report_job): the whole job's Predicted or Actual

@@ -195,6 +195,7 @@ class Tracker:
         write_json_summary: bool = True,
         json_path: str | os.PathLike[str] | None = None,
         outputs: Sequence[str | tuple[str, str | os.PathLike[str]]] = (),
+        metrics_listen: str = "",
         clock: ManualClock | None = None,
         meters: Sequence[Meter] = (),
         discover_meters: bool = True,
@@ -229,6 +230,9 @@ class Tracker:
         gCO2e/kWh; latitude/longitude in degrees. outputs: 'FORMAT:PATH' strings or (format, path)
         pairs, format 'csv', 'jsonl' or 'prometheus'. api_keys None means {}; replay_component
         'gpu', 'cpu' or 'dram'.
+        metrics_listen: 'ADDR:PORT' (':PORT' is 127.0.0.1:PORT) serves the live metrics at
+        http://ADDR:PORT/metrics in Prometheus' text format from the tracker's start until stop()
+        (docs/cluster.md); a port in use gives one warning and the run goes on.
 
         Multi-process jobs (docs/cluster.md): rank, local_rank, world_size, local_world_size,
         job_id, step_id and node win over the launcher's environment (torchrun, OpenMPI, SLURM);

@@ -358,6 +358,10 @@ void add_run_options(CLI::App& app, HelpFormatter& formatter, ParseContext& ctx,
           else
             out.run.options.outputs.push_back(output_spec(f, v));
         });
+  value(app, ctx, kOutput, "--metrics-listen", "ADDR:PORT",
+        "Serve the live metrics at http://ADDR:PORT/metrics (Prometheus text format) while the run lasts; :PORT "
+        "means 127.0.0.1:PORT. A port in use gives a warning and the run goes on. See docs/cluster.md.",
+        [&o](auto&, auto& v) { o.metrics_listen = v; });
   value(app, ctx, kOutput, "--decimal-precision", "P", "Decimals of kWh, g and km in the reports (default 12).",
         [&o](auto& f, auto& v) { o.decimal_precision = integer(f, v); });
   flag(app, ctx, kOutput, "--quiet",

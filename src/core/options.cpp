@@ -2,6 +2,7 @@
 #include <cctype>
 #include <cmath>
 
+#include "core/listen_address.hpp"
 #include "epochwatt/errors.hpp"
 #include "epochwatt/limits.hpp"
 #include "epochwatt/options.hpp"
@@ -73,6 +74,7 @@ void validate(const Options& o) {
       throw OptionsError("unknown live intensity provider '" + name +
                          "' (known: electricitymaps, carbonintensity.org.uk, energidataservice, none).");
   parse_components(o.components);
+  if (!o.metrics_listen.empty()) (void)detail::parse_listen_address(o.metrics_listen);
 
   // carbontracker's simulation rules and messages (tracker.py 2.4.3).
   if (o.sim_cpu) {

@@ -126,6 +126,7 @@ struct Tracker::Impl {
   // The range of the last prediction printed (prediction_updates): a later one outside it is said.
   std::optional<PredictionDetail> printed;
   bool reported_actual = false;
+  std::vector<LiveReading> live;  // each meter's newest reading (Reporter::sampled), reused
   // The ended epochs' count, time and IT energy, summed as they end (in epoch order, as
   // footprint_of_epochs sums them): a snapshot costs the same at epoch 10 and at epoch 100,000.
   int counted_epochs = 0;
@@ -173,6 +174,7 @@ struct Tracker::Impl {
   // and the tracker becomes inert, as without meters.
   void give_up(const std::string& what) noexcept;
   double on_round(double t, const std::deque<detail::Boundary>& batch, bool intensity_posted);
+  void report_readings();
   void handle(const detail::Boundary& e);
   void end_epoch(const detail::Boundary& e);
   void stop_run(const detail::Boundary& e);
@@ -331,7 +333,19 @@ void Tracker::Impl::apply_intensity(double t, const IntensityValue& v) {
   ledger.apply(t, v, open);
 }
 
+// Each meter's newest reading, before the round's boundaries are handled, so that the run's last
+// readings reach live outputs (the metrics endpoint) before run_finished.
+void Tracker::Impl::report_readings() {
+  const auto& slots = meters.slots();
+  live.resize(slots.size());
+  for (std::size_t i = 0; i < slots.size(); ++i)
+    if (!slots[i].timeline.empty())
+      live[i] = {slots[i].timeline.back().t - started_mono, slots[i].timeline.back().joules, slots[i].lost};
+  fan("sampled", [&](Reporter& r) { r.sampled(run, live); });
+}
+
 double Tracker::Impl::on_round(double t, const std::deque<detail::Boundary>& batch, bool intensity_posted) {
+  report_readings();
   // Each boundary on its own, so that one that fails cannot take the others (a window's end that
   // someone waits for) with it.
   for (const auto& e : batch) {

@@ -11,6 +11,9 @@
 #include "report/ct_reporter.hpp"
 #include "report/json_summary.hpp"
 #include "report/outputs.hpp"
+#ifdef EPOCHWATT_HAVE_METRICS_SERVER
+#include "report/metrics_server.hpp"
+#endif
 
 namespace epochwatt {
 
@@ -36,6 +39,15 @@ TrackerParts default_tracker_parts(const Options& o) {
   // The CSV's host facts come from the same proc folder the estimate reads, found at any level.
   std::string proc_root = o.outputs.empty() ? o.proc_root : meters::locate_proc_root(*meters::real_file_reader(), o.proc_root).root;
   for (const auto& spec : o.outputs) parts.reporters.push_back(detail::make_output_reporter(spec, proc_root));
+  // The endpoint binds when the tracker starts (run_started) and closes at its stop().
+  bool no_metrics_server = false;
+  if (!o.metrics_listen.empty()) {
+#ifdef EPOCHWATT_HAVE_METRICS_SERVER
+    parts.reporters.push_back(std::make_shared<detail::MetricsEndpointReporter>(o.metrics_listen));
+#else
+    no_metrics_server = true;
+#endif
+  }
 
   parts.intensity = std::make_shared<detail::IntensityService>(o, nullptr, [clock] { return clock->wall(); });
   RunDiscovery found = discover_for_run(o);
@@ -51,6 +63,9 @@ TrackerParts default_tracker_parts(const Options& o) {
   parts.meters = std::move(found.meters);
   parts.discovery_notes = std::move(found.notes);
   parts.coverage_warnings = std::move(found.coverage_warnings);
+  if (no_metrics_server)
+    parts.coverage_warnings.push_back("The metrics endpoint is off: this epochwatt was built without cpp-httplib "
+                                      "(libcpp-httplib-dev); the run goes on without it.");
   std::istream* in = o.confirm_input ? o.confirm_input : &std::cin;
   parts.read_answer = [in]() -> std::optional<std::string> {
     std::string line;

@@ -317,6 +317,7 @@ const std::map<std::string, Binding>& bindings() {
         },
         [](const Options&) { return py::object(py::dict()); }}},
       {"provider_urls", plain(&Options::provider_urls)},
+      {"metrics_listen", plain(&Options::metrics_listen)},  // "ADDR:PORT" or ":PORT"; "" none
       {"config_file", path(&Options::config_file)},
       {"cache_dir", path(&Options::cache_dir)},
       {"intensity_refresh_s", plain(&Options::intensity_refresh_s)},
