@@ -6,14 +6,19 @@
 //
 //   bench_sampler_cpu [SECONDS [REPEATS]]      defaults: 5 s, 5 repeats; prints median and min
 //
-// Set-ups (docs/performance.md, "Sampler CPU and the caller's cost (issue 13)"):
+// Set-ups (docs/performance.md, "Sampler CPU and the caller's cost (issue 13)" and "Sampler CPU:
+// the adaptive period (issue 13)"):
 //   defaults        Options as a user leaves them, meters discovered on this machine (on a VM
-//                   without RAPL: the /proc estimates of CPU and DRAM)
+//                   without RAPL: the /proc estimates of CPU and DRAM). No boundary has come, so
+//                   the sampler is quiet (Sampler::kQuietAfterS): the CPU estimate, cumulative
+//                   between reads, is read every 5 s (MeterSet::kQuietPeriodS), as after 10 s
+//                   without a boundary in a run
 //   1 simulated     one simulated meter at the default 1 s period: the wake-up's own cost
 //   defaults, 5 s   the same with update_interval = 5 s (--update-interval 5): one round per 5 s
 //   8gpu_2sockets   8 fake NVML GPUs (the test suite's libfake_nvml.so, counter method, 0.1 s
 //                   period) and 2 RAPL sockets (package + DRAM each) on a sysfs-shaped powercap
-//                   tree in a temporary folder, through the real backends
+//                   tree in a temporary folder, through the real backends; all counters, so
+//                   quiet as the defaults (5 s)
 //
 // It also times one reading of the CPU estimate on this machine's /proc/stat, through the file
 // kept open (PreadFile, the meter's path since issue 13) and through the FileReader seam (open,

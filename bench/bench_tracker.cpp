@@ -12,7 +12,8 @@
 //   BM_SamplerRound8Meters      one sampler round over 8 simulated meters: read each meter and
 //                               append to its timeline, as Tracker::Impl::read_meters does
 //   BM_TimelineEnergyAt/N       energy_at() interpolation on a timeline of N points
-//   BM_Baseline_*               what a system call and a condition-variable wake cost here
+//   BM_Baseline_*               what a system call and a condition-variable wake cost here, and
+//                               BM_Baseline_ColdPair/*: the floor of the idle pair without the library
 //
 // This file may use library internals (src/): the sampler is not public.
 #include <benchmark/benchmark.h>
@@ -27,6 +28,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <cstdio>
+#include <deque>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -275,6 +277,50 @@ void BM_Baseline_Syscall(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(::syscall(SYS_getppid));
 }
 BENCHMARK(BM_Baseline_Syscall)->Unit(benchmark::kNanosecond);
+
+// The floor of the caller's pair after a gap, without the library: the least a queued boundary
+// needs (a steady-clock read, a mutex locked and unlocked, 32 bytes pushed onto a deque), twice,
+// each after the same sleep as in BM_EpochStartEnd_Idle; timed the same way (median and 90th
+// percentile per pair). What BM_EpochStartEnd_Idle costs beyond this is the library's.
+void BM_Baseline_ColdPair(benchmark::State& state, int gap_us) {
+  struct Stamp {
+    double t;
+    int kind, epoch;
+    std::uint64_t window;
+  };
+  std::mutex mu;
+  std::deque<Stamp> queue;
+  int epoch = 0;
+  auto stamp = [&] {
+    double t = std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+    std::lock_guard lk(mu);
+    queue.push_back({t, 0, ++epoch, 0});
+  };
+  std::vector<double> pair_ns;
+  for (auto _ : state) {
+    queue.clear();
+    std::this_thread::sleep_for(std::chrono::microseconds(gap_us));
+    auto t0 = std::chrono::steady_clock::now();
+    stamp();
+    auto t1 = std::chrono::steady_clock::now();
+    std::this_thread::sleep_for(std::chrono::microseconds(gap_us));
+    auto t2 = std::chrono::steady_clock::now();
+    stamp();
+    auto t3 = std::chrono::steady_clock::now();
+    double pair = std::chrono::duration<double>((t1 - t0) + (t3 - t2)).count();
+    state.SetIterationTime(pair);
+    pair_ns.push_back(pair * 1e9);
+  }
+  std::sort(pair_ns.begin(), pair_ns.end());
+  if (!pair_ns.empty()) {
+    state.counters["median_ns"] = pair_ns[pair_ns.size() / 2];
+    state.counters["p90_ns"] = pair_ns[pair_ns.size() * 9 / 10];
+  }
+}
+BENCHMARK_CAPTURE(BM_Baseline_ColdPair, gap_200us, 200)->Unit(benchmark::kNanosecond)->UseManualTime()->Iterations(2000);
+BENCHMARK_CAPTURE(BM_Baseline_ColdPair, gap_20ms, 20000)->Unit(benchmark::kNanosecond)->UseManualTime()->Iterations(200);
+BENCHMARK_CAPTURE(BM_Baseline_ColdPair, gap_2s, 2000000)
+    ->Unit(benchmark::kNanosecond)->UseManualTime()->Iterations(3)->Repetitions(3);
 
 void BM_Baseline_CondvarWake(benchmark::State& state) {
   std::mutex mu;

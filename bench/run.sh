@@ -64,7 +64,8 @@ fi
 
 # The sampler's CPU time while the job sleeps 5 s: at the defaults, the wake-up floor, with
 # update_interval 5 s, and with 8 fake NVML GPUs + 2 fake RAPL sockets; and one /proc/stat reading
-# (docs/performance.md, "Sampler CPU and the caller's cost (issue 13)"). Takes about 80 s.
+# (docs/performance.md, "Sampler CPU and the caller's cost (issue 13)" and "Sampler CPU: the
+# adaptive period (issue 13)"). Takes about 80 s.
 if [ -x "$BUILD/bench/bench_sampler_cpu" ]; then
   echo
   echo "== $BUILD/bench/bench_sampler_cpu 5 3 (load average $(cut -d' ' -f1-3 /proc/loadavg))"

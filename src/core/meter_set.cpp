@@ -18,6 +18,8 @@ MeterSet::MeterSet(const std::vector<std::shared_ptr<Meter>>& chosen, double upd
     s.info = m->info();
     s.period = s.info.poll_period_s > 0 ? std::min(s.info.poll_period_s, update_interval_s) : update_interval_s;
     if (linear_between_reads(m) && s.info.poll_period_s > 0) s.period = s.info.poll_period_s;
+    double longest = cumulative_longest_period_s(m);
+    s.quiet_period = longest > 0 ? std::max(s.period, std::min(kQuietPeriodS, longest)) : s.period;
     slots_.push_back(std::move(s));
   }
 }
@@ -37,7 +39,7 @@ void MeterSet::open(double t0) {
     s.power = PowerHistory(1000, std::max(1.0, 0.5 * s.period));
     s.power.add(t0, 0.0);
     s.last_good = t0;
-    s.next_due = t0 + s.period;
+    s.last_read = t0;
   }
 }
 
@@ -45,15 +47,16 @@ void MeterSet::read(double round_t, bool all, const Warn& warn) {
   read(round_t, all ? std::numeric_limits<double>::infinity() : -std::numeric_limits<double>::infinity(), warn);
 }
 
-void MeterSet::read(double round_t, double cover_t, const Warn& warn) {
+void MeterSet::read(double round_t, double cover_t, const Warn& warn, bool quiet) {
   for (auto& s : slots_) {
     if (s.lost) continue;
-    bool due = round_t >= s.next_due - kEarlyFraction * s.period;
+    double period = quiet ? s.quiet_period : s.period;
+    bool due = round_t >= s.last_read + period - kEarlyFraction * period;
     if (!due && !s.timeline.empty() && s.timeline.back().t >= cover_t) continue;
     // Each reading is stamped with its own time: a slow meter (NVML's energy call takes ~4 ms
     // on an H100) must not shift the readings of the meters read after it.
     double t = slots_.size() > 1 ? clock_->now() : round_t;
-    s.next_due = t + s.period;
+    s.last_read = t;
     MeterReading r;
     try {
       r = s.meter->read(t);
@@ -78,11 +81,22 @@ void MeterSet::read(double round_t, double cover_t, const Warn& warn) {
   }
 }
 
-double MeterSet::wait_s(double now, double cap_s) const {
+double MeterSet::wait_s(double now, double cap_s, bool quiet) const {
   double w = cap_s;
   for (const auto& s : slots_)
-    if (!s.lost) w = std::min(w, std::max(0.0, s.next_due - now));
+    if (!s.lost) w = std::min(w, std::max(0.0, s.last_read + (quiet ? s.quiet_period : s.period) - now));
   return w;
+}
+
+bool MeterSet::can_go_quiet() const {
+  return std::any_of(slots_.begin(), slots_.end(), [](const Slot& s) { return !s.lost && s.quiet_period > s.period; });
+}
+
+double MeterSet::shortest_period() const {
+  double p = std::numeric_limits<double>::infinity();
+  for (const auto& s : slots_)
+    if (!s.lost) p = std::min(p, s.period);
+  return p;
 }
 
 std::vector<DeviceEnergy> MeterSet::energy_between(double t0, double t1, double* total_joules) const {

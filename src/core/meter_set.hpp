@@ -28,7 +28,10 @@ class MeterSet {
     Timeline timeline;
     PowerHistory power;
     double period = 1.0;     // seconds between its polls
-    double next_due = 0.0;   // time of its next poll
+    // Seconds between its polls while the sampler is quiet (no boundary near): longer than
+    // `period` only for a meter cumulative between reads (core/linear_meter.hpp).
+    double quiet_period = 1.0;
+    double last_read = 0.0;  // time of its last poll (successful or not): the next is due a period later
     bool lost = false;       // the meter said it is gone: no more reads
     double last_good = 0.0;  // time of its last successful read: later boundaries are guesses
     bool warned = false;     // a failed read was reported once
@@ -38,7 +41,9 @@ class MeterSet {
 
   MeterSet() = default;
   // Each meter's poll period is its own (MeterInfo::poll_period_s) capped at update_interval_s,
-  // except a meter linear between reads (core/linear_meter.hpp), whose own period holds.
+  // except a meter linear between reads (core/linear_meter.hpp), whose own period holds. Its quiet
+  // period: for a meter cumulative between reads, kQuietPeriodS (at most its longest_period_s(),
+  // at least its period); for any other, its period.
   MeterSet(const std::vector<std::shared_ptr<Meter>>& chosen, double update_interval_s, std::shared_ptr<Clock> clock);
 
   bool empty() const { return slots_.empty(); }
@@ -52,12 +57,23 @@ class MeterSet {
   // every meter whose last reading is before cover_t (a boundary stamped at cover_t then lies
   // between two of its readings). A read that fails warns once; a meter that is lost warns and is
   // read no more.
-  void read(double round_t, double cover_t, const Warn& warn);
+  // `quiet`: a meter is due a quiet_period after its last poll instead of a period (Sampler).
+  void read(double round_t, double cover_t, const Warn& warn, bool quiet = false);
   // Every meter when `all` (a point where something changes), else those that are due.
   void read(double round_t, bool all, const Warn& warn);
   static constexpr double kEarlyFraction = 0.1;
-  // Seconds until the next meter is due, at most cap_s.
-  double wait_s(double now, double cap_s) const;
+  // Seconds until the next meter is due (at their quiet periods when `quiet`), at most cap_s.
+  double wait_s(double now, double cap_s, bool quiet = false) const;
+  // The quiet period of a meter cumulative between reads: 5 s, a choice of epochwatt. Its cost
+  // is resolution only (the report's power series has a point per 5 s while the sampler is
+  // quiet); its gain, 1 wake-up of the sampler where there were 5 at the default 1 s
+  // (docs/performance.md, "Sampler CPU: the adaptive period (issue 13)").
+  static constexpr double kQuietPeriodS = 5.0;
+  // Whether some meter still read has a quiet period longer than its period.
+  bool can_go_quiet() const;
+  // The shortest period of the meters still read (+infinity when none): how late after a
+  // boundary the sampler's next round comes at most while it is not quiet.
+  double shortest_period() const;
   // IT energy per meter between t0 and t1 (DeviceEnergy::complete: a good read at or after t1).
   std::vector<DeviceEnergy> energy_between(double t0, double t1, double* total_joules) const;
   double joules_between(double t0, double t1) const;

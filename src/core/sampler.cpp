@@ -30,7 +30,30 @@ void Sampler::start(RoundHandler on_round, ErrorHandler on_error) {
 bool Sampler::push_locked(const Boundary& b) {
   ++pushed_;
   pending_.push_back(b);
+  last_boundary_ = std::max(last_boundary_, b.t);
+  if (stretched_ && b.t + attentive_s_ < wake_at_) {
+    stretched_ = false;  // one wake-up per quiet spell: the boundaries after it wait for its round
+    return true;
+  }
   return pending_.size() >= kWakeAtQueued;
+}
+
+std::deque<Boundary> Sampler::take_batch_locked() {
+  wake_requested_ = false;
+  stretched_ = false;  // awake: boundaries from now on wait for this round or the next
+  std::deque<Boundary> batch;
+  batch.swap(pending_);
+  return batch;
+}
+
+double Sampler::plan_wait_locked(double now) {
+  quiet_ = pending_.empty() && now - last_boundary_ >= kQuietAfterS && meters_.can_go_quiet();
+  double attentive = meters_.wait_s(now, update_interval_s_);
+  double w = quiet_ ? meters_.wait_s(now, std::max(update_interval_s_, MeterSet::kQuietPeriodS), true) : attentive;
+  stretched_ = quiet_ && w > attentive;
+  wake_at_ = now + w;
+  attentive_s_ = meters_.shortest_period();
+  return w;
 }
 
 void Sampler::intensity_posted() {
@@ -61,17 +84,17 @@ void Sampler::loop() {
   (void)pthread_setschedparam(pthread_self(), SCHED_BATCH, &param);
   for (;;) {
     std::deque<Boundary> batch;
-    bool quitting;
+    bool quitting, quiet;
     {
       std::unique_lock lk(mu_);
-      double wait_s = meters_.wait_s(clock_->now(), update_interval_s_);
+      double wait_s = plan_wait_locked(clock_->now());
       wake_.wait_for(lk, std::chrono::duration<double>(wait_s),
                      [&] {
                        return quit_ || wake_requested_ || pending_.size() >= kWakeAtQueued ||
                               intensity_ready_.load();
                      });
-      wake_requested_ = false;
-      batch.swap(pending_);
+      quiet = quiet_;
+      batch = take_batch_locked();
       quitting = quit_;
     }
     double t = clock_->now();  // this round's time
@@ -81,7 +104,7 @@ void Sampler::loop() {
     double cover_t = -std::numeric_limits<double>::infinity();
     for (const auto& b : batch) cover_t = std::max(cover_t, b.t);
     try {
-      meters_.read(t, cover_t, warn_);
+      meters_.read(t, cover_t, warn_, quiet);
     } catch (const std::exception& e) {
       on_error_(e.what());  // never let an error escape the sampler: keep measuring
     } catch (...) {

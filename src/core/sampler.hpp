@@ -7,6 +7,15 @@
 // After each round's reads it hands the round's boundaries to its client (the tracker), which
 // accounts for them and fans the results out.
 //
+// The adaptive period (docs/performance.md, "Sampler CPU: the adaptive period (issue 13)"): after
+// kQuietAfterS without a boundary the sampler is quiet: meters cumulative between reads
+// (core/linear_meter.hpp) are read at their quiet period (MeterSet::kQuietPeriodS) instead of
+// their period. The first boundary queued while the sampler sleeps longer than its shortest
+// period past that boundary wakes it (push_locked() says so), and that round reads every meter
+// right after the boundary; the sampler is attentive again. So every boundary still has a reading
+// within one (attentive) period after it, as before, and a quiet sampler costs the caller one
+// wake-up per quiet spell.
+//
 // The mutex is shared with the client: the caller's thread stamps boundaries under it, and the
 // client keeps its caller-visible state under it. Neither the client's round handler nor anything
 // on the sampler thread may hold it while doing I/O.
@@ -17,6 +26,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <limits>
 #include <mutex>
 #include <thread>
 
@@ -52,8 +62,26 @@ class Sampler {
 
   std::mutex& mutex() const { return mu_; }
   // Queue a boundary; the caller holds mutex(). Does not wake the sampler (wake() does); returns
-  // true when the queue holds kWakeAtQueued boundaries or more, so the caller should wake it.
+  // true when the queue holds kWakeAtQueued boundaries or more, or when the sampler is quiet and
+  // would sleep more than its shortest meter period past b.t (the first boundary of a quiet
+  // spell), so the caller should wake it.
   bool push_locked(const Boundary& b);
+  // Seconds without a boundary after which the sampler goes quiet: a choice of epochwatt, longer
+  // than the gaps of a loop that validates or checkpoints between epochs (the caller's benchmark
+  // takes 2 s), so that such a loop never pays a wake-up; at most one wake-up, a futex call of a
+  // few microseconds, per 10 s of the caller's time otherwise.
+  static constexpr double kQuietAfterS = 10.0;
+  // The sampler's next sleep, decided at `now` (lock on mutex() held; the sampler thread, or a
+  // test on a sampler not started): quiet when no boundary is queued, none came within
+  // kQuietAfterS, and some meter has a longer quiet period. Returns the seconds to wait; the
+  // next round reads at quiet periods when quiet_locked().
+  double plan_wait_locked(double now);
+  // The last plan was quiet / its sleep ends later than a non-quiet one (lock held).
+  bool quiet_locked() const { return quiet_; }
+  bool stretched_locked() const { return stretched_; }
+  // The sampler is awake for a round (lock held; the sampler thread, or a test on a sampler not
+  // started): takes the queued boundaries; those queued from now on wait for its next round.
+  std::deque<Boundary> take_batch_locked();
   // Queued boundaries at which push_locked() asks for a wake-up: bounds the queue (32 B each)
   // when epochs come faster than the sampler's rounds, at one wake-up per 512 epochs.
   static constexpr std::size_t kWakeAtQueued = 1024;
@@ -102,6 +130,12 @@ class Sampler {
   std::uint64_t pushed_ = 0, processed_ = 0;  // under mu_
   bool quit_ = false;                       // under mu_
   bool wake_requested_ = false;             // under mu_
+  // The adaptive period, under mu_ (plan_wait_locked, push_locked).
+  double last_boundary_ = -std::numeric_limits<double>::infinity();  // latest boundary queued
+  bool quiet_ = false;      // the planned round reads at quiet periods
+  bool stretched_ = false;  // ... and the sleep before it is longer than a non-quiet one
+  double wake_at_ = 0.0;    // when that sleep ends
+  double attentive_s_ = 0.0;  // the meters' shortest period when it was planned
   std::atomic<bool> intensity_ready_{false};
   std::thread thread_;
 };

@@ -724,7 +724,8 @@ void Tracker::epoch_start() {
   if (started) {
     // No wake-up (a futex call, 5 to 20 us on the caller's thread): the sampler's next regular
     // round reads every meter not read since t, and the start is interpolated between that
-    // reading and the one before (Sampler). Only a long queue wakes it.
+    // reading and the one before (Sampler). Only a long queue wakes it, or the first boundary of
+    // a quiet spell (10 s without one), whose round then reads right after it (Sampler).
     if (wake) d.sampler->wake();
     return;
   }

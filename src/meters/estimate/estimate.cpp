@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <limits>
 #include <map>
 #include <set>
 #include <sstream>
@@ -58,7 +59,11 @@ double tree_ticks(const EstimateConfig& c, pid_t root) {
   return ticks;
 }
 
-class CpuEstimateMeter final : public Meter {
+// Cumulative between reads: the energy between two reads is TDP x (busy / total jiffies between
+// them) x the time between them (the machine; total jiffies grow with time, so reads in between
+// change nothing), or TDP x busy ticks / (ticks per s x threads) (the process tree); the jiffies
+// are 64-bit and never wrap.
+class CpuEstimateMeter final : public Meter, public detail::CumulativeBetweenReads {
  public:
   CpuEstimateMeter(EstimateConfig cfg, CpuEstimateBasis basis) : cfg_(std::move(cfg)), basis_(std::move(basis)) {
     // The machine's utilisation from /proc/stat kept open (PreadFile), unless a test injected
@@ -79,6 +84,7 @@ class CpuEstimateMeter final : public Meter {
     if (ticks_per_s_ <= 0) ticks_per_s_ = 100;
   }
   const MeterInfo& info() const override { return info_; }
+  double longest_period_s() const override { return std::numeric_limits<double>::infinity(); }
   void open(double t) override {
     last_t_ = t;
     std::string why;

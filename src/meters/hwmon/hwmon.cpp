@@ -3,7 +3,10 @@
 #include <cerrno>
 #include <cstring>
 #include <algorithm>
+#include <limits>
 #include <string_view>
+
+#include "core/linear_meter.hpp"
 
 namespace epochwatt::meters {
 namespace {
@@ -23,7 +26,7 @@ std::string trimmed(std::string s) {
   return s;
 }
 
-class HwmonMeter final : public Meter {
+class HwmonMeter final : public Meter, public detail::CumulativeBetweenReads {
  public:
   HwmonMeter(HwmonGpu gpu, std::shared_ptr<FileReader> reader)
       : gpu_(std::move(gpu)), reader_(std::move(reader)), counter_(1e-6, 0) {
@@ -40,6 +43,11 @@ class HwmonMeter final : public Meter {
     }
   }
   const MeterInfo& info() const override { return info_; }
+  // energy*_input: 64-bit microjoules (kernel hwmon sysfs ABI), which wrap after ~580,000 years
+  // at 1 kW; power*_average is integrated from its samples.
+  double longest_period_s() const override {
+    return gpu_.counter ? std::numeric_limits<double>::infinity() : 0.0;
+  }
   void open(double t) override { (void)read(t); }
   MeterReading read(double t) override {
     MeterReading r;

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <charconv>
 #include <functional>
+#include <limits>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -15,6 +16,7 @@
 #include <unordered_map>
 
 #include "core/format.hpp"
+#include "core/linear_meter.hpp"
 #include "meters/nvml/nvml_api.hpp"
 
 namespace epochwatt::meters {
@@ -197,7 +199,7 @@ struct UseGate {
   double period_s = 1.0;
 };
 
-class NvmlMeter final : public Meter {
+class NvmlMeter final : public Meter, public detail::CumulativeBetweenReads {
  public:
   NvmlMeter(std::shared_ptr<NvmlLibrary> lib, nvmlDevice_t device, unsigned int index,
             std::string name, std::string uuid, Method method, std::string detail,
@@ -216,6 +218,11 @@ class NvmlMeter final : public Meter {
     }
   }
   const MeterInfo& info() const override { return info_; }
+  // The total-energy counter (64-bit mJ) loses nothing between reads however far apart; power
+  // is integrated from its samples, and a gate's checks are made at reads: both need every read.
+  double longest_period_s() const override {
+    return info_.method == Method::counter && !gate_ ? std::numeric_limits<double>::infinity() : 0.0;
+  }
   void open(double t) override { (void)read(t); }
   MeterReading read(double t) override { return gate_ ? gated(read_device(t), t) : read_device(t); }
 

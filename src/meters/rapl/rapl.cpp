@@ -10,6 +10,8 @@
 #include <string_view>
 #include <tuple>
 
+#include "core/linear_meter.hpp"
+
 namespace epochwatt::meters {
 namespace {
 
@@ -48,8 +50,8 @@ std::string domain_of(const std::string& name) {
   return "";
 }
 
-// A counter meter over one zone's energy_uj.
-class RaplMeter final : public Meter {
+// A counter meter over one zone's energy_uj; cumulative between reads up to half its wrap at 1 kW.
+class RaplMeter final : public Meter, public detail::CumulativeBetweenReads {
  public:
   RaplMeter(const RaplZone& z, std::shared_ptr<FileReader> reader)
       : zone_(z), reader_(std::move(reader)), counter_(1e-6, z.max_range_uj) {
@@ -67,6 +69,11 @@ class RaplMeter final : public Meter {
     info_.poll_period_s = z.max_range_uj ? std::clamp(range_j / 1000.0 / 2.0, 0.01, 1.0) : 1.0;
   }
   const MeterInfo& info() const override { return info_; }
+  // The same bound as the period's, unclamped: at most one wrap between reads even at 1 kW. A zone
+  // without a known range takes a decrease as a reset, whose energy is lost: read at its period.
+  double longest_period_s() const override {
+    return zone_.max_range_uj ? static_cast<double>(zone_.max_range_uj) * 1e-6 / 1000.0 / 2.0 : 0.0;
+  }
   void open(double) override { (void)read(0); }
   MeterReading read(double) override {
     MeterReading r;
