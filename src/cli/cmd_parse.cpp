@@ -29,13 +29,13 @@ class BasisSum {
     const std::optional<ParsedConsumption>& block = which == detail::SummedBlock::actual ? r.actual : r.predicted;
     if (which == detail::SummedBlock::none || !block || !std::isfinite(block->energy_kwh) || block->energy_kwh <= 0)
       return;
-    Run model;
+    detail::EnergyByBasis b;
     try {
-      model = detail::run_from_log(r);
+      // The run model's split (run_from_log, energy_by_basis) without building the model.
+      b = detail::energy_by_basis_of_log(r);
     } catch (const std::exception&) {
       return;  // a run the model cannot hold: its share is left out, the sentence still counts it
     }
-    detail::EnergyByBasis b = detail::energy_by_basis(model.epochs, model.setup);
     double j = b.total_j();
     double kwh = block->energy_kwh;
     if (!(j > 0)) {

@@ -1,5 +1,6 @@
 #include "cli/output_forwarder.hpp"
 
+#include <fcntl.h>   // F_GETPIPE_SZ (GNU)
 #include <string.h>  // memrchr (GNU)
 #include <unistd.h>
 
@@ -31,8 +32,17 @@ void OutputForwarder::close_pipe() {
 
 bool OutputForwarder::read_some(Clock::time_point now) {
   if (read_fd_ < 0) return false;
-  if (!buffer_) buffer_ = std::make_unique<char[]>(kReadSize);
+  // new char[] leaves the bytes uninitialised: only the pages a read fills become resident.
+  if (!buffer_) {
+    buffer_.reset(new char[kReadSize]);
+    // A pipe smaller than the buffer (F_SETPIPE_SZ refused) is full at its own size.
+    int pipe_size = ::fcntl(read_fd_, F_GETPIPE_SZ);
+    if (pipe_size > 0) full_read_ = std::min(kReadSize, static_cast<std::size_t>(pipe_size));
+  }
   ssize_t n = ::read(read_fd_, buffer_.get(), kReadSize);
+  // Three quarters: a pipe is full when its page slots are, and small writes leave pages part
+  // empty, so a full pipe may hold somewhat less than its size.
+  drained_ = n < static_cast<ssize_t>(full_read_ / 4 * 3);
   if (n < 0 && (errno == EINTR || errno == EAGAIN)) return false;
   if (n <= 0) {  // end of file (or an error that ends the stream just as well)
     finish();

@@ -33,8 +33,10 @@ class OutputForwarder {
   static constexpr auto kPartialLineDelay = std::chrono::milliseconds(100);
   // Only the first bytes of a line are handed to on_line (LineMatcher::kMaxMatchedLine).
   static constexpr std::size_t kMaxMatchedLine = LineMatcher::kMaxMatchedLine;
-  // Bytes read from the pipe at once.
-  static constexpr std::size_t kReadSize = 256 * 1024;
+  // Bytes read from the pipe at once: the whole pipe (child_process.cpp asks for 1 MiB), so that a
+  // job that fills it is drained in one read. The buffer's pages are touched only as far as reads
+  // fill them.
+  static constexpr std::size_t kReadSize = 1024 * 1024;
   // An unfinished line is written out once this much of it waits (no endless buffering).
   static constexpr std::size_t kMaxHeldPartial = 64 * 1024;
 
@@ -55,6 +57,10 @@ class OutputForwarder {
   // Reads what the pipe holds (one read), forwards the complete lines, matches them. At end of
   // file it forwards and matches the rest and closes. Returns true if bytes were read.
   bool read_some(Clock::time_point now);
+  // The last read found the pipe far from full (less than three quarters of its size, or of
+  // kReadSize, or nothing): the caller may pause before the next round. False after a read that
+  // emptied a (nearly) full pipe: the job is likely blocked on it, so read again at once.
+  bool drained() const { return drained_; }
   // Forwards a partial line that has waited kPartialLineDelay.
   void flush_if_due(Clock::time_point now);
   // When flush_if_due() will have something to do; nullopt when nothing waits.
@@ -80,6 +86,8 @@ class OutputForwarder {
   std::optional<Clock::time_point> partial_since_;
   std::string line_;                       // a line begun in an earlier read, for matching (capped)
   bool carrying_ = false;                  // line_ holds such a line (line_ may be capped: its size does not tell)
+  bool drained_ = true;                    // see drained()
+  std::size_t full_read_ = kReadSize;      // a read this long left more in the pipe: min(kReadSize, its size)
 };
 
 }  // namespace epochwatt::cli

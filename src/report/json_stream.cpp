@@ -77,6 +77,18 @@ void append_json_string(std::string& out, std::string_view s) {
   while (i < s.size()) {
     // The run of bytes that need no escape, copied at once.
     std::size_t run = i;
+    // Eight bytes at a time while none of them needs a look (below 0x20, `"`, `\\`, or 0x80 and
+    // above): keys and values are mostly plain ASCII.
+    constexpr std::uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
+    while (run + 8 <= s.size()) {
+      std::uint64_t w;
+      std::memcpy(&w, s.data() + run, 8);
+      auto zero_byte = [&](std::uint64_t x) { return (x - kOnes) & ~x & kHigh; };
+      std::uint64_t special = ((w - kOnes * 0x20) & ~w & kHigh)  // a byte below 0x20
+                              | zero_byte(w ^ (kOnes * '"')) | zero_byte(w ^ (kOnes * '\\')) | (w & kHigh);
+      if (special) break;
+      run += 8;
+    }
     while (run < s.size()) {
       auto c = static_cast<unsigned char>(s[run]);
       if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) break;
@@ -137,6 +149,14 @@ void JsonStreamWriter::flush() {
 }
 
 void JsonStreamWriter::newline_indent(std::size_t depth) {
+  // A line end and the indentation in one append while they fit the constant (depth 31).
+  static constexpr std::string_view kLine =
+      "\n                                                              ";
+  std::size_t n = 1 + depth * kIndent;
+  if (n <= kLine.size()) {
+    buf_.append(kLine.data(), n);
+    return;
+  }
   buf_ += '\n';
   buf_.append(depth * kIndent, ' ');
 }

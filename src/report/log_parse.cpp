@@ -1,6 +1,7 @@
 #include "report/log_parse.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cctype>
 #include <cerrno>
 #include <charconv>
@@ -61,11 +62,34 @@ bool istarts_with(std::string_view s, std::string_view prefix) {
   return true;
 }
 
-// Case-insensitive search (the original's `(?i)` patterns).
+// Case-insensitive search (the original's `(?i)` patterns). When the needle starts with a letter,
+// its first byte is looked for eight bytes at a time in both cases (a byte | 0x20 equals the
+// lower-case letter only for that letter's two cases), and only there is the rest compared: the
+// early-stop phrase is searched for in the whole text of every log.
 std::size_t ifind(std::string_view hay, std::string_view needle) {
   if (needle.empty()) return 0;
-  for (std::size_t i = 0; i + needle.size() <= hay.size(); ++i)
-    if (lower(hay[i]) == lower(needle[0]) && istarts_with(hay.substr(i), needle)) return i;
+  if (hay.size() < needle.size()) return std::string_view::npos;
+  const char first = lower(needle[0]);
+  const bool letter = first >= 'a' && first <= 'z';
+  const std::size_t last = hay.size() - needle.size();  // the last position the needle can start at
+  constexpr std::uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
+  const std::uint64_t pattern = kOnes * static_cast<unsigned char>(first);
+  std::size_t i = 0;
+  while (i <= last) {
+    if (letter && i + 7 <= last) {
+      std::uint64_t word;
+      std::memcpy(&word, hay.data() + i, 8);
+      std::uint64_t x = (word | (kOnes * 0x20)) ^ pattern;  // a zero byte where the letter is
+      std::uint64_t zero = (x - kOnes) & ~x & kHigh;        // its lowest flag marks the first one
+      if (!zero) {
+        i += 8;
+        continue;
+      }
+      i += static_cast<std::size_t>(std::countr_zero(zero)) / 8;
+    }
+    if (lower(hay[i]) == first && istarts_with(hay.substr(i), needle)) return i;
+    ++i;
+  }
   return std::string_view::npos;
 }
 
@@ -152,13 +176,34 @@ std::size_t invalid_utf8_offset(std::string_view s) {
   return std::string_view::npos;
 }
 
+// A log file to read: its path (for messages, and to open it unless `dir_fd` is given), or its
+// `name` inside the folder open as `dir_fd` (openat: the kernel walks one component, not the whole
+// path); `regular`: the folder's listing said it is a regular file (d_type, not a link), so that
+// the read needs no fstat.
+struct LogFile {
+  const std::string& path;
+  int dir_fd = -1;
+  const char* name = nullptr;
+  bool regular = false;
+};
+
+// The read size of a file whose size is not asked for (LogFile::regular): a log of a few kB takes
+// one read, and a read that returns less than the buffer has reached the end of the file.
+constexpr std::size_t kFirstReadBytes = 64u << 10;
+
 // The whole file as text with `\n` line ends (Python's universal newlines), after the checks
 // that make a file unusable: unreadable, empty, too large, binary, not UTF-8, cut inside a line.
-// `text` is reused from file to file (its capacity grows to the largest log read), and the file
-// costs open, fstat, read and close: the floor of reading many runs (docs/performance.md).
-void read_log_text(const std::string& path, std::string& text) {
+// The text is read into `buf` (reused from file to file; it keeps the size of the largest log
+// read, so that it is not cleared for each file), and the returned view is the file's text in it.
+// A file that the listing says is regular costs open, one read and close: a read of a regular
+// file that returns fewer bytes than asked has reached its end (POSIX read(); a signal that
+// interrupts it before any byte gives EINTR, read again). Any other file costs open, fstat, read
+// and close: the fstat refuses a FIFO or a device and bounds the read by the size.
+std::string_view read_log_text(const LogFile& f, std::string& buf) {
+  const std::string& path = f.path;
   // O_NONBLOCK: a FIFO given as a log must not block the open (fstat then refuses it).
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  int fd = f.dir_fd >= 0 && f.name ? ::openat(f.dir_fd, f.name, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+                                   : ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     int err = errno;
     // A file that exists but may not be read; anything else (missing, a dangling link) is unreadable.
@@ -169,54 +214,78 @@ void read_log_text(const std::string& path, std::string& text) {
     int fd;
     ~Closer() { ::close(fd); }
   } closer{fd};
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) throw LogParseError(path, std::string("cannot read: ") + std::strerror(errno));
-  if (S_ISDIR(st.st_mode)) throw LogParseError(path, "cannot read: Is a directory");
-  if (!S_ISREG(st.st_mode)) throw LogParseError(path, "cannot read: not a regular file");
-  auto size = static_cast<std::uintmax_t>(st.st_size);
-  if (size == 0) throw LogParseError(path, "empty file");
-  if (size > kMaxLogBytes) throw LogParseError(path, "larger than 256 MiB: not a carbontracker log");
-  text.resize(static_cast<std::size_t>(size));
-  std::size_t got = 0;
-  while (got < text.size()) {
-    ssize_t n = ::read(fd, text.data() + got, text.size() - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw LogParseError(path, std::string("cannot read: ") + std::strerror(errno));
-    if (n == 0) break;  // shrank while read: what is there is checked below
-    got += static_cast<std::size_t>(n);
-  }
-  text.resize(got);
-  if (text.empty()) throw LogParseError(path, "empty file");
-  if (const void* nul = std::memchr(text.data(), '\0', text.size()))
-    throw LogParseError(path, "binary data (NUL byte at offset " +
-                                  std::to_string(static_cast<const char*>(nul) - text.data()) + "): not a log file");
-  if (auto bad = invalid_utf8_offset(text); bad != std::string::npos)
-    throw LogParseError(path, "not UTF-8 text (invalid byte at offset " + std::to_string(bad) + ")");
-  // `\r\n` and a lone `\r` become `\n`, in place (the text only shrinks).
-  if (std::memchr(text.data(), '\r', text.size())) {
-    std::size_t out = 0;
-    for (std::size_t i = 0; i < text.size(); ++i) {
-      if (text[i] == '\r') {
-        text[out++] = '\n';
-        if (i + 1 < text.size() && text[i + 1] == '\n') ++i;
-      } else {
-        text[out++] = text[i];
+  auto read_some = [&](std::size_t got, std::size_t upto) {
+    for (;;) {
+      ssize_t n = ::read(fd, buf.data() + got, upto - got);
+      if (n >= 0) return static_cast<std::size_t>(n);
+      if (errno != EINTR) {
+        int err = errno;
+        throw LogParseError(path, std::string("cannot read: ") + std::strerror(err));
       }
     }
-    text.resize(out);
+  };
+  std::size_t got = 0;
+  if (f.regular) {
+    if (buf.size() < kFirstReadBytes) buf.resize(kFirstReadBytes);
+    for (;;) {
+      std::size_t n = read_some(got, buf.size());
+      got += n;
+      if (n == 0 || got < buf.size()) break;  // the end of the file
+      if (got > kMaxLogBytes) throw LogParseError(path, "larger than 256 MiB: not a carbontracker log");
+      buf.resize(std::min<std::size_t>(buf.size() * 2, kMaxLogBytes + 1));
+    }
+  } else {
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) throw LogParseError(path, std::string("cannot read: ") + std::strerror(errno));
+    if (S_ISDIR(st.st_mode)) throw LogParseError(path, "cannot read: Is a directory");
+    if (!S_ISREG(st.st_mode)) throw LogParseError(path, "cannot read: not a regular file");
+    auto size = static_cast<std::uintmax_t>(st.st_size);
+    if (size == 0) throw LogParseError(path, "empty file");
+    if (size > kMaxLogBytes) throw LogParseError(path, "larger than 256 MiB: not a carbontracker log");
+    if (buf.size() < size) buf.resize(static_cast<std::size_t>(size));
+    while (got < size) {
+      std::size_t n = read_some(got, static_cast<std::size_t>(size));
+      if (n == 0) break;  // shrank while read: what is there is checked below
+      got += n;
+    }
   }
+  char* data = buf.data();
+  if (got == 0) throw LogParseError(path, "empty file");
+  if (const void* nul = std::memchr(data, '\0', got))
+    throw LogParseError(path, "binary data (NUL byte at offset " +
+                                  std::to_string(static_cast<const char*>(nul) - data) + "): not a log file");
+  if (auto bad = invalid_utf8_offset(std::string_view(data, got)); bad != std::string::npos)
+    throw LogParseError(path, "not UTF-8 text (invalid byte at offset " + std::to_string(bad) + ")");
+  // `\r\n` and a lone `\r` become `\n`, in place (the text only shrinks).
+  if (std::memchr(data, '\r', got)) {
+    std::size_t out = 0;
+    for (std::size_t i = 0; i < got; ++i) {
+      if (data[i] == '\r') {
+        data[out++] = '\n';
+        if (i + 1 < got && data[i + 1] == '\n') ++i;
+      } else {
+        data[out++] = data[i];
+      }
+    }
+    got = out;
+  }
+  std::string_view text(data, got);
   // Both writers end every record with a line end; a file that does not was cut while written,
   // and its last number may be cut too.
   if (text.back() != '\n') throw LogParseError(path, "truncated: the last line is incomplete");
+  return text;
 }
 
 // `YYYY-MM-DD HH:MM:SS[,mmm] - `: the length of the prefix, or 0 if `line` has none.
 std::size_t timestamp_prefix(std::string_view line) {
-  static constexpr std::string_view shape = "dddd-dd-dd dd:dd:dd";
-  if (line.size() < shape.size()) return 0;
-  for (std::size_t i = 0; i < shape.size(); ++i)
-    if (shape[i] == 'd' ? !is_digit(line[i]) : line[i] != shape[i]) return 0;
-  std::size_t n = shape.size();
+  // "dddd-dd-dd dd:dd:dd", written out: this runs on every line of every log.
+  if (line.size() < 19) return 0;
+  const char* p = line.data();
+  auto d = [p](std::size_t i) { return is_digit(p[i]); };
+  if (!(d(0) && d(1) && d(2) && d(3) && p[4] == '-' && d(5) && d(6) && p[7] == '-' && d(8) && d(9) && p[10] == ' ' &&
+        d(11) && d(12) && p[13] == ':' && d(14) && d(15) && p[16] == ':' && d(17) && d(18)))
+    return 0;
+  std::size_t n = 19;
   if (line.size() >= n + 4 && line[n] == ',' && is_digit(line[n + 1]) && is_digit(line[n + 2]) && is_digit(line[n + 3]))
     n += 4;
   return line.substr(n).starts_with(" - ") ? n + 3 : 0;
@@ -737,6 +806,13 @@ OutputLog parse_output_log(const std::string& path, std::string_view text) {
   return out;
 }
 
+// What std::filesystem::path(p).filename() gives for a POSIX path: the text after the last `/`
+// ("" when `p` ends with one), without parsing the path into its components.
+std::string file_name(const std::string& p) {
+  std::size_t slash = p.rfind('/');
+  return slash == std::string::npos ? p : p.substr(slash + 1);
+}
+
 // The common part of a log's name, or nullopt for a name that is not a log's.
 std::optional<std::string> run_key(const std::string& file_name, std::string_view suffix) {
   if (!file_name.ends_with(suffix)) return std::nullopt;
@@ -796,9 +872,14 @@ std::optional<double> parse_hms(std::string_view text) {
   return negative ? -seconds : seconds;
 }
 
-ParsedRun parse_log_pair(const std::string& std_path, const std::string& output_path) {
-  std::string std_name = fs::path(std_path).filename().string();
-  std::string out_name = fs::path(output_path).filename().string();
+namespace {
+
+// parse_log_pair of two files, opened as `std_file` and `output_file` say (LogFile).
+ParsedRun parse_pair(const LogFile& std_file, const LogFile& output_file) {
+  const std::string& std_path = std_file.path;
+  const std::string& output_path = output_file.path;
+  std::string std_name = file_name(std_path);
+  std::string out_name = file_name(output_path);
   auto std_key = run_key(std_name, kStandardLogSuffix);
   auto out_key = run_key(out_name, kOutputLogSuffix);
   if (std_key && out_key && *std_key != *out_key)
@@ -811,13 +892,13 @@ ParsedRun parse_log_pair(const std::string& std_path, const std::string& output_
   struct ReleaseLarge {
     ~ReleaseLarge() {
       for (std::string* t : {&std_text, &out_text})
-        if (t->capacity() > kKeptBufferBytes) std::string().swap(*t);
+        if (t->size() > kKeptBufferBytes) std::string().swap(*t);
     }
   } release_large;
-  read_log_text(std_path, std_text);
-  read_log_text(output_path, out_text);
-  StdLog s = parse_std_log(std_path, std_text);
-  OutputLog o = parse_output_log(output_path, out_text);
+  std::string_view std_view = read_log_text(std_file, std_text);
+  std::string_view out_view = read_log_text(output_file, out_text);
+  StdLog s = parse_std_log(std_path, std_view);
+  OutputLog o = parse_output_log(output_path, out_view);
   if (!o.components_text.empty() && o.components_text != s.components_text)
     throw LogParseError(output_path, "lists other devices than " + std_path + ": the two files are not one run");
 
@@ -841,10 +922,15 @@ ParsedRun parse_log_pair(const std::string& std_path, const std::string& output_
   return run;
 }
 
+}  // namespace
+
+ParsedRun parse_log_pair(const std::string& std_path, const std::string& output_path) {
+  return parse_pair(LogFile{std_path}, LogFile{output_path});
+}
+
 ParsedRun parse_standard_log(const std::string& std_path) {
-  std::string text;
-  read_log_text(std_path, text);
-  StdLog s = parse_std_log(std_path, text);
+  std::string buf;
+  StdLog s = parse_std_log(std_path, read_log_text(LogFile{std_path}, buf));
   ParsedRun run = std::move(s.run);
   run.std_log = std_path;
   std::string name = fs::path(std_path).filename().string();
@@ -862,6 +948,7 @@ struct LogPairNames {
   std::string key;
   bool std_log = false, output_log = false;
   bool std_link = false;  // the standard log's entry is a symbolic link (to a regular file)
+  bool output_link = false;  // the same for the output log
 };
 
 struct FolderListing {
@@ -905,7 +992,7 @@ FolderListing log_pairs_in(const std::string& dir) {
     std::size_t stem = name.size() - (output ? kOutputLogSuffix.size() : kStandardLogSuffix.size());
     LogPairNames n{std::string(name.substr(0, stem))};
     (output ? n.output_log : n.std_log) = true;
-    if (!output) n.std_link = link;
+    (output ? n.output_link : n.std_link) = link;
     out.pairs.push_back(std::move(n));
     errno = 0;
   }
@@ -920,6 +1007,7 @@ FolderListing log_pairs_in(const std::string& dir) {
       into.std_log = into.std_log || out.pairs[i].std_log;
       into.output_log = into.output_log || out.pairs[i].output_log;
       into.std_link = into.std_link || out.pairs[i].std_link;
+      into.output_link = into.output_link || out.pairs[i].output_link;
     } else {
       if (kept != i) out.pairs[kept] = std::move(out.pairs[i]);
       ++kept;
@@ -976,9 +1064,16 @@ void for_each_log_run(const std::vector<std::string>& dirs, const std::function<
   };
   SeenPaths seen;
   // Reads one run; `canonical_dir` is its folder's canonical path when the pair comes from a
-  // listing (else ""), so that the check for a file read twice costs no system call.
+  // listing (else ""), so that the check for a file read twice costs no system call. From a
+  // listing, `listed` holds the folder open (dir_fd, -1 if it could not be opened) and which of the
+  // two files are links: the others are opened by name in the folder, without an fstat.
+  struct Listed {
+    int dir_fd = -1;
+    bool std_link = true, output_link = true;
+  };
   auto read_pair = [&](const std::string& key, const std::string& std_path, const std::string& output_path,
-                       const std::string& canonical_dir, bool std_link) {
+                       const std::string& canonical_dir, Listed listed) {
+    const bool std_link = listed.std_link;
     if (output_path.empty()) {
       warn(std_path, "no output log " + key + std::string(kOutputLogSuffix) + " beside it: run skipped");
       return;
@@ -990,7 +1085,14 @@ void for_each_log_run(const std::vector<std::string>& dirs, const std::function<
     if (!seen.first_time_in(canonical_dir, std_path, key + std::string(kStandardLogSuffix), std_link)) return;
     ParsedRun run;
     try {
-      run = parse_log_pair(std_path, output_path);
+      if (listed.dir_fd >= 0) {
+        const std::string std_name = key + std::string(kStandardLogSuffix);
+        const std::string output_name = key + std::string(kOutputLogSuffix);
+        run = parse_pair(LogFile{std_path, listed.dir_fd, std_name.c_str(), !listed.std_link},
+                         LogFile{output_path, listed.dir_fd, output_name.c_str(), !listed.output_link});
+      } else {
+        run = parse_log_pair(std_path, output_path);
+      }
     } catch (const LogParseError& e) {
       warn(e.file(), e.message() + ": run skipped");
       return;
@@ -1002,10 +1104,18 @@ void for_each_log_run(const std::vector<std::string>& dirs, const std::function<
   auto read_listing = [&](const std::string& dir, const FolderListing& listing) {
     for (const auto& w : listing.warnings) warn(w.file, w.message);
     const std::string canonical_dir = SeenPaths::canonical(dir);
+    // Without the folder open, each file is opened by its path.
+    int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    struct Closer {
+      int fd;
+      ~Closer() {
+        if (fd >= 0) ::close(fd);
+      }
+    } closer{dir_fd};
     for (const auto& p : listing.pairs)
       read_pair(p.key, p.std_log ? join_path(dir, p.key + std::string(kStandardLogSuffix)) : std::string(),
                 p.output_log ? join_path(dir, p.key + std::string(kOutputLogSuffix)) : std::string(), canonical_dir,
-                p.std_link);
+                Listed{dir_fd, p.std_link, p.output_link});
   };
   for (const auto& dir : dirs) {
     std::error_code ec;
@@ -1023,7 +1133,7 @@ void for_each_log_run(const std::vector<std::string>& dirs, const std::function<
       std::string std_path = stem + std::string(kStandardLogSuffix), output_path = stem + std::string(kOutputLogSuffix);
       std::error_code pec;
       if (!fs::is_regular_file(output ? std_path : output_path, pec)) (output ? std_path : output_path).clear();
-      read_pair(key, std_path, output_path, "", true);
+      read_pair(key, std_path, output_path, "", Listed{});
       continue;
     }
     if (!fs::is_directory(st)) {

@@ -99,8 +99,8 @@ struct ComponentMeters {
 // The meters of one component (see run_from_log): per device when every counted epoch gives that
 // component's per-device powers in the components line's device order, else one for the component.
 // A warning goes to `open_methods` when the log leaves a device's method open.
-ComponentMeters add_meters(const ParsedRun& run, const ParsedComponent& comp, Component component, bool ours, Run& out,
-                           std::vector<std::string>& open_methods) {
+ComponentMeters add_meters(const ParsedRun& run, const ParsedComponent& comp, Component component, bool ours,
+                           std::vector<MeterInfo>& meters, std::vector<std::string>& open_methods) {
   std::string methods;  // the first extension line's `[...]`
   bool per_device = !comp.devices.empty();
   bool any = false;
@@ -112,7 +112,7 @@ ComponentMeters add_meters(const ParsedRun& run, const ParsedComponent& comp, Co
     if (methods.empty()) methods = p->method;
     if (p->device_watts.size() != comp.devices.size()) per_device = false;
   }
-  ComponentMeters cm{&comp, out.context.meters.size(), per_device ? comp.devices.size() : 1, per_device};
+  ComponentMeters cm{&comp, meters.size(), per_device ? comp.devices.size() : 1, per_device};
   std::vector<std::string> named = split_methods(methods);
   bool open = false;
   for (std::size_t i = 0; i < cm.count; ++i) {
@@ -130,7 +130,7 @@ ComponentMeters add_meters(const ParsedRun& run, const ParsedComponent& comp, Co
     open = open || m.method == Method::unknown;
     if (!any) m.detail = "no power line in the log";
     else if (!per_device && comp.devices.size() > 1) m.detail = std::string(kLogTotalOnly);
-    out.context.meters.push_back(std::move(m));
+    meters.push_back(std::move(m));
   }
   if (open)
     open_methods.push_back("The log does not say how the " + comp.name + " devices were measured" +
@@ -139,7 +139,68 @@ ComponentMeters add_meters(const ParsedRun& run, const ParsedComponent& comp, Co
   return cm;
 }
 
+double& basis_joules(EnergyByBasis& e, Method method) {
+  switch (basis_of(method)) {
+    case Basis::measured: return e.measured_j;
+    case Basis::estimated: return e.estimated_j;
+    case Basis::unknown: break;
+  }
+  return e.unknown_j;
+}
+
+bool same_meter(const MeterInfo& a, const MeterInfo& b) {
+  return a.component == b.component && a.method == b.method && a.id == b.id && a.device_name == b.device_name;
+}
+
 }  // namespace
+
+EnergyByBasis energy_by_basis_of_log(const ParsedRun& parsed) {
+  // The meters as run_from_log makes them.
+  const bool ours = parsed.version == "epochwatt";
+  std::vector<MeterInfo> meters;
+  std::vector<std::string> later;  // warnings: not wanted here
+  std::vector<ComponentMeters> components;
+  for (const auto& c : parsed.components)
+    if (auto component = component_named(c.name))
+      components.push_back(add_meters(parsed, c, *component, ours, meters, later));
+  // The epoch table's columns (EpochTable::push_back): an entry goes to the first column of the
+  // same device not yet used by its epoch, else to a new one; each epoch adds its entries in
+  // column order, and a column's part is named where it first counts.
+  std::vector<std::size_t> column_meter;  // the meter of each column
+  std::vector<double> value;
+  std::vector<char> has, noted;
+  EnergyByBasis e;
+  for (const auto& ep : parsed.epochs) {
+    if (ep.interrupted) continue;  // no device entries, and not counted
+    std::fill(has.begin(), has.end(), 0);
+    for (const auto& cm : components) {
+      const ParsedPower* p = ep.power(cm.log->name);
+      if (!p || !p->watts || !ep.duration_s) continue;
+      for (std::size_t k = 0; k < cm.count; ++k) {
+        const MeterInfo& m = meters[cm.first + k];
+        double w = cm.per_device ? p->device_watts[k] : *p->watts;
+        std::size_t c = 0;
+        while (c < column_meter.size() && (has[c] || !same_meter(meters[column_meter[c]], m))) ++c;
+        if (c == column_meter.size()) {
+          column_meter.push_back(cm.first + k);
+          value.push_back(0.0);
+          has.push_back(0);
+          noted.push_back(0);
+        }
+        has[c] = 1;
+        value[c] = w * *ep.duration_s;
+      }
+    }
+    for (std::size_t c = 0; c < column_meter.size(); ++c) {
+      if (!has[c]) continue;
+      const MeterInfo& m = meters[column_meter[c]];
+      if (!noted[c]) add_energy(e, m.component, m.method, value[c]), noted[c] = 1;
+      else basis_joules(e, m.method) += value[c];
+    }
+  }
+  // The set-up line gives no device entries (run_from_log's Setup has none).
+  return e;
+}
 
 std::string log_writer(const ParsedRun& run) {
   if (run.version == "epochwatt") return "epochwatt";
@@ -180,7 +241,7 @@ Run run_from_log(const ParsedRun& parsed) {
       continue;
     }
     ctx.components.push_back(c.name);
-    components.push_back(add_meters(parsed, c, *component, ours, run, later));
+    components.push_back(add_meters(parsed, c, *component, ours, ctx.meters, later));
   }
 
   // Epochs: the original's energy (each power line's W x the duration), and each meter's share.

@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "epochwatt/run.hpp"
+#include "report/ct_report.hpp"
 #include "report/log_parse.hpp"
 
 namespace epochwatt::detail {
@@ -52,6 +53,10 @@ inline constexpr std::string_view kLogTotalOnly = "the log gives only the compon
 //   2.x's mean-not-sum of several devices (defect D1), methods the log leaves open.
 // - log_std, log_output: the paths read.
 Run run_from_log(const ParsedRun& run);
+
+// energy_by_basis(run_from_log(run).epochs, run_from_log(run).setup), the same sums in the same
+// order, without building the run model: `epochwatt parse` adds it up for every run it reads.
+EnergyByBasis energy_by_basis_of_log(const ParsedRun& run);
 
 // The tool that wrote the log as reports name it: "epochwatt", "carbontracker", another tool named
 // on the first line, or "" when the log does not say.

@@ -164,3 +164,40 @@ TEST(LogDiscovery, AggregatorSumsAsAggregateDoes) {
 }
 
 }  // namespace
+
+namespace {
+
+// A log the folder's listing gives as a regular file is read without asking its size (one read
+// into a buffer of 64 KiB or more, grown while reads fill it): a log of several such reads comes
+// whole, the same run as read by its path (open, fstat, read), and an empty one is still refused.
+TEST(LogDiscovery, AListedLogLargerThanOneReadIsReadWholeAndAnEmptyOneRefused) {
+  ewtest::TempDir tmp;
+  const std::string dir = tmp.str();
+  std::string text = ewtest::read_file(kData + "/v2.4/" + kRun + kStd);
+  std::size_t first_line_end = text.find('\n') + 1;
+  std::string filler;
+  for (int i = 0; i < 6000; ++i) filler += "2025-03-04 10:00:00 - Monitoring thread started, line " + std::to_string(i) + ".\n";
+  text.insert(first_line_end, filler);
+  ASSERT_GT(text.size(), 300u * 1024) << "more than four reads of 64 KiB";
+  ewtest::write_file(dir + "/1.1_big" + kStd, text);
+  fs::copy_file(kData + "/v2.4/" + kRun + kOut, dir + "/1.1_big" + kOut);
+  put_pair(dir, "2.2_empty", false, true);
+  ewtest::write_file(dir + "/2.2_empty" + kStd, "");
+
+  std::vector<ParseWarning> warnings;
+  std::vector<ParsedRun> runs = parse_log_dirs({dir}, &warnings);
+  ASSERT_EQ(runs.size(), 1u);
+  ParsedRun by_path = epochwatt::detail::parse_log_pair(dir + "/1.1_big" + kStd, dir + "/1.1_big" + kOut);
+  EXPECT_EQ(runs[0].epochs.size(), by_path.epochs.size());
+  EXPECT_EQ(runs[0].epochs_done(), 3);
+  EXPECT_EQ(runs[0].started, by_path.started);
+  EXPECT_EQ(runs[0].finished, by_path.finished);
+  EXPECT_EQ(runs[0].version, "2.4");
+  ASSERT_TRUE(runs[0].actual && by_path.actual);
+  EXPECT_EQ(runs[0].actual->energy_kwh, by_path.actual->energy_kwh);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_EQ(warnings[0].file, dir + "/2.2_empty" + kStd);
+  EXPECT_EQ(warnings[0].message, "empty file: run skipped");
+}
+
+}  // namespace

@@ -254,6 +254,48 @@ TEST(RunFromLog, SeveralMethodsOfAComponentFromTheMeasuringLines) {
   EXPECT_TRUE(has_warning(r, "does not say how the cpu devices were measured (it names counter,estimate"));
 }
 
+// `epochwatt parse` splits each run's energy by basis without building the run model
+// (energy_by_basis_of_log): the same sums, bit for bit, and the same parts in the same order as
+// energy_by_basis of run_from_log's epochs, on every kind of log the tests hold.
+void expect_same_basis(const ParsedRun& parsed, const std::string& what) {
+  SCOPED_TRACE(what);
+  epochwatt::Run model = run_from_log(parsed);
+  EnergyByBasis want = energy_by_basis(model.epochs, model.setup);
+  EnergyByBasis got = energy_by_basis_of_log(parsed);
+  EXPECT_EQ(got.measured_j, want.measured_j);  // exact: the sentence prints 16 decimals of a share
+  EXPECT_EQ(got.estimated_j, want.estimated_j);
+  EXPECT_EQ(got.unknown_j, want.unknown_j);
+  EXPECT_EQ(got.measured, want.measured);
+  EXPECT_EQ(got.estimated, want.estimated);
+  EXPECT_EQ(got.unknown, want.unknown);
+}
+
+TEST(RunFromLog, EnergyByBasisOfLogIsTheRunModels) {
+  std::vector<ParseWarning> warnings;
+  std::vector<ParsedRun> runs = parse_log_dirs({kData + "/v2.3", kData + "/v2.4", kData + "/edge"}, &warnings);
+  ASSERT_GE(runs.size(), 6u);
+  for (const auto& r : runs) expect_same_basis(r, r.std_log);
+  for (auto scenario : {ewtest::Scenario::full_run, ewtest::Scenario::stopped_after_epoch_2,
+                        ewtest::Scenario::stopped_mid_epoch}) {
+    ewtest::ScenarioRun s = ewtest::run_scenario(scenario);
+    ParsedRun r = parse_log_pair(s.standard_log_path, s.output_log_path);
+    EXPECT_GT(energy_by_basis_of_log(r).total_j(), 0.0);
+    expect_same_basis(r, ewtest::scenario_name(scenario));
+    // Several methods on a component's extension line, and a first epoch whose GPU power is None:
+    // the epoch table then makes the CPU's column first, and later epochs add in that order.
+    ewtest::TempDir dir;
+    const std::string path = dir.str() + "/7.7_2025-01-01T000000Z_carbontracker.log";
+    std::string text = std::regex_replace(ewtest::read_file(s.standard_log_path), std::regex(R"(for cpu \[counter\])"),
+                                          "for cpu [counter,estimate]");
+    ewtest::write_file(path, text);
+    expect_same_basis(parse_standard_log(path), "several methods");
+    text = std::regex_replace(text, std::regex(R"(Average power usage \(W\) for gpu: [^\n]*)"),
+                              "Average power usage (W) for gpu: None", std::regex_constants::format_first_only);
+    ewtest::write_file(path, text);
+    expect_same_basis(parse_standard_log(path), "first gpu power None");
+  }
+}
+
 // ---- the report from logs, through the run model, against the pages the earlier path rendered
 
 std::string page(ReportData d, const std::string& masked_source) {
