@@ -3,11 +3,13 @@
 
 #include <iostream>
 
+#include "epochwatt/job.hpp"
 #include "epochwatt/registry.hpp"
 #include "intensity/service.hpp"
 #include "meters/sysfs/proc_root.hpp"
 #include "report/ct_logs.hpp"
 #include "report/ct_reporter.hpp"
+#include "report/job_line.hpp"
 #include "report/json_summary.hpp"
 #include "report/outputs.hpp"
 
@@ -20,8 +22,17 @@ TrackerParts default_tracker_parts(const Options& o) {
   TrackerParts parts;
   // With ignore_errors a log folder that cannot be made is warned about, and the run goes on
   // without log files (ct_logs.hpp).
+  // Ranks other than 0 of a multi-process job name their files with their rank (job_line.hpp).
+  // Contradictory job options are the tracker's to report (it calls detect_job too): here they
+  // leave the names untagged.
+  std::string rank_tag;
+  try {
+    rank_tag = detail::rank_file_tag(detect_job(o));
+  } catch (const std::exception&) {
+  }
   auto log = std::make_shared<detail::CtLogger>(clock, o.console ? o.console : &std::cout, o.verbose,
-                                                o.log_dir.value_or(""), o.log_file_prefix, nullptr, o.ignore_errors);
+                                                o.log_dir.value_or(""), o.log_file_prefix, nullptr, o.ignore_errors,
+                                                rank_tag);
   parts.files.standard_log = log->files().standard;
   parts.files.output_log = log->files().output;
   parts.files.error_log = log->files().error;
