@@ -54,7 +54,7 @@ class JobTable {
                      std::to_string(j.warnings.size())});
   }
   void write(std::ostream& out, const detail::Aggregate& total, std::size_t jobs) {
-    rows_.push_back({"total (" + std::to_string(jobs) + " jobs, " + std::to_string(total.runs) + " runs)", "", "", "",
+    rows_.push_back({"total (" + std::to_string(jobs) + " job(s), " + std::to_string(total.runs) + " run(s))", "", "", "",
                      "", detail::fixed(total.energy_kwh, 6), detail::fixed(total.co2_g, 3), "", ""});
     static constexpr bool right[kColumns] = {false, true, true, true, true, true, true, true, true};
     std::array<std::size_t, kColumns> width{};
