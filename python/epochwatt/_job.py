@@ -140,8 +140,8 @@ def _mpi4py_transport():
 
 def transport_for(options):
     """The job's transport for a tracker built with `options` (a dict of C++ options), or None.
-    Sets the options the reduction needs: job_reduction, rank, world_size, and a log file prefix
-    with the rank ("rank3", files "rank3_<pid>...") where none is given."""
+    Sets the options the reduction needs: job_reduction, rank and world_size (ranks other than 0
+    name their files with their rank: docs/cluster.md)."""
     global _trackers_made
     if options.get("independent") or options.get("job_reduction") is False:
         return None
@@ -156,8 +156,6 @@ def transport_for(options):
     options["job_reduction"] = True
     options.setdefault("rank", t.rank)
     options.setdefault("world_size", t.size)
-    if not options.get("log_file_prefix"):
-        options["log_file_prefix"] = f"rank{options['rank']}"
     return t
 
 

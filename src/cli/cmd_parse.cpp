@@ -7,6 +7,7 @@
 #include <optional>
 #include <ostream>
 
+#include "cli/cmd_parse_jobs.hpp"
 #include "core/format.hpp"
 #include "report/ct_report.hpp"
 #include "report/json_stream.hpp"
@@ -295,7 +296,7 @@ class ParseTable {
 
 Subcommand add_parse_command(CLI::App& root, ParseContext& ctx) {
   struct Args {
-    bool table = false, json = false;
+    bool table = false, json = false, by_job = false;
     std::vector<std::string> dirs;
   };
   auto a = std::make_shared<Args>();
@@ -311,6 +312,10 @@ Subcommand add_parse_command(CLI::App& root, ParseContext& ctx) {
   add_help(*sub.app, ctx, sub.help.get());
   add_flag(*sub.app, ctx, "--table", "Print one row per run and a total row.", [a] { a->table = true; });
   add_flag(*sub.app, ctx, "--json", "Print everything read as JSON (schema epochwatt-parse/1).", [a] { a->json = true; });
+  add_flag(*sub.app, ctx, "--by-job",
+           "Group the runs of multi-process jobs by job id and step and sum each job with every device counted once "
+           "per node; warn about missing ranks and devices measured twice. With --json: schema epochwatt-parse-jobs/1.",
+           [a] { a->by_job = true; });
   add_positionals(*sub.app, "DIR", "Log folders to read.", [a](const std::string& dir) { a->dirs.push_back(dir); })
       ->expected(1, CLI::detail::expected_max_vector_size)
       ->allow_extra_args();
@@ -320,6 +325,7 @@ Subcommand add_parse_command(CLI::App& root, ParseContext& ctx) {
   sub.run = [a](std::ostream& out, std::ostream& err) {
     if (a->table && a->json) throw CliError("--table and --json exclude each other");
     if (a->dirs.empty()) throw CliError("needs at least one DIR (see epochwatt parse --help)");
+    if (a->by_job) return parse_dirs_by_job(a->dirs, a->table, a->json, out, err);
     return parse_dirs(a->dirs, a->table, a->json, out, err);
   };
   return sub;

@@ -3,12 +3,14 @@
 
 #include <iostream>
 
+#include "epochwatt/job.hpp"
 #include "epochwatt/registry.hpp"
 #include "intensity/service.hpp"
 #include "meters/election/election.hpp"
 #include "meters/sysfs/proc_root.hpp"
 #include "report/ct_logs.hpp"
 #include "report/ct_reporter.hpp"
+#include "report/job_line.hpp"
 #include "report/json_summary.hpp"
 #include "report/outputs.hpp"
 #ifdef EPOCHWATT_HAVE_METRICS_SERVER
@@ -24,11 +26,21 @@ TrackerParts default_tracker_parts(const Options& o) {
   TrackerParts parts;
   // With ignore_errors a log folder that cannot be made is warned about, and the run goes on
   // without log files (ct_logs.hpp).
-  // A job-wide reduction: ranks other than 0 print nothing on the console (docs/cluster.md).
-  bool quiet_rank = o.job_reduction && !o.independent && detect_job(o).rank != 0;
+  // Ranks other than 0 of a multi-process job name their files with their rank (job_line.hpp);
+  // with a job-wide reduction they print nothing on the console (docs/cluster.md). Contradictory
+  // job options are the tracker's to report (it calls detect_job too): here they leave the names
+  // untagged and the console as asked.
+  std::string rank_tag;
+  bool quiet_rank = false;
+  try {
+    JobIdentity job = detect_job(o);
+    rank_tag = detail::rank_file_tag(job);
+    quiet_rank = o.job_reduction && !o.independent && job.rank != 0;
+  } catch (const std::exception&) {
+  }
   std::ostream* console = quiet_rank ? nullptr : o.console ? o.console : &std::cout;
-  auto log = std::make_shared<detail::CtLogger>(clock, console, o.verbose,
-                                                o.log_dir.value_or(""), o.log_file_prefix, nullptr, o.ignore_errors);
+  auto log = std::make_shared<detail::CtLogger>(clock, console, o.verbose, o.log_dir.value_or(""),
+                                                o.log_file_prefix, nullptr, o.ignore_errors, rank_tag);
   parts.files.standard_log = log->files().standard;
   parts.files.output_log = log->files().output;
   parts.files.error_log = log->files().error;

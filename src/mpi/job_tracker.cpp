@@ -48,9 +48,6 @@ JobTracker::JobTracker(Options options, MPI_Comm comm, double wait_s)
   if (!options.rank) options.rank = rank_;
   if (!options.world_size) options.world_size = size_;
   options.job_reduction = !options.independent;
-  // Each rank's log files are named with its rank ("rank3_" before carbontracker's names), so
-  // that the ranks of one job writing to one folder can be told apart.
-  if (options.log_file_prefix.empty() && size_ > 1) options.log_file_prefix = "rank" + std::to_string(*options.rank);
   pred_after_ = options.epochs_before_pred == -1 ? options.epochs : options.epochs_before_pred;
   if (rank_ == 0) report_ = std::make_unique<JobReport>(size_);
   try {

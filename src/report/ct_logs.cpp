@@ -27,9 +27,9 @@ std::string_view to_string(Level l) {
 }
 
 LogFileNames make_log_file_names(const std::string& dir, const std::string& prefix, long pid,
-                                 int logger_id, const std::string& stamp) {
+                                 int logger_id, const std::string& stamp, const std::string& tag) {
   std::string base = (prefix.empty() ? "" : prefix + "_") + std::to_string(pid) + "." +
-                     std::to_string(logger_id) + "_" + stamp;
+                     std::to_string(logger_id) + "_" + stamp + (tag.empty() ? "" : "_" + tag);
   auto path = [&](const std::string& suffix) {
     return (std::filesystem::path(dir) / (base + suffix)).string();
   };
@@ -43,7 +43,7 @@ constexpr const char* kSamplerThread = "CarbonTrackerThread";
 
 CtLogger::CtLogger(std::shared_ptr<Clock> clock, std::ostream* console, int verbose,
                    const std::string& log_dir, const std::string& prefix,
-                   std::shared_ptr<FileSink> sink, bool files_optional)
+                   std::shared_ptr<FileSink> sink, bool files_optional, const std::string& file_tag)
     : clock_(std::move(clock)), console_(console), verbose_(verbose),
       sink_(sink ? std::move(sink) : system_file_sink()) {
   if (log_dir.empty()) return;
@@ -59,7 +59,7 @@ CtLogger::CtLogger(std::shared_ptr<Clock> clock, std::ostream* console, int verb
   std::random_device rd;
   int id = std::uniform_int_distribution<int>(1, 999999)(rd);
   files_ = make_log_file_names(log_dir, prefix, static_cast<long>(::getpid()), id,
-                               utc_file_stamp(clock_->wall()));
+                               utc_file_stamp(clock_->wall()), file_tag);
   out_.path = files_.output;
   out_.label = "Output log";
   out_.line = [this](const std::string& m) { return ts() + " - CarbonTracker: " + m + "\n"; };

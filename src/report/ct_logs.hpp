@@ -24,19 +24,23 @@ struct LogFileNames {
   std::string output, standard, error, json;  // full paths; empty without log_dir
 };
 
-// {dir}/{prefix_}{pid}.{id}_{stamp}_carbontracker{_output,,_err}.log and ..._epochwatt.json.
+// {dir}/{prefix_}{pid}.{id}_{stamp}[_{tag}]_carbontracker{_output,,_err}.log and ..._epochwatt.json.
+// tag: job_line.hpp's rank_file_tag ("rank3" for rank 3 of a multi-process job), "" otherwise:
+// carbontracker's parser pairs the files by the text before `_carbontracker` and matches only
+// the suffixes (spec §5.1, §8.1), so a tagged pair is still one run to it.
 LogFileNames make_log_file_names(const std::string& dir, const std::string& prefix, long pid,
-                                 int logger_id, const std::string& stamp);
+                                 int logger_id, const std::string& stamp, const std::string& tag = "");
 
 class CtLogger {
  public:
   // console may be null (no console output). log_dir empty: console only. When the log directory
   // cannot be created or a file cannot be opened: throws Error, or with files_optional (the
   // tracker's ignore_errors) says so once on the console, queues the same line for take_notices()
-  // and goes on without log files. sink: the file system (null: the real one).
+  // and goes on without log files. sink: the file system (null: the real one). file_tag: the
+  // names' rank tag (make_log_file_names).
   CtLogger(std::shared_ptr<Clock> clock, std::ostream* console, int verbose,
            const std::string& log_dir, const std::string& prefix,
-           std::shared_ptr<FileSink> sink = nullptr, bool files_optional = false);
+           std::shared_ptr<FileSink> sink = nullptr, bool files_optional = false, const std::string& file_tag = "");
   ~CtLogger();
   CtLogger(const CtLogger&) = delete;
   CtLogger& operator=(const CtLogger&) = delete;

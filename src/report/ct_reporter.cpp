@@ -4,6 +4,7 @@
 
 #include "core/format.hpp"
 #include "report/ct_report.hpp"
+#include "report/job_line.hpp"
 
 namespace epochwatt::detail {
 
@@ -22,6 +23,8 @@ void CarbontrackerReporter::run_started(const Run& run) {
   pass_notices();
   log_->standard(run.context.tool_name + " version " + run.context.version);
   log_->standard(pue_line(run.context.pue));
+  // Only in a multi-process job: a single process's log stays as it always was.
+  if (run.context.job.multi_process()) log_->standard(job_line(run.context.job));
   pass_notices();
 }
 

@@ -22,6 +22,7 @@
 
 #include "core/format.hpp"
 #include "epochwatt/limits.hpp"
+#include "report/job_line.hpp"
 
 namespace epochwatt::detail {
 namespace fs = std::filesystem;
@@ -626,6 +627,11 @@ StdLog parse_std_log(const std::string& path, std::string_view text) {
     } else if (msg.starts_with("Measuring ") && msg.find(" through meter ") != std::string_view::npos) {
       has_extensions = true;
       if (auto m = parse_meter_line(msg)) run.meters.push_back(std::move(*m));
+    } else if (msg.starts_with(kJobLinePrefix)) {
+      has_extensions = true;
+      std::string why;
+      if (auto job = parse_job_line(msg, &why)) run.job = std::move(*job);
+      else run.notes.push_back(at_line(msg) + "job identity unreadable (" + why + "); the run is read as a single process's");
     }
   }
   if (!records.empty()) {

@@ -19,6 +19,8 @@
 #include <utility>
 #include <vector>
 
+#include "epochwatt/job.hpp"
+
 namespace epochwatt::detail {
 
 // The endings of a run's two log file names (`{prefix_}{pid}.{id}_{stamp}` + suffix, spec §5).
@@ -90,6 +92,9 @@ struct ParsedRun {
   std::string tool_version;         // the whole `{tool} version {x}` value, e.g. "2.4.3"
   std::vector<ParsedComponent> components;
   std::vector<ParsedMeter> meters;  // epochwatt's `Measuring` lines, in log order
+  // epochwatt's `Job identity: {...}` line (job_line.hpp): only in the logs of a multi-process
+  // job's ranks; nullopt otherwise (and for an unreadable line, with a note).
+  std::optional<JobIdentity> job;
   std::vector<ParsedEpoch> epochs;  // completed and interrupted, in log order
   std::optional<ParsedConsumption> predicted, actual;
   bool early_stop = false;             // `Training was interrupted` anywhere in the std log

@@ -218,6 +218,7 @@ Run run_from_log(const ParsedRun& parsed) {
   ctx.version = parsed.tool_version;
   run.log_std = parsed.std_log;
   run.log_output = parsed.output_log;
+  if (parsed.job) ctx.job = *parsed.job;  // a multi-process job's rank; else a single process
   // The blocks are written by stop(); a standard log alone may be of a run still going.
   run.complete = parsed.actual.has_value();
 

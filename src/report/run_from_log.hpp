@@ -29,7 +29,8 @@ inline constexpr std::string_view kLogTotalOnly = "the log gives only the compon
 //   (unknown writer); version: the first line's; components in the components line's order; pue:
 //   the logged one, else carbontracker's default 1.58 with a warning; epochs_planned: the predicted
 //   block's count (0 without one); monitor_epochs: M of `Training was interrupted before all M
-//   epochs` (else the default).
+//   epochs` (else the default); job: the `Job identity` line's (a multi-process job's rank), else
+//   a single process's.
 // - meters: one per device where every counted epoch gives that component's per-device powers
 //   (epochwatt's `Power by device` lines, numpy arrays of carbontracker <= 1.2), else one per
 //   component naming all its devices (detail kLogTotalOnly). Method: the extension line's for

@@ -60,10 +60,12 @@ def wait_all(procs, timeout):
 
 
 def rank_actuals(logs):
+    """The actual IT+PUE energy (kWh) in each rank's own JSON summary, by the rank it names
+    (context.job.rank)."""
     out = {}
-    for path in glob.glob(str(logs / "rank*_epochwatt.json")):
-        rank = int(re.match(r"rank(\d+)_", Path(path).name).group(1))
-        out[rank] = json.loads(Path(path).read_text())["actual"]["energy_kwh"]
+    for path in glob.glob(str(logs / "*_epochwatt.json")):
+        summary = json.loads(Path(path).read_text())
+        out[summary["context"]["job"]["rank"]] = summary["actual"]["energy_kwh"]
     return out
 
 

@@ -1,0 +1,274 @@
+// Issue 14, item 3: the job line of a multi-process job's logs (written, read back, still read by
+// the original's parser), the rank in a rank's file names, and the grouping of ranks into jobs
+// (report/job_files.hpp): each device once per node, missing ranks, two jobs, steps.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "report/job_line.hpp"
+#include "report/job_files.hpp"
+#include "report/log_parse.hpp"
+#include "unit/support.hpp"
+
+namespace {
+
+using namespace epochwatt;
+using detail::JobFilesReport;
+using detail::ParsedRun;
+
+JobIdentity sample_identity() {
+  JobIdentity j;
+  j.job_id = "4242";
+  j.step_id = "1";
+  j.rank = 3;
+  j.local_rank = 1;
+  j.world_size = 4;
+  j.local_world_size = 2;
+  j.node = "node \"b\"";  // a quote survives the JSON
+  j.node_rank = 1;
+  j.launcher = "slurm";
+  return j;
+}
+
+TEST(JobLine, RoundTrip) {
+  JobIdentity j = sample_identity();
+  std::string line = detail::job_line(j);
+  EXPECT_EQ(line.rfind(detail::kJobLinePrefix, 0), 0u);
+  EXPECT_EQ(line.find('\n'), std::string::npos);
+  std::string why;
+  auto back = detail::parse_job_line(line, &why);
+  ASSERT_TRUE(back) << why;
+  EXPECT_EQ(back->job_id, j.job_id);
+  EXPECT_EQ(back->step_id, j.step_id);
+  EXPECT_EQ(back->rank, j.rank);
+  EXPECT_EQ(back->local_rank, j.local_rank);
+  EXPECT_EQ(back->world_size, j.world_size);
+  EXPECT_EQ(back->local_world_size, j.local_world_size);
+  EXPECT_EQ(back->node, j.node);
+  EXPECT_EQ(back->node_rank, j.node_rank);
+  EXPECT_EQ(back->launcher, j.launcher);
+}
+
+TEST(JobLine, BadLinesAreRefusedWithAReason) {
+  std::string why;
+  EXPECT_FALSE(detail::parse_job_line("Job identity: {not json", &why));
+  EXPECT_FALSE(why.empty());
+  why.clear();
+  EXPECT_FALSE(detail::parse_job_line(R"(Job identity: {"rank":4,"world_size":4})", &why));
+  EXPECT_NE(why.find("rank 4"), std::string::npos) << why;
+  EXPECT_FALSE(detail::parse_job_line(R"(Job identity: {"rank":"1","world_size":4})", &why));
+  EXPECT_NE(why.find("rank"), std::string::npos) << why;
+  EXPECT_FALSE(detail::parse_job_line(R"(Job identity: {"world_size":0})", &why));
+  // Fields a newer writer may add, or an older one may lack, are no reason to refuse the line.
+  auto j = detail::parse_job_line(R"(Job identity: {"job_id":"x","rank":1,"world_size":2,"gpus_per_node":8})");
+  ASSERT_TRUE(j);
+  EXPECT_EQ(j->job_id, "x");
+  EXPECT_EQ(j->node, "");
+}
+
+TEST(JobLine, RankTagOnlyForRanksOtherThanZeroOfAMultiProcessJob) {
+  JobIdentity j = sample_identity();
+  EXPECT_EQ(detail::rank_file_tag(j), "rank3");
+  j.rank = 0;
+  EXPECT_EQ(detail::rank_file_tag(j), "");
+  EXPECT_EQ(detail::rank_file_tag(JobIdentity{}), "");
+}
+
+// One meter of a rank: id, component, device name, constant watts.
+struct MeterSpec {
+  std::string id;
+  Component component;
+  std::string device;
+  double watts;
+};
+
+struct RankSpec {
+  std::string job, step, node;
+  int rank = 0, world = 1, local_rank = 0, local_world = 1;
+  std::vector<MeterSpec> meters;
+};
+
+// A real tracker run as that rank, into `dir`: `epochs` epochs of `seconds` on a ManualClock.
+// Returns its standard log's path.
+std::string run_rank(const std::string& dir, const RankSpec& s, int epochs = 2, double seconds = 10.0) {
+  ewtest::ScopedEnv tz("TZ", "UTC");
+  ewtest::ScopedEnv country("EPOCHWATT_COUNTRY", std::nullopt);
+  ewtest::ScopedEnv node("EPOCHWATT_NODE", std::nullopt);
+  std::ostringstream console;
+  auto clock = std::make_shared<ManualClock>();
+  Options o = ewtest::deterministic_options(clock, &console, epochs);
+  for (const auto& m : s.meters) o.meters.push_back(std::make_shared<ewtest::ScriptedMeter>(m.id, m.component, m.device, m.watts));
+  o.log_dir = dir;
+  o.job_id = s.job;
+  o.step_id = s.step;
+  o.node = s.node;
+  o.rank = s.rank;
+  o.world_size = s.world;
+  o.local_rank = s.local_rank;
+  o.local_world_size = s.local_world;
+  Tracker t(o);
+  for (int e = 0; e < epochs; ++e) ewtest::run_epoch(t, *clock, seconds);
+  t.stop();
+  return t.standard_log_path();
+}
+
+std::vector<ParsedRun> read_all(const std::string& dir) {
+  std::vector<detail::ParseWarning> warnings;
+  auto runs = detail::parse_log_dirs({dir}, &warnings);
+  for (const auto& w : warnings) ADD_FAILURE() << w.file << ": " << w.message;
+  return runs;
+}
+
+std::vector<JobFilesReport> group(const std::vector<ParsedRun>& runs) {
+  detail::JobGrouper g;
+  for (const auto& r : runs) EXPECT_TRUE(g.add(r)) << r.id << " has no job line";
+  return g.finish();
+}
+
+std::size_t warnings_with(const JobFilesReport& j, const std::string& text) {
+  std::size_t n = 0;
+  for (const auto& w : j.warnings) n += w.find(text) != std::string::npos;
+  return n;
+}
+
+TEST(JobFiles, ARankOtherThanZeroNamesItsFilesAndLogsItsIdentity) {
+  ewtest::TempDir dir;
+  std::string std1 = run_rank(dir.str(), {"j1", "", "n0", 1, 2, 1, 2, {{"test:gpu1", Component::gpu, "G", 100}}});
+  std::string std0 = run_rank(dir.str(), {"j1", "", "n0", 0, 2, 0, 2, {{"test:gpu0", Component::gpu, "G", 100}}});
+  EXPECT_NE(std::filesystem::path(std1).filename().string().find("_rank1_carbontracker.log"), std::string::npos) << std1;
+  EXPECT_EQ(std::filesystem::path(std0).filename().string().find("rank"), std::string::npos) << std0;
+  std::string text = ewtest::read_file(std1);
+  EXPECT_EQ(ewtest::count_occurrences(text, " - Job identity: {"), 1u) << text;
+  for (const auto& r : read_all(dir.str())) {
+    ASSERT_TRUE(r.job) << r.id;
+    EXPECT_EQ(r.job->job_id, "j1");
+    EXPECT_EQ(r.job->world_size, 2);
+    EXPECT_EQ(r.job->node, "n0");
+    EXPECT_EQ(r.id.find("rank1") != std::string::npos, r.job->rank == 1) << r.id;
+    EXPECT_TRUE(r.notes.empty());
+  }
+}
+
+TEST(JobFiles, ASingleProcessWritesNoJobLine) {
+  ewtest::TempDir dir;
+  std::string path = run_rank(dir.str(), {"", "", "", 0, 1, 0, 1, {{"test:gpu0", Component::gpu, "G", 100}}});
+  EXPECT_EQ(ewtest::read_file(path).find("Job identity"), std::string::npos);
+  EXPECT_EQ(std::filesystem::path(path).filename().string().find("rank"), std::string::npos);
+  auto runs = read_all(dir.str());
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_FALSE(runs[0].job);
+  detail::JobGrouper g;
+  EXPECT_FALSE(g.add(runs[0]));
+  EXPECT_TRUE(g.finish().empty());
+}
+
+// The original's parser (tests/compat/ct_parser.py) reads a rank's logs: the extra line and the
+// tagged names change nothing for it.
+TEST(JobFiles, TheOriginalParserStillReadsTheRanksLogs) {
+  ewtest::TempDir dir;
+  for (int rank : {0, 1})
+    run_rank(dir.str(), {"j1", "", "n0", rank, 2, rank, 2, {{"test:gpu" + std::to_string(rank), Component::gpu, "G", 100},
+                                                             {"test:cpu", Component::cpu, "cpu:0", 40}}});
+  auto res = ewtest::run_command(ewtest::shell_quote(EPOCHWATT_PYTHON) + " " + ewtest::shell_quote(EPOCHWATT_CT_PARSER) +
+                                 " json " + ewtest::shell_quote(dir.str()));
+  ASSERT_EQ(res.status, 0) << res.out;
+  auto parsed = nlohmann::json::parse(res.out);
+  ASSERT_EQ(parsed["logs"].size(), 2u) << res.out;
+  for (const auto& log : parsed["logs"]) {
+    // Each pair's own run: 140 W over two epochs of 10 s.
+    const auto& gpu = log["components"]["gpu"];
+    ASSERT_EQ(gpu["avg_power_usages (W)"].size(), 2u) << log.dump();
+    EXPECT_DOUBLE_EQ(gpu["avg_power_usages (W)"][0][0].get<double>(), 100.0);
+    EXPECT_DOUBLE_EQ(log["components"]["cpu"]["avg_power_usages (W)"][1][0].get<double>(), 40.0);
+    EXPECT_TRUE(log["actual"].is_object());
+  }
+}
+
+// 4 ranks on 2 nodes, one GPU each, and every rank measuring its node's CPU (no election): each
+// GPU counts once, each node's CPU once, and the three CPUs too many are warned about.
+TEST(JobFilesReport, EachDeviceOncePerNode) {
+  ewtest::TempDir dir;
+  const double gpu_w = 300, cpu_w = 50, dram_w = 5, seconds = 10;
+  const int epochs = 2;
+  for (int rank = 0; rank < 4; ++rank) {
+    int local = rank % 2;
+    std::string node = rank < 2 ? "a" : "b";
+    run_rank(dir.str(),
+             {"job7", "", node, rank, 4, local, 2,
+              {{"nvml:" + std::to_string(local), Component::gpu, "GPU", gpu_w},
+               {"rapl:0", Component::cpu, "cpu:0", cpu_w},
+               {"rapl:0:0", Component::dram, "dram:0", dram_w}}},
+             epochs, seconds);
+  }
+  auto jobs = group(read_all(dir.str()));
+  ASSERT_EQ(jobs.size(), 1u);
+  const JobFilesReport& j = jobs[0];
+  EXPECT_EQ(j.job_id, "job7");
+  EXPECT_EQ(j.world_size, 4);
+  EXPECT_TRUE(j.missing_ranks.empty());
+  EXPECT_EQ(j.nodes, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(j.devices.size(), 8u);  // 4 GPUs, 2 CPUs, 2 DRAMs
+  EXPECT_EQ(j.duplicates, 4u);      // rank 1's and rank 3's CPU and DRAM
+  const double expected_j = (4 * gpu_w + 2 * cpu_w + 2 * dram_w) * seconds * epochs;
+  const double measured_j = 4 * (gpu_w + cpu_w + dram_w) * seconds * epochs;
+  EXPECT_NEAR(j.it_joules, expected_j, 1e-9 * expected_j);
+  EXPECT_NEAR(j.it_joules_measured, measured_j, 1e-9 * measured_j);
+  const double pue = Options{}.pue;
+  EXPECT_NEAR(j.energy_kwh, expected_j * pue / kJoulesPerKwh, 1e-9 * j.energy_kwh);
+  auto runs = read_all(dir.str());
+  ASSERT_TRUE(runs[0].average_intensity);
+  EXPECT_NEAR(j.co2_g, j.energy_kwh * *runs[0].average_intensity, 1e-9 * j.co2_g);
+  EXPECT_NEAR(j.km, j.co2_g / kCarGramsPerKm, 1e-9 * j.km);
+  // One warning per device measured twice, naming the node, the ranks and the node-wide mark.
+  EXPECT_EQ(warnings_with(j, "was measured by ranks"), 4u);
+  EXPECT_EQ(warnings_with(j, "node a: cpu:0 (cpu, meter rapl:0, node-wide) was measured by ranks 0 and 1; counted once, rank 0's"), 1u);
+  EXPECT_EQ(warnings_with(j, "node b: dram:0 (dram, meter rapl:0:0, node-wide) was measured by ranks 2 and 3"), 1u);
+  for (const auto& d : j.devices) EXPECT_EQ(d.device.node_wide, d.device.component != "gpu");
+  EXPECT_EQ(j.warnings.size(), 4u);
+}
+
+TEST(JobFilesReport, MissingRanksAreNamed) {
+  ewtest::TempDir dir;
+  for (int rank : {0, 2}) run_rank(dir.str(), {"j", "", "n", rank, 4, rank, 4, {{"nvml:" + std::to_string(rank), Component::gpu, "G", 100}}});
+  auto jobs = group(read_all(dir.str()));
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_EQ(jobs[0].missing_ranks, (std::vector<int>{1, 3}));
+  EXPECT_EQ(warnings_with(jobs[0], "job j: ranks 1 and 3 of 4 left no log files here"), 1u);
+  EXPECT_EQ(jobs[0].duplicates, 0u);
+}
+
+TEST(JobFilesReport, TwoJobsInOneFolderAndTwoStepsOfOneJob) {
+  ewtest::TempDir dir;
+  for (const char* job : {"first", "second"})
+    for (int rank : {0, 1}) run_rank(dir.str(), {job, "", "n", rank, 2, rank, 2, {{"nvml:" + std::to_string(rank), Component::gpu, "G", 100}}});
+  for (const char* step : {"0", "1"})
+    for (int rank : {0, 1}) run_rank(dir.str(), {"third", step, "n", rank, 2, rank, 2, {{"nvml:" + std::to_string(rank), Component::gpu, "G", 200}}});
+  auto jobs = group(read_all(dir.str()));
+  ASSERT_EQ(jobs.size(), 4u);
+  std::vector<std::string> labels;
+  for (const auto& j : jobs) {
+    labels.push_back(j.label());
+    EXPECT_EQ(j.runs.size(), 2u);
+    EXPECT_EQ(j.devices.size(), 2u);
+    EXPECT_EQ(j.duplicates, 0u) << j.label();  // the same meter in two jobs is no duplicate
+    EXPECT_TRUE(j.warnings.empty()) << j.warnings.front();
+  }
+  EXPECT_EQ(labels, (std::vector<std::string>{"job first", "job second", "job third step 0", "job third step 1"}));
+  EXPECT_NEAR(jobs[2].it_joules, 2 * 200 * 2 * 10.0, 1e-6);
+}
+
+// A meter of the process itself (the CPU estimate of the tracked process tree) is the rank's own:
+// two ranks' on one node are both counted.
+TEST(JobFilesReport, PerProcessMetersAreNeverDuplicates) {
+  ewtest::TempDir dir;
+  for (int rank : {0, 1})
+    run_rank(dir.str(), {"j", "", "n", rank, 2, rank, 2, {{"estimate:cpu-tree", Component::cpu, "Xeon", 20}}});
+  auto jobs = group(read_all(dir.str()));
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_EQ(jobs[0].devices.size(), 2u);
+  EXPECT_EQ(jobs[0].duplicates, 0u);
+  EXPECT_FALSE(jobs[0].devices[0].device.node_wide);
+}
+
+}  // namespace
