@@ -1,5 +1,6 @@
 #include "report/codecarbon_csv.hpp"
 
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -226,7 +227,9 @@ void CsvReporter::run_finished(const Run& r) {
   // A file that an earlier version began, with CodeCarbon's 38 columns alone, gets rows of those:
   // a row longer than its header would break CSV readers. Anything else is judged by append_record.
   bool job_columns = true;
-  {
+  struct stat st {};
+  // Only a regular file is peeked at: opening a FIFO to read would wait for a writer.
+  if (::stat(path().c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
     std::ifstream in(path());
     std::string first;
     if (in && std::getline(in, first) && first + "\n" == codecarbon_header(false)) job_columns = false;
