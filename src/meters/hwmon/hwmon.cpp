@@ -43,8 +43,8 @@ class HwmonMeter final : public Meter, public detail::CumulativeBetweenReads {
     }
   }
   const MeterInfo& info() const override { return info_; }
-  // energy*_input: 64-bit microjoules (kernel hwmon sysfs ABI), which wrap after ~580,000 years
-  // at 1 kW; power*_average is integrated from its samples.
+  // energy*_input: microjoules in the hwmon core's `long`, 64-bit on the 64-bit kernels these
+  // GPUs run on (~580,000 years to wrap at 1 kW); power*_average is integrated from its samples.
   double longest_period_s() const override {
     return gpu_.counter ? std::numeric_limits<double>::infinity() : 0.0;
   }
