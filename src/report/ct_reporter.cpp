@@ -64,6 +64,8 @@ void CarbontrackerReporter::meters_ready(const Run& run) {
                    (m.detail.empty() ? "." : ": " + m.detail + "."));
   for (const auto& m : run.context.meters)
     if (!m.also_covers.empty()) log_->standard(coverage_line(m));
+  if (run.context.job.multi_process())
+    if (std::string shared = shared_meters_line(run.context.meters); !shared.empty()) log_->standard(shared);
   pass_notices();
 }
 

@@ -50,6 +50,11 @@ RankRun rank_run_of(const ParsedRun& run) {
   if (run.job) out.job = *run.job;
   out.pue = run.pue.value_or(Options{}.pue);
   out.tool_is_epochwatt = run.version == "epochwatt";
+  auto mark_shared = [&] {
+    for (auto& d : out.devices)
+      d.shared = !d.meter.empty() &&
+                 std::find(run.shared_meters.begin(), run.shared_meters.end(), d.meter) != run.shared_meters.end();
+  };
   for (const auto& e : run.epochs) {
     if (e.interrupted) continue;
     ++out.epochs;
@@ -87,6 +92,7 @@ RankRun rank_run_of(const ParsedRun& run) {
       }
     }
   }
+  mark_shared();
   if (run.setup) {
     out.duration_s += run.setup->first;
     out.setup_joules = run.setup->second;
@@ -158,7 +164,12 @@ JobFilesReport report_job_files(std::string job_id, std::string step_id, std::ve
       measured_j += d.joules;
       auto [it, fresh] = counted.try_emplace({run.job.node, device_key(d, i, run.job.rank)}, r.devices.size());
       if (fresh) {
-        r.devices.push_back({run.job.node, run.job.rank, d, {}});
+        r.devices.push_back({run.job.node, run.job.rank, d, {}, {}});
+        counted_j += d.joules;
+      } else if (d.shared && r.devices[it->second].device.shared) {
+        // The node election's claim: one holder at a time, so the ranks' figures add up.
+        r.devices[it->second].device.joules += d.joules;
+        r.devices[it->second].shared_with.push_back(run.job.rank);
         counted_j += d.joules;
       } else {
         r.devices[it->second].also_measured_by.push_back(run.job.rank);

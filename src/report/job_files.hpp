@@ -41,6 +41,8 @@ struct RankDevice {
   std::string method;     // "counter", "estimate", ...; "" when not logged
   bool node_wide = false;    // a cpu or dram meter that is not the process's own (see above)
   bool per_process = false;  // a meter of the process itself ("...-tree"): never a duplicate
+  bool shared = false;       // shared through the node election (the log's shared-meters line): the
+                             // ranks' figures for it are disjoint in time and add up
   double joules = 0.0;       // IT energy, J, over the completed epochs (None/nan epochs count 0)
 };
 
@@ -68,6 +70,7 @@ struct JobDevice {
   int rank = 0;                       // the rank whose measurement counts (the lowest)
   RankDevice device;
   std::vector<int> also_measured_by;  // other ranks that measured it too, not counted
+  std::vector<int> shared_with;       // other ranks that held its election claim for a while: counted too
 };
 
 // One rank's part of the job's total.

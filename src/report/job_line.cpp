@@ -58,6 +58,30 @@ std::optional<JobIdentity> parse_job_line(std::string_view message, std::string*
   return out;
 }
 
+std::string shared_meters_line(const std::vector<MeterInfo>& meters) {
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
+  for (const auto& m : meters)
+    if (!m.shared.empty()) j[m.id] = m.shared;
+  if (j.empty()) return "";
+  return std::string(kSharedMetersPrefix) + j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::optional<std::vector<std::string>> parse_shared_meters_line(std::string_view message, std::string* error) {
+  if (!message.starts_with(kSharedMetersPrefix)) {
+    if (error) *error = "not a shared-meters line";
+    return std::nullopt;
+  }
+  message.remove_prefix(kSharedMetersPrefix.size());
+  nlohmann::ordered_json j = nlohmann::ordered_json::parse(message, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) {
+    if (error) *error = "the shared meters are not a JSON object";
+    return std::nullopt;
+  }
+  std::vector<std::string> ids;
+  for (auto it = j.begin(); it != j.end(); ++it) ids.push_back(it.key());
+  return ids;
+}
+
 std::string rank_file_tag(const JobIdentity& job) {
   return job.multi_process() && job.rank != 0 ? "rank" + std::to_string(job.rank) : "";
 }

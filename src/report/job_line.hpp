@@ -15,8 +15,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "epochwatt/job.hpp"
+#include "epochwatt/meter.hpp"
 
 namespace epochwatt::detail {
 
@@ -32,6 +34,17 @@ std::string job_line(const JobIdentity& job);
 // from the object keep JobIdentity's defaults (a newer writer may add fields; an older one
 // may have fewer).
 std::optional<JobIdentity> parse_job_line(std::string_view message, std::string* error = nullptr);
+
+// The shared-meters line: the meters of this process that the node election shares with the job's
+// other processes (MeterInfo::shared not empty: a node-wide meter, or a GPU claimed by its
+// hardware id), so that `parse --by-job` adds their energies up across ranks (the election makes
+// them disjoint in time: one holder at a time) instead of taking them for one device measured
+// twice. `Job shared meters: {"rapl:0":"node","nvml:0":"device"}`, written after the `Measuring`
+// lines; "" (no line) when no meter is shared.
+inline constexpr std::string_view kSharedMetersPrefix = "Job shared meters: ";
+std::string shared_meters_line(const std::vector<MeterInfo>& meters);
+// The meter ids of a shared-meters line's text; nullopt (and `error`) when it cannot be read.
+std::optional<std::vector<std::string>> parse_shared_meters_line(std::string_view message, std::string* error = nullptr);
 
 // The part of a log file's name that tells a rank's files apart: "rank{N}" for a rank other than
 // 0 of a multi-process job, else "" (rank 0 and single processes keep carbontracker's names).

@@ -632,6 +632,11 @@ StdLog parse_std_log(const std::string& path, std::string_view text) {
       std::string why;
       if (auto job = parse_job_line(msg, &why)) run.job = std::move(*job);
       else run.notes.push_back(at_line(msg) + "job identity unreadable (" + why + "); the run is read as a single process's");
+    } else if (msg.starts_with(kSharedMetersPrefix)) {
+      has_extensions = true;
+      std::string why;
+      if (auto ids = parse_shared_meters_line(msg, &why)) run.shared_meters = std::move(*ids);
+      else run.notes.push_back(at_line(msg) + "shared meters unreadable (" + why + "); its meters are read as its own");
     }
   }
   if (!records.empty()) {

@@ -95,6 +95,9 @@ struct ParsedRun {
   // epochwatt's `Job identity: {...}` line (job_line.hpp): only in the logs of a multi-process
   // job's ranks; nullopt otherwise (and for an unreadable line, with a note).
   std::optional<JobIdentity> job;
+  // epochwatt's `Job shared meters: {...}` line (job_line.hpp): the ids of the meters this rank
+  // shared with the job's other processes through the node election; empty without the line.
+  std::vector<std::string> shared_meters;
   std::vector<ParsedEpoch> epochs;  // completed and interrupted, in log order
   std::optional<ParsedConsumption> predicted, actual;
   bool early_stop = false;             // `Training was interrupted` anywhere in the std log

@@ -272,3 +272,61 @@ TEST(JobFilesReport, PerProcessMetersAreNeverDuplicates) {
 }
 
 }  // namespace
+
+// The node election's meters: a rank writes which of its meters it shared with the job's other
+// processes, and --by-job adds their figures up (one claim holder at a time) instead of counting
+// the first rank's alone, as it does for a device that two ranks measured each on their own.
+TEST(JobSharedMeters, LineRoundTripAndNoLineWithoutSharedMeters) {
+  MeterInfo rapl;
+  rapl.id = "rapl:0";
+  rapl.shared = "node";
+  MeterInfo gpu;
+  gpu.id = "nvml:1";
+  gpu.shared = "device";
+  MeterInfo own;
+  own.id = "estimate:cpu-tree";
+  std::string line = detail::shared_meters_line({rapl, gpu, own});
+  EXPECT_EQ(line, R"(Job shared meters: {"rapl:0":"node","nvml:1":"device"})");
+  auto ids = detail::parse_shared_meters_line(line);
+  ASSERT_TRUE(ids);
+  EXPECT_EQ(*ids, (std::vector<std::string>{"rapl:0", "nvml:1"}));
+  EXPECT_EQ(detail::shared_meters_line({own}), "");
+  std::string why;
+  EXPECT_FALSE(detail::parse_shared_meters_line("Job shared meters: [1,2]", &why));
+  EXPECT_FALSE(why.empty());
+}
+
+TEST(JobSharedMeters, ElectedMetersAddUpAcrossRanksWhileUnsharedDuplicatesCountOnce) {
+  auto rank = [](int r, double joules, bool shared) {
+    detail::RankRun run;
+    run.id = "run" + std::to_string(r);
+    run.job.job_id = "j";
+    run.job.rank = r;
+    run.job.world_size = 2;
+    run.job.node = "n0";
+    run.epochs = 1;
+    run.duration_s = 10.0;
+    run.intensity = 100.0;
+    detail::RankDevice d;
+    d.meter = "rapl:0";
+    d.device = "cpu:0";
+    d.component = "cpu";
+    d.node_wide = true;
+    d.shared = shared;
+    d.joules = joules;
+    run.devices.push_back(d);
+    return run;
+  };
+  // Rank 1 led the node for a while, then died; rank 0 took the claim over.
+  auto elected = detail::report_job_files("j", "", {rank(0, 300.0, true), rank(1, 700.0, true)});
+  EXPECT_DOUBLE_EQ(elected.it_joules, 1000.0);
+  EXPECT_EQ(elected.duplicates, 0u);
+  EXPECT_EQ(warnings_with(elected, "was measured by ranks"), 0u);
+  ASSERT_EQ(elected.devices.size(), 1u);
+  EXPECT_EQ(elected.devices[0].shared_with, std::vector<int>{1});
+  // The same meter measured by each rank on its own (--independent): counted once, and said.
+  auto independent = detail::report_job_files("j", "", {rank(0, 1000.0, false), rank(1, 1000.0, false)});
+  EXPECT_DOUBLE_EQ(independent.it_joules, 1000.0);
+  EXPECT_EQ(independent.duplicates, 1u);
+  EXPECT_EQ(warnings_with(independent, "was measured by ranks 0 and 1"), 1u);
+}
