@@ -19,6 +19,7 @@ PACKAGES=(
   locales                            # a de_DE.UTF-8 locale for the locale-independence test
   prometheus                         # promtool and the server: the Prometheus textfile and /metrics tests
   openmpi-bin libopenmpi-dev python3-mpi4py  # multi-rank jobs: mpirun tests, the epochwatt_mpi target, mpi4py reduction
+  slurm-wlm munge                    # a real single-node SLURM for the srun test (tests/cluster/slurm_srun.sh)
   chromium                           # epochwatt report --pdf, and the report's rendering test
   clang libclang-rt-14-dev llvm      # .ci/run's sanitizer builds and libFuzzer targets (clang 14, its
                                      # sanitizer and libFuzzer runtimes, llvm-symbolizer for their stacks)
