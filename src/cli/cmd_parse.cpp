@@ -331,6 +331,17 @@ Subcommand add_parse_command(CLI::App& root, ParseContext& ctx) {
   return sub;
 }
 
+void write_parse_warnings(detail::JsonStreamWriter& w, const std::vector<detail::ParseWarning>& warnings) {
+  w.begin_array();
+  for (const auto& warning : warnings) {
+    w.begin_object();
+    w.key("file"), w.value(warning.file);
+    w.key("message"), w.value(warning.message);
+    w.end_object();
+  }
+  w.end_array();
+}
+
 int parse_dirs(const std::vector<std::string>& dirs, bool table, bool json, std::ostream& out, std::ostream& err) {
   // One run at a time (docs/parse.md, "Memory and speed"): each run read is added to the sums and
   // written (JSON) or turned into its row (table), then let go.
@@ -390,14 +401,7 @@ int parse_dirs(const std::vector<std::string>& dirs, bool table, bool json, std:
     w.end_object();
     w.end_object();
     w.key("warnings");
-    w.begin_array();
-    for (const auto& warning : warnings) {
-      w.begin_object();
-      w.key("file"), w.value(warning.file);
-      w.key("message"), w.value(warning.message);
-      w.end_object();
-    }
-    w.end_array();
+    write_parse_warnings(w, warnings);
     w.end_object();
     w.flush();
     out << "\n";

@@ -10,6 +10,10 @@
 #include "cli/command_line.hpp"
 #include "report/log_parse.hpp"
 
+namespace epochwatt::detail {
+class JsonStreamWriter;
+}
+
 namespace epochwatt::cli {
 
 // Registers the subcommand under `root`; it reads `ctx` when it is run. Warnings go to `err`, one
@@ -23,5 +27,8 @@ Subcommand add_parse_command(CLI::App& root, ParseContext& ctx);
 // is read, so memory does not grow with the runs (the table keeps one line of text per run to
 // align its columns). Warnings go to `err` as they arise.
 int parse_dirs(const std::vector<std::string>& dirs, bool table, bool json, std::ostream& out, std::ostream& err);
+
+// The parse warnings as the JSON outputs write them: an array of {"file", "message"} objects.
+void write_parse_warnings(detail::JsonStreamWriter& w, const std::vector<detail::ParseWarning>& warnings);
 
 }  // namespace epochwatt::cli

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <ostream>
 
+#include "cli/cmd_parse.hpp"
 #include "core/format.hpp"
 #include "report/job_files.hpp"
 #include "report/json_stream.hpp"
@@ -254,14 +255,7 @@ int parse_dirs_by_job(const std::vector<std::string>& dirs, bool table, bool jso
     w.key("sentence"), w.value(detail::aggregate_sentence(total));
     w.end_object();
     w.key("warnings");
-    w.begin_array();
-    for (const auto& warning : warnings) {
-      w.begin_object();
-      w.key("file"), w.value(warning.file);
-      w.key("message"), w.value(warning.message);
-      w.end_object();
-    }
-    w.end_array();
+    write_parse_warnings(w, warnings);
     w.end_object();
     w.flush();
     out << "\n";
