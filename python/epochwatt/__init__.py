@@ -165,10 +165,21 @@ class Tracker:
       ``contextlib.redirect_stdout``, a test's capture) through ``sys.stdout``, collected from the
       sampler and written at the tracker's next call. "fd" or "python" choose; False writes none
       (log files are still written).
-    - ``job_wait_s``: in a multi-process job (torch.distributed initialised, or mpi4py under
-      mpirun), how long rank 0 waits for the other ranks' records before it reports the job
-      without them (default 30 s). Rank 0 prints the whole job's Predicted and Actual blocks; the
-      other ranks print nothing on the console (docs/cluster.md). ``independent=True`` turns it off.
+    - ``job_wait_s``: in a multi-process job (torch.distributed initialised, or ``comm=`` given),
+      how long rank 0 waits for the other ranks' records before it reports the job without them
+      (default 30 s; at the prediction's epoch and at the end). Rank 0 prints the whole job's
+      Predicted and Actual blocks; the other ranks print nothing on the console
+      (docs/cluster.md). ``independent=True`` or ``job_reduction=False`` turns it off. In a
+      multi-rank job either every rank builds a tracker, or those that do pass one of these.
+    - ``comm``: an mpi4py intracommunicator (e.g. ``MPI.COMM_WORLD``) to reduce over; default None:
+      no MPI call at all, even under mpirun. Building with ``comm`` is collective
+      (``comm.Dup()``): every rank of it must build its tracker, in the same order, or the
+      constructor waits forever. TypeError for anything else.
+    - ``run_name``: str pairing this tracker with the other ranks' under torch.distributed
+      (default ``"epochs=N"`` from ``epochs``): rank 0's n-th tracker of a name pairs with every
+      rank's n-th of that name, so give a run its own name when some rank builds an extra tracker
+      of the same epochs. Unpaired ranks get one warning line once rank 0 has waited
+      ``job_wait_s``, and are not waited for again.
 
     Raises OptionsError (a ValueError) for invalid options, TypeError for unknown ones, and Error
     when no component can be measured (unless ignore_errors).
@@ -180,10 +191,11 @@ class Tracker:
 
     __slots__ = ("_t", "_sync", "_collect", "_job", "__weakref__")
 
-    def __init__(self, epochs, *, sync_cuda=None, console=True, job_wait_s=_job.WAIT_S, **options):
+    def __init__(self, epochs, *, sync_cuda=None, console=True, job_wait_s=_job.WAIT_S, comm=None, run_name=None,
+                 **options):
         options["epochs"] = epochs
         self._job = None
-        transport = _job.transport_for(options)
+        transport = _job.transport_for(options, comm, run_name)
         self._sync = _cuda_sync_function(sync_cuda)
         mode = _console_mode(console)
         self._collect = mode == _COLLECTED

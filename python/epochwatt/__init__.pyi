@@ -6,7 +6,7 @@ kWh includes the PUE (facility energy); joules are IT energy, without it.
 import os
 from collections.abc import Callable, Sequence
 from types import TracebackType
-from typing import Literal, NamedTuple, TypeVar
+from typing import Any, Literal, NamedTuple, TypeVar
 
 from typing_extensions import ParamSpec, Self
 
@@ -145,6 +145,8 @@ class Tracker:
         sync_cuda: bool | Callable[[], object] | None = None,
         console: bool | Literal["fd", "python"] = True,
         job_wait_s: float = 30.0,
+        comm: Any | None = None,
+        run_name: str | None = None,
         # carbontracker's options
         epochs_before_pred: int = 1,
         monitor_epochs: int = -1,
@@ -219,11 +221,21 @@ class Tracker:
         - console: True: file descriptor 1 when sys.stdout is the process's own stdout, else
           collected and written through sys.stdout at the tracker's next call (notebooks);
           "fd" / "python" choose; False: none.
-        - job_wait_s: in a multi-process job (torch.distributed initialised, or mpi4py under
-          mpirun), how long rank 0 waits for the other ranks' records, s (default 30), before it
-          prints the whole job's blocks without them and names them (docs/cluster.md). Rank 0
-          prints the job's Predicted and Actual blocks; the other ranks print nothing on the
-          console. independent=True turns the reduction off; job_reduction is set by it.
+        - job_wait_s: in a multi-process job (torch.distributed initialised, or comm= given),
+          how long rank 0 waits for the other ranks' records, s (default 30; at the prediction's
+          epoch and at the end), before it prints the whole job's blocks without them and names
+          them (docs/cluster.md). Rank 0 prints the job's Predicted and Actual blocks; the other
+          ranks print nothing on the console. independent=True or job_reduction=False turns the
+          reduction off; otherwise job_reduction is set by it. In a multi-rank job either every
+          rank builds a tracker, or those that do pass one of these.
+        - comm: an mpi4py intracommunicator (e.g. MPI.COMM_WORLD) to reduce over; None (default):
+          no MPI call at all, even under mpirun. Building with comm is collective (comm.Dup()):
+          every rank of it must build its tracker, in the same order, or the constructor waits
+          forever. TypeError for anything else.
+        - run_name: pairs this tracker with the other ranks' under torch.distributed (default
+          "epochs=N" from epochs): rank 0's n-th tracker of a name pairs with every rank's n-th
+          of that name; give a run its own name when some rank builds an extra tracker of the
+          same epochs. Unpaired ranks get one warning line once rank 0 has waited job_wait_s.
 
         Units: update_interval, intensity_refresh_s and replay_offset_s in seconds; sim_cpu_tdp
         and sim_gpu_watts in W; sim_*_util a fraction 0-1; pue >= 1; intensity_g_per_kwh in

@@ -4,6 +4,11 @@ TORCHELASTIC_RUN_ID), as torchrun would start it.
 
     distributed_job.py ddp  LOG_DIR JOB_JSON   the digits CNN with DistributedDataParallel on gloo
     distributed_job.py loop LOG_DIR JOB_JSON   epochs of sleep, no training collective (killed-rank test)
+    distributed_job.py rank0only LOG_DIR JOB_JSON   epochs of sleep; only rank 0 builds a tracker
+    distributed_job.py extra-epochs|extra-same|extra-named LOG_DIR JOB_JSON   epochs of sleep; rank 0
+        first builds, runs and stops a throwaway tracker (its files in LOG_DIR-probe): of 1 epoch
+        (extra-epochs), of the real run's 3 epochs (extra-same), or of 3 epochs with run_name="probe"
+        while every rank's real tracker has run_name="train" (extra-named)
 
 Tracked by the drop-in CarbonTracker with simulated meters; rank 0 writes the job's figures as
 the reduction reported them to JOB_JSON.
@@ -20,9 +25,22 @@ from epochwatt.carbontracker import CarbonTracker
 mode, log_dir, job_json = sys.argv[1], sys.argv[2], sys.argv[3]
 dist.init_process_group("gloo")
 rank = dist.get_rank()
-epochs = 2 if mode == "ddp" else 8
-tracker = CarbonTracker(epochs=epochs, log_dir=log_dir, update_interval=0.1, sim_cpu="sim_cpu", sim_cpu_tdp=100,
-                        sim_gpu="sim_gpu", sim_gpu_watts=200, job_wait_s=5 if mode == "loop" else 60)
+epochs = {"ddp": 2, "loop": 8}.get(mode, 3)
+SIM = dict(update_interval=0.1, sim_cpu="sim_cpu", sim_cpu_tdp=100, sim_gpu="sim_gpu", sim_gpu_watts=200)
+wait_s = {"ddp": 60, "loop": 5}.get(mode, 3)
+names = dict(run_name="train") if mode == "extra-named" else {}
+if mode.startswith("extra-") and rank == 0:
+    probe = CarbonTracker(epochs=1 if mode == "extra-epochs" else epochs, log_dir=log_dir + "-probe", **SIM,
+                          job_wait_s=wait_s, **(dict(run_name="probe") if mode == "extra-named" else {}))
+    probe.epoch_start()
+    time.sleep(0.1)
+    probe.epoch_end()
+    probe.stop()
+    print("rank 0: probe stopped", flush=True)
+if mode != "rank0only" or rank == 0:
+    tracker = CarbonTracker(epochs=epochs, log_dir=log_dir, **SIM, job_wait_s=wait_s, **names)
+else:
+    tracker = None
 
 if mode == "ddp":
     from torch import nn
@@ -56,13 +74,16 @@ if mode == "ddp":
         print(f"rank {rank}: epoch {epoch + 1}/{epochs} loss {loss.item():.4f}", flush=True)
 else:
     for epoch in range(epochs):
-        tracker.epoch_start()
+        if tracker is not None:
+            tracker.epoch_start()
         time.sleep(0.3)
-        tracker.epoch_end()
+        if tracker is not None:
+            tracker.epoch_end()
         print(f"rank {rank}: epoch {epoch + 1}/{epochs}", flush=True)
 
-tracker.stop()
-job = tracker.tracker._job
+if tracker is not None:
+    tracker.stop()
+job = tracker.tracker._job if tracker is not None else None
 if rank == 0 and job is not None and job.actual is not None:
     consumption, ranks, nodes, world, missing, early = job.actual
     with open(job_json, "w") as f:

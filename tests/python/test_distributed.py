@@ -109,11 +109,122 @@ def test_a_killed_rank_is_named_and_nothing_hangs(tmp_path):
     assert job["missing"] == [1]
 
 
+def run_loop_job(mode, tmp_path):
+    """Runs distributed_job.py MODE in two ranks; returns rank 0's output, rank 1's and the job's
+    figures (None where rank 0 wrote none)."""
+    procs = start_ranks(mode, tmp_path)
+    codes = wait_all(procs, timeout=120)
+    r0 = (tmp_path / "rank0.out").read_text()
+    r1 = (tmp_path / "rank1.out").read_text()
+    assert codes == [0, 0], r0 + "\n---\n" + r1
+    assert "rank 0: done" in r0 and "rank 1: done" in r1, r0 + "\n---\n" + r1
+    job_json = tmp_path / "job.json"
+    return r0, r1, json.loads(job_json.read_text()) if job_json.exists() else None
+
+
+def test_a_tracker_on_rank_0_only_is_warned_about_and_bounded(tmp_path):
+    # carbontracker's usual `if rank == 0:` under torch.distributed: rank 0 waits job_wait_s once,
+    # says in one line why rank 1 is missing and how to avoid it, and reports without it.
+    r0, r1, job = run_loop_job("rank0only", tmp_path)
+    warnings = [l for l in r0.splitlines() if "built no tracker" in l]
+    assert len(warnings) == 1, r0
+    assert "rank(s) 1 built no tracker" in warnings[0] and "independent=True" in warnings[0], warnings
+    assert r0.count("Actual consumption for 3 epoch(s), whole job") == 1, r0
+    assert job["missing"] == [1] and job["ranks"] == 1
+
+
+def test_an_extra_tracker_of_other_epochs_on_rank_0_does_not_shift_the_pairing(tmp_path):
+    # Trackers pair by run name, which defaults to one derived from `epochs`: rank 0's 1-epoch
+    # probe is apart from the 3-epoch run every rank builds.
+    r0, r1, job = run_loop_job("extra-epochs", tmp_path)
+    assert "rank 0: probe stopped" in r0, r0
+    # The probe itself is a tracker on rank 0 only: warned about by its own name, not the run's.
+    warnings = [l for l in r0.splitlines() if "job reduction" in l]
+    assert warnings and all("'epochs=1'" in l for l in warnings), warnings
+    actuals = rank_actuals(tmp_path / "logs")
+    assert sorted(actuals) == [0, 1]
+    assert job["ranks"] == 2 and job["missing"] == [] and job["epochs"] == 3
+    assert job["energy_kwh"] == pytest.approx(sum(actuals.values()), rel=1e-12)
+
+
+def test_an_extra_tracker_of_the_same_name_on_rank_0_is_named_in_one_warning(tmp_path):
+    # Same epochs, no run_name: rank 0's second tracker cannot pair with rank 1's first. One
+    # line says so and what to do; nothing hangs and rank 1 is named missing.
+    r0, r1, job = run_loop_job("extra-same", tmp_path)
+    warnings = [l for l in r0.splitlines() if "do not pair" in l]
+    assert len(warnings) == 1, r0
+    assert "rank(s) 1" in warnings[0] and "run_name=" in warnings[0], warnings
+    assert job["missing"] == [1]
+
+
+def test_run_name_pairs_the_right_trackers_despite_an_extra_one(tmp_path):
+    r0, r1, job = run_loop_job("extra-named", tmp_path)
+    assert "rank 0: probe stopped" in r0, r0
+    warnings = [l for l in r0.splitlines() if "job reduction" in l]
+    assert warnings and all("'probe'" in l for l in warnings), warnings
+    actuals = rank_actuals(tmp_path / "logs")
+    assert sorted(actuals) == [0, 1]
+    assert job["ranks"] == 2 and job["missing"] == [] and job["epochs"] == 3
+    assert job["energy_kwh"] == pytest.approx(sum(actuals.values()), rel=1e-12)
+
+
+def run_mpi(script_text, tmp_path, timeout):
+    """Runs a Python script in 2 ranks under mpirun (--tag-output); returns (returncode, stdout,
+    stderr), or fails naming the timeout, after ending mpirun and its ranks (its own session)."""
+    import shutil
+    mpirun = shutil.which("mpirun")
+    if not mpirun:
+        pytest.skip("mpirun (openmpi-bin) is not installed")
+    pytest.importorskip("mpi4py")
+    script = tmp_path / "mpi_job.py"
+    script.write_text(script_text)
+    p = subprocess.Popen([mpirun, "--allow-run-as-root", "--oversubscribe", "--tag-output", "-np", "2",
+                          sys.executable, str(script), str(tmp_path / "logs")],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        out, err = p.communicate()
+        pytest.fail(f"mpirun was still running after {timeout} s:\n{out}\n{err}")
+    return p.returncode, out, err
+
+
+def rank_lines(out, rank):
+    return [l.split(">:", 1)[1] for l in out.splitlines() if l.startswith(f"[1,{rank}]<stdout>:")]
+
+
+MPI_RANK0_ONLY = """
+import sys, time
+from mpi4py import MPI
+from epochwatt.carbontracker import CarbonTracker
+rank = MPI.COMM_WORLD.Get_rank()
+if rank == 0:
+    t = CarbonTracker(epochs=2, log_dir=sys.argv[1], update_interval=0.1, sim_cpu="sim_cpu", sim_cpu_tdp=100,
+                      job_wait_s=30)
+    for e in range(2):
+        t.epoch_start(); time.sleep(0.2); t.epoch_end()
+    t.stop()
+sys.stdout.write(f"rank {rank}: done\\n")
+sys.stdout.flush()
+"""
+
+
+def test_mpi4py_tracker_on_rank_0_only_reports_alone_and_finishes(tmp_path):
+    # Without comm= the tracker makes no MPI call: carbontracker's `if rank == 0:` cannot hang.
+    code, out, err = run_mpi(MPI_RANK0_ONLY, tmp_path, timeout=60)
+    assert code == 0, out + err
+    r0 = rank_lines(out, 0)
+    assert "rank 0: done" in r0 and rank_lines(out, 1) == ["rank 1: done"], out + err
+    assert [l for l in r0 if l.startswith("Actual consumption for")] == ["Actual consumption for 2 epoch(s):"], r0
+
+
 MPI_JOB = """
 import sys, time
+from mpi4py import MPI
 from epochwatt.carbontracker import CarbonTracker
 t = CarbonTracker(epochs=3, log_dir=sys.argv[1], update_interval=0.1, sim_cpu="sim_cpu", sim_cpu_tdp=100,
-                  sim_gpu="sim_gpu", sim_gpu_watts=200, job_wait_s=30)
+                  sim_gpu="sim_gpu", sim_gpu_watts=200, job_wait_s=30, comm=MPI.COMM_WORLD)
 for e in range(3):
     t.epoch_start(); time.sleep(0.2); t.epoch_end()
 t.stop()
@@ -125,20 +236,10 @@ sys.stdout.flush()
 """
 
 
-def test_mpi4py_under_mpirun_gives_one_job_report_from_rank_0(tmp_path):
-    import shutil
-    mpirun = shutil.which("mpirun")
-    if not mpirun:
-        pytest.skip("mpirun (openmpi-bin) is not installed")
-    pytest.importorskip("mpi4py")
-    script = tmp_path / "mpi_job.py"
-    script.write_text(MPI_JOB)
-    p = subprocess.run([mpirun, "--allow-run-as-root", "--oversubscribe", "--tag-output", "-np", "2",
-                        sys.executable, str(script), str(tmp_path / "logs")],
-                       capture_output=True, text=True, timeout=180)
-    assert p.returncode == 0, p.stdout + p.stderr
-    r0 = [l.split(">:", 1)[1] for l in p.stdout.splitlines() if l.startswith("[1,0]<stdout>:")]
-    r1 = [l.split(">:", 1)[1] for l in p.stdout.splitlines() if l.startswith("[1,1]<stdout>:")]
+def test_mpi4py_comm_gives_one_job_report_from_rank_0(tmp_path):
+    code, out, err = run_mpi(MPI_JOB, tmp_path, timeout=180)
+    assert code == 0, out + err
+    r0, r1 = rank_lines(out, 0), rank_lines(out, 1)
     assert [l for l in r0 if l.startswith("Predicted consumption for")] == [
         "Predicted consumption for 3 epoch(s), whole job (2 rank(s) on 1 node(s)):"], r0
     assert [l for l in r0 if l.startswith("Actual consumption for")] == [

@@ -56,3 +56,18 @@ def test_independent_turns_it_off(tmp_path):
     ctx = job_of(tmp_path / "s.json")
     assert ctx["job"]["launcher"] == "none" and ctx["job"]["world_size"] == 1
     assert not any("shared" in m for m in ctx["devices"])
+
+
+def test_comm_and_run_name_of_the_wrong_type_raise_type_error(tmp_path):
+    # comm= is the only way to the mpi4py reduction (docs/cluster.md); anything but an mpi4py
+    # intracommunicator is the caller's error, not a tracker that silently reports alone.
+    with pytest.raises(TypeError, match="comm= takes an mpi4py intracommunicator"):
+        epochwatt.Tracker(epochs=1, log_dir=None, comm=object(), **SIM_CPU)
+    with pytest.raises(TypeError, match="run_name= takes a str"):
+        epochwatt.Tracker(epochs=1, log_dir=None, run_name=3, **SIM_CPU)
+
+
+def test_independent_wins_over_comm(tmp_path):
+    t = epochwatt.Tracker(epochs=1, json_path=str(tmp_path / "s.json"), independent=True, comm=object(), **SIM_CPU)
+    t.stop()
+    assert t._job is None
