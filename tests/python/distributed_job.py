@@ -27,11 +27,13 @@ dist.init_process_group("gloo")
 rank = dist.get_rank()
 epochs = {"ddp": 2, "loop": 8}.get(mode, 3)
 SIM = dict(update_interval=0.1, sim_cpu="sim_cpu", sim_cpu_tdp=100, sim_gpu="sim_gpu", sim_gpu_watts=200)
-wait_s = {"ddp": 60, "loop": 5}.get(mode, 3)
+# Short where a wait is expected to run out (a rank with no tracker, or not paired), longer where
+# the records are expected, so that a loaded machine cannot make a paired rank look missing.
+wait_s = {"ddp": 60, "loop": 5, "rank0only": 3, "extra-same": 3}.get(mode, 15)
 names = dict(run_name="train") if mode == "extra-named" else {}
 if mode.startswith("extra-") and rank == 0:
     probe = CarbonTracker(epochs=1 if mode == "extra-epochs" else epochs, log_dir=log_dir + "-probe", **SIM,
-                          job_wait_s=wait_s, **(dict(run_name="probe") if mode == "extra-named" else {}))
+                          job_wait_s=3, **(dict(run_name="probe") if mode == "extra-named" else {}))
     probe.epoch_start()
     time.sleep(0.1)
     probe.epoch_end()
