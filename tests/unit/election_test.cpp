@@ -139,6 +139,8 @@ TEST(Election, ADeadRanksGpuIsTakenOverByAnother) {
   ewtest::TempDir dir;
   RunDiscovery r0 = process(rank_of(0, 0, 2, 2), dir.str());
   auto r1 = std::make_unique<RunDiscovery>(process(rank_of(1, 1, 2, 2), dir.str()));
+  ASSERT_EQ(r0.meters.size(), 4u);
+  ASSERT_EQ(r1->meters.size(), 4u);
   for (const auto& m : r0.meters) m->open(0);
   for (const auto& m : r1->meters) m->open(0);
   EXPECT_DOUBLE_EQ(energy(r0.meters[3], kDelayS + 1), 0);  // tried: rank 1 holds it
