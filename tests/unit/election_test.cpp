@@ -359,6 +359,12 @@ TEST(Election, AFolderThatCannotHoldClaimsIsWarnedAboutAndEverythingMeasured) {
   EXPECT_EQ(a.coverage_warnings[0].find('\n'), std::string::npos);
   for (const auto& m : b.meters) m->open(0);
   EXPECT_DOUBLE_EQ(energy(b.meters[0], 1), 40);  // measured anyway
+  // Each rank measures its own GPU unclaimed; the other's is left to it, not counted twice.
+  ASSERT_EQ(a.meters.size(), 3u);
+  ASSERT_EQ(b.meters.size(), 3u);
+  EXPECT_EQ(a.meters[2]->info().id, "nvml:0");
+  EXPECT_EQ(b.meters[2]->info().id, "nvml:1");
+  EXPECT_NE(a.coverage_warnings[0].find("nvml:1) are left to them"), std::string::npos) << a.coverage_warnings[0];
 }
 
 TEST(Election, AForeignFolderUnderTmpIsRefused) {

@@ -294,7 +294,7 @@ void share_meters_in_job(RunDiscovery& found, const JobSharing& s) {
         "election: no job id (give --job-id or EPOCHWATT_JOB_ID): every job on " + job.node +
         " without one shares one election, so another such job's process may measure this node's meters");
   std::shared_ptr<Claim> node_claim;
-  std::vector<std::string> node_ids, unclaimed;
+  std::vector<std::string> node_ids, unclaimed, left_out;
   for (auto& m : found.meters) {
     const MeterInfo& info = m->info();
     if (own(m)) continue;
@@ -303,8 +303,12 @@ void share_meters_in_job(RunDiscovery& found, const JobSharing& s) {
     bool node_wide = info.component != Component::gpu && !own_cpu;
     bool device = info.component == Component::gpu && !s.devices_by_pid;
     if (!node_wide && !device) continue;
+    bool delayed = device && std::find(others.begin(), others.end(), m) != others.end();
+    // Without claims, another local rank's GPU is left to that rank (measured here it would be
+    // counted by every rank); this process's own and the node's are measured unclaimed.
+    auto unusable = [&] { (delayed ? left_out : unclaimed).push_back(info.id); };
     if (!problem.empty()) {
-      unclaimed.push_back(info.id);
+      unusable();
       continue;
     }
     std::shared_ptr<Claim> claim;
@@ -317,14 +321,13 @@ void share_meters_in_job(RunDiscovery& found, const JobSharing& s) {
     }
     if (!claim->problem().empty()) {
       if (problem.empty()) problem = claim->problem();
-      unclaimed.push_back(info.id);
+      unusable();
       continue;
     }
-    bool delayed = device && std::find(others.begin(), others.end(), m) != others.end();
     if (!delayed) claim->try_take();
     if (!claim->problem().empty()) {
       if (problem.empty()) problem = claim->problem();
-      unclaimed.push_back(info.id);
+      unusable();
       continue;
     }
     if (device && delayed)
@@ -346,10 +349,22 @@ void share_meters_in_job(RunDiscovery& found, const JobSharing& s) {
                                         "; this process reads 0 J for them and takes over if that one ends (tried every " +
                                         detail::readable(kClaimRetryS) + " s)") +
               "; election file " + node_claim->path());
-  if (!unclaimed.empty())
-    found.coverage_warnings.push_back("election: " + problem + "; this process measures " + detail::join(unclaimed, ", ") +
-                                      " itself, so the job may count them more than once (see docs/cluster.md; "
-                                      "give --runtime-dir a local folder)");
+  if (!left_out.empty()) {
+    std::vector<std::shared_ptr<Meter>> kept;
+    for (const auto& m : found.meters)
+      if (std::find(left_out.begin(), left_out.end(), m->info().id) == left_out.end() || own(m)) kept.push_back(m);
+    found.meters = std::move(kept);
+  }
+  if (!unclaimed.empty() || !left_out.empty())
+    found.coverage_warnings.push_back(
+        "election: " + problem +
+        (unclaimed.empty() ? std::string()
+                           : "; this process measures " + detail::join(unclaimed, ", ") +
+                                 " itself, so the job may count them more than once") +
+        (left_out.empty() ? std::string()
+                          : "; the other local ranks' GPUs (" + detail::join(left_out, ", ") +
+                                ") are left to them, unmeasured if they do not track") +
+        " (see docs/cluster.md; give --runtime-dir a local folder)");
 }
 
 }  // namespace epochwatt::meters

@@ -152,7 +152,8 @@ struct JobSharing {
 // A claim tried at once is tried here, so `found.notes` says who holds it. A malformed
 // EPOCHWATT_GPU_CLAIM_DELAY_S is one line in `found.coverage_warnings` (the default then holds). An election folder or claim file
 // that cannot work is one line in `found.coverage_warnings`, and the meters are then measured
-// by this process unclaimed (the job may count them more than once).
+// by this process unclaimed (the job may count them more than once), except the other local
+// ranks' GPUs, which are dropped (left to their ranks) and named in that line.
 void share_meters_in_job(RunDiscovery& found, const JobSharing& sharing);
 
 }  // namespace epochwatt::meters
