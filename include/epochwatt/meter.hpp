@@ -58,7 +58,7 @@ struct MeterInfo {
   // process, Options::independent, or a meter only this process can read). Such a meter reads
   // 0 J while another process of the job holds its claim.
   std::string shared = {};
-  // The election's claim: "<job>/<step>/<node>/<node|gpu:UUID>"; empty when not shared.
+  // The election's claim: "<job>/<node>/<node|gpu:UUID>" (no step); empty when not shared.
   std::string claim = {};
 };
 

@@ -7,6 +7,8 @@
 #include <exception>
 #include <limits>
 
+#include "core/closing_meter.hpp"
+
 namespace epochwatt::detail {
 
 Sampler::Sampler(std::shared_ptr<Clock> clock, MeterSet& meters, double update_interval_s, MeterSet::Warn warn)
@@ -123,7 +125,13 @@ void Sampler::loop() {
       processed_ += batch.size();
     }
     done_.notify_all();
-    if (quitting) return;
+    if (quitting) {
+      // After the last round: meters that hold something others wait for (the node election's
+      // claims) let it go now, not when the tracker object is destroyed (core/closing_meter.hpp).
+      double end_t = clock_->now();
+      for (const auto& slot : meters_.slots()) close_if_marked(slot.meter, end_t);
+      return;
+    }
   }
 }
 

@@ -70,12 +70,20 @@ def main():
     job_total, node_meters = 0.0, 0.0
     for node in (0, 1):
         ranks = [dedup[2 * node], dedup[2 * node + 1]]
-        # GPUs: each in exactly one rank's summary, its local rank's, counted as watts x time.
+        # GPUs: every rank lists both (the other's claimed only after EPOCHWATT_GPU_CLAIM_DELAY_S,
+        # 5 s, longer than these runs), and each is measured by exactly one rank, its local rank's,
+        # counted as watts x time; the other rank reads 0 J for it.
         seen = {}
         for i, r in enumerate(ranks):
-            cpu, gpus = by_kind(r)
+            cpu, listed = by_kind(r)
+            if len(listed) != 2:
+                fail("node%d rank %d lists %d GPUs, not the node's 2" % (node, r["job"]["rank"], len(listed)))
+            gpus = {uuid: j for uuid, j in listed.items() if j > 0}
             if len(gpus) != 1:
                 fail("node%d rank %d measures %d GPUs, not its own one" % (node, r["job"]["rank"], len(gpus)))
+            own = "GPU-0000000%d-0000-4000-8000-00000000000%d" % (node, r["job"]["local_rank"])
+            if own not in gpus:
+                fail("node%d rank %d measures %s, not its own %s" % (node, r["job"]["rank"], sorted(gpus), own))
             for uuid, j in gpus.items():
                 if uuid in seen:
                     fail("GPU %s counted by two ranks" % uuid)

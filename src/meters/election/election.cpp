@@ -14,6 +14,7 @@
 #include <exception>
 
 #include "core/format.hpp"
+#include "core/linear_meter.hpp"
 
 namespace epochwatt::meters {
 namespace {
@@ -26,6 +27,42 @@ std::optional<std::string> env_value(const EnvLookup& env, const char* name) {
 }
 
 std::string errno_text(int e) { return std::strerror(e); }
+
+// The delay before the first try of another local rank's GPU: EPOCHWATT_GPU_CLAIM_DELAY_S when it
+// is a number of seconds >= 0, else kForeignGpuClaimDelayS (a malformed value is one warning).
+double foreign_gpu_delay_s(const EnvLookup& env, std::vector<std::string>& warnings) {
+  auto v = env_value(env, "EPOCHWATT_GPU_CLAIM_DELAY_S");
+  if (!v || v->empty()) return kForeignGpuClaimDelayS;
+  try {
+    std::size_t used = 0;
+    double d = std::stod(*v, &used);
+    if (used == v->size() && d >= 0 && d < 1e9) return d;
+  } catch (const std::exception&) {
+  }
+  warnings.push_back("election: EPOCHWATT_GPU_CLAIM_DELAY_S='" + *v + "' is not a number of seconds >= 0; using " +
+                     detail::readable(kForeignGpuClaimDelayS) + " s");
+  return kForeignGpuClaimDelayS;
+}
+
+// The inner meter's marks, kept (make_elected_meter).
+class ElectedLinearMeter final : public ElectedMeter, public detail::LinearBetweenReads {
+ public:
+  using ElectedMeter::ElectedMeter;
+};
+
+class ElectedCumulativeMeter final : public ElectedMeter, public detail::CumulativeBetweenReads {
+ public:
+  using ElectedMeter::ElectedMeter;
+  double longest_period_s() const override { return detail::cumulative_longest_period_s(inner()); }
+};
+
+class ElectedLinearCumulativeMeter final : public ElectedMeter,
+                                           public detail::LinearBetweenReads,
+                                           public detail::CumulativeBetweenReads {
+ public:
+  using ElectedMeter::ElectedMeter;
+  double longest_period_s() const override { return detail::cumulative_longest_period_s(inner()); }
+};
 
 }  // namespace
 
@@ -84,6 +121,19 @@ Claim::~Claim() {
   if (fd_ >= 0) ::close(fd_);  // releases the lock
 }
 
+void Claim::release() {
+  if (!held_ || fd_ < 0) return;
+  if (::ftruncate(fd_, 0) != 0) {
+    // The stale holder's line only misleads messages; the lock is what counts.
+  }
+  (void)::flock(fd_, LOCK_UN);
+  held_ = false;
+}
+
+void Claim::detach() {
+  if (users_ > 0 && --users_ == 0) release();
+}
+
 bool Claim::try_take() {
   if (held_ || fd_ < 0) return held_;
   if (::flock(fd_, LOCK_EX | LOCK_NB) == 0) {
@@ -110,8 +160,14 @@ std::string Claim::holder() const {
   return s;
 }
 
-ElectedMeter::ElectedMeter(std::shared_ptr<Meter> inner, std::shared_ptr<Claim> claim, std::string shared, double retry_s)
-    : inner_(std::move(inner)), claim_(std::move(claim)), info_(inner_->info()), retry_s_(retry_s) {
+ElectedMeter::ElectedMeter(std::shared_ptr<Meter> inner, std::shared_ptr<Claim> claim, std::string shared, double retry_s,
+                           double first_try_delay_s)
+    : inner_(std::move(inner)),
+      claim_(std::move(claim)),
+      info_(inner_->info()),
+      retry_s_(retry_s),
+      first_try_delay_s_(first_try_delay_s) {
+  claim_->attach();
   info_.shared = std::move(shared);
   info_.claim = claim_->key();
   info_.detail += (info_.detail.empty() ? "" : "; ") + std::string("measured by one process of the job") +
@@ -119,31 +175,78 @@ ElectedMeter::ElectedMeter(std::shared_ptr<Meter> inner, std::shared_ptr<Claim> 
                   "); 0 J while another process holds it";
 }
 
+ElectedMeter::~ElectedMeter() { let_go(); }
+
+void ElectedMeter::let_go() noexcept {
+  if (done_) return;
+  done_ = true;
+  running_ = false;
+  claim_->detach();
+}
+
 void ElectedMeter::start(double t) {
   try {
     inner_->open(t);
     running_ = true;
   } catch (const std::exception& e) {
-    failed_ = std::string("cannot open ") + info_.id + " after taking its claim: " + e.what();
+    // Another process of the job may open it: let the claim go (its last user here releases it).
+    failed_ = std::string("cannot open ") + info_.id + " after taking its claim: " + e.what() +
+              "; its claim is let go for another process of the job";
+    let_go();
   }
 }
 
 void ElectedMeter::open(double t) {
-  last_try_ = t;
+  next_try_ = t + first_try_delay_s_;
+  if (first_try_delay_s_ > 0 && !claim_->held()) return;
+  next_try_ = t + retry_s_;
   if (claim_->try_take()) start(t);
 }
 
 MeterReading ElectedMeter::read(double t) {
-  if (!failed_.empty()) return {0.0, false, true, failed_};
+  if (!failed_.empty()) return {last_joules_, false, true, failed_};
+  if (done_) return {last_joules_, false, true, info_.id + " was closed"};
   if (!running_) {
     // A claim another meter of this process took is used at once; else one try per retry_s.
-    if (claim_->held() || t - last_try_ >= retry_s_) {
-      last_try_ = t;
+    if (claim_->held() || t >= next_try_) {
+      next_try_ = t + retry_s_;
       if (claim_->try_take()) start(t);
     }
     if (!running_) return {0.0, failed_.empty(), !failed_.empty(), failed_};
   }
-  return inner_->read(t);
+  MeterReading r = inner_->read(t);
+  if (r.ok) last_joules_ = r.joules;
+  if (r.lost) {
+    // Gone here for good: another process of the job may still read it (a device lost to this
+    // process only), so the claim goes; this process reads it no more.
+    failed_ = r.error.empty() ? info_.id + " is lost" : r.error;
+    failed_ += "; its claim is let go for another process of the job";
+    r.error = failed_;
+    let_go();
+  }
+  return r;
+}
+
+void ElectedMeter::close(double t) noexcept {
+  if (running_) detail::close_if_marked(inner_, t);
+  let_go();
+}
+
+std::shared_ptr<ElectedMeter> make_elected_meter(std::shared_ptr<Meter> inner, std::shared_ptr<Claim> claim,
+                                                 std::string shared, double retry_s, double first_try_delay_s) {
+  bool linear = detail::linear_between_reads(inner);
+  bool cumulative = dynamic_cast<const detail::CumulativeBetweenReads*>(inner.get()) != nullptr;
+  if (linear && cumulative)
+    return std::make_shared<ElectedLinearCumulativeMeter>(std::move(inner), std::move(claim), std::move(shared), retry_s,
+                                                          first_try_delay_s);
+  if (linear)
+    return std::make_shared<ElectedLinearMeter>(std::move(inner), std::move(claim), std::move(shared), retry_s,
+                                                first_try_delay_s);
+  if (cumulative)
+    return std::make_shared<ElectedCumulativeMeter>(std::move(inner), std::move(claim), std::move(shared), retry_s,
+                                                    first_try_delay_s);
+  return std::make_shared<ElectedMeter>(std::move(inner), std::move(claim), std::move(shared), retry_s,
+                                        first_try_delay_s);
 }
 
 void share_meters_in_job(RunDiscovery& found, const JobSharing& s) {
@@ -158,39 +261,40 @@ void share_meters_in_job(RunDiscovery& found, const JobSharing& s) {
   std::string who = "rank " + std::to_string(job.rank) + " (local rank " + std::to_string(job.local_rank) + " of " +
                     std::to_string(job.local_world_size) + " on " + job.node + "), pid " + std::to_string(::getpid());
 
-  // GPUs: this rank's own, by local rank, when the count allows (election.hpp).
+  // GPUs: every one is claimed; this rank's own (by local rank, when the count allows) at once,
+  // the others' after a delay, so that their ranks normally win (election.hpp).
   std::vector<std::shared_ptr<Meter>> gpus;
   for (const auto& m : found.meters)
     if (m->info().component == Component::gpu && !own(m)) gpus.push_back(m);
-  std::vector<std::shared_ptr<Meter>> left;
-  if (!s.devices_by_pid && gpus.size() > 1 && static_cast<int>(gpus.size()) == job.local_world_size) {
+  std::vector<std::shared_ptr<Meter>> others;  // other local ranks' GPUs: first tried after a delay
+  double delay_s = 0.0;
+  if (!s.devices_by_pid && gpus.size() > 1 && static_cast<int>(gpus.size()) == job.local_world_size &&
+      job.local_rank >= 0 && job.local_rank < job.local_world_size) {
+    delay_s = foreign_gpu_delay_s(s.env, found.coverage_warnings);
     for (std::size_t i = 0; i < gpus.size(); ++i)
-      if (static_cast<int>(i) != job.local_rank) left.push_back(gpus[i]);
+      if (static_cast<int>(i) != job.local_rank) others.push_back(gpus[i]);
     info_note("GPU choice: " + std::to_string(gpus.size()) + " GPUs for " + std::to_string(job.local_world_size) +
               " processes on this node: local rank " + std::to_string(job.local_rank) + " measures " +
               gpus[static_cast<std::size_t>(job.local_rank)]->info().device_name + " (" +
-              gpus[static_cast<std::size_t>(job.local_rank)]->info().id + "), the others are left to their ranks");
+              gpus[static_cast<std::size_t>(job.local_rank)]->info().id + "); the others are left to their ranks, and " +
+              "this process measures any of them that no process has claimed " + detail::readable(delay_s) +
+              " s after its start (EPOCHWATT_GPU_CLAIM_DELAY_S) or that another lets go");
   } else if (!s.devices_by_pid && gpus.size() > 1) {
     info_note("GPU choice: " + std::to_string(gpus.size()) + " GPUs for " + std::to_string(job.local_world_size) +
               " process(es) on this node: each GPU is measured by the first process of the job that claims it");
   }
-  if (!left.empty()) {
-    std::vector<std::shared_ptr<Meter>> kept;
-    for (const auto& m : found.meters)
-      if (std::find(left.begin(), left.end(), m) == left.end()) kept.push_back(m);
-    found.meters = std::move(kept);
-  }
 
   std::string dir = election_dir(s.runtime_dir, s.env);
   std::string problem = prepare_election_dir(dir);
-  std::string job_key = (job.job_id.empty() ? std::string("no-job-id") : job.job_id) + "/" +
-                        (job.step_id.empty() ? std::string("-") : job.step_id) + "/" + job.node;
+  // JOB/NODE, not the step: concurrent steps of one job share the node's meters, so that
+  // `sum by (job)` counts each node once (docs/cluster.md).
+  std::string job_key = (job.job_id.empty() ? std::string("no-job-id") : job.job_id) + "/" + job.node;
   if (job.job_id.empty())
     found.coverage_warnings.push_back(
         "election: no job id (give --job-id or EPOCHWATT_JOB_ID): every job on " + job.node +
         " without one shares one election, so another such job's process may measure this node's meters");
   std::shared_ptr<Claim> node_claim;
-  std::vector<std::string> node_ids, unclaimed;
+  std::vector<std::string> node_ids, unclaimed, left_out;
   for (auto& m : found.meters) {
     const MeterInfo& info = m->info();
     if (own(m)) continue;
@@ -199,8 +303,12 @@ void share_meters_in_job(RunDiscovery& found, const JobSharing& s) {
     bool node_wide = info.component != Component::gpu && !own_cpu;
     bool device = info.component == Component::gpu && !s.devices_by_pid;
     if (!node_wide && !device) continue;
+    bool delayed = device && std::find(others.begin(), others.end(), m) != others.end();
+    // Without claims, another local rank's GPU is left to that rank (measured here it would be
+    // counted by every rank); this process's own and the node's are measured unclaimed.
+    auto unusable = [&] { (delayed ? left_out : unclaimed).push_back(info.id); };
     if (!problem.empty()) {
-      unclaimed.push_back(info.id);
+      unusable();
       continue;
     }
     std::shared_ptr<Claim> claim;
@@ -213,22 +321,25 @@ void share_meters_in_job(RunDiscovery& found, const JobSharing& s) {
     }
     if (!claim->problem().empty()) {
       if (problem.empty()) problem = claim->problem();
-      unclaimed.push_back(info.id);
+      unusable();
       continue;
     }
-    claim->try_take();
+    if (!delayed) claim->try_take();
     if (!claim->problem().empty()) {
       if (problem.empty()) problem = claim->problem();
-      unclaimed.push_back(info.id);
+      unusable();
       continue;
     }
-    if (device)
+    if (device && delayed)
+      info_note("GPU " + info.device_name + " (" + info.id + "): another local rank's; this process reads 0 J for it " +
+                "and claims it from " + detail::readable(delay_s) + " s after its start if no process holds it then");
+    else if (device)
       info_note("GPU " + info.device_name + " (" + info.id + "): " +
                 (claim->held() ? "measured by this process (" + who + ")"
                                : "claimed by " + (claim->holder().empty() ? std::string("another process of the job") : claim->holder()) +
                                      "; this process reads 0 J for it and takes over if that one ends"));
     if (node_wide) node_ids.push_back(info.id);
-    m = std::make_shared<ElectedMeter>(m, claim, node_wide ? "node" : "device");
+    m = make_elected_meter(m, claim, node_wide ? "node" : "device", kClaimRetryS, delayed ? delay_s : 0.0);
   }
   if (node_claim && !node_ids.empty())
     info_note("Node-wide meters (" + detail::join(node_ids, ", ") + ") are measured by one process of job " +
@@ -238,10 +349,22 @@ void share_meters_in_job(RunDiscovery& found, const JobSharing& s) {
                                         "; this process reads 0 J for them and takes over if that one ends (tried every " +
                                         detail::readable(kClaimRetryS) + " s)") +
               "; election file " + node_claim->path());
-  if (!unclaimed.empty())
-    found.coverage_warnings.push_back("election: " + problem + "; this process measures " + detail::join(unclaimed, ", ") +
-                                      " itself, so the job may count them more than once (see docs/cluster.md; "
-                                      "give --runtime-dir a local folder)");
+  if (!left_out.empty()) {
+    std::vector<std::shared_ptr<Meter>> kept;
+    for (const auto& m : found.meters)
+      if (std::find(left_out.begin(), left_out.end(), m->info().id) == left_out.end() || own(m)) kept.push_back(m);
+    found.meters = std::move(kept);
+  }
+  if (!unclaimed.empty() || !left_out.empty())
+    found.coverage_warnings.push_back(
+        "election: " + problem +
+        (unclaimed.empty() ? std::string()
+                           : "; this process measures " + detail::join(unclaimed, ", ") +
+                                 " itself, so the job may count them more than once") +
+        (left_out.empty() ? std::string()
+                          : "; the other local ranks' GPUs (" + detail::join(left_out, ", ") +
+                                ") are left to them, unmeasured if they do not track") +
+        " (see docs/cluster.md; give --runtime-dir a local folder)");
 }
 
 }  // namespace epochwatt::meters
