@@ -16,7 +16,7 @@ struct Options;
 // One process's place in its job. Plain data; copy freely. Written whole into every record the
 // run writes (the JSON summary's context.job, JSON Lines, CSV, Prometheus labels).
 struct JobIdentity {
-  std::string job_id;        // the job's id; "" outside a multi-process job
+  std::string job_id;        // the job's id; "" outside a multi-process job, or in one that has none
   std::string step_id;       // SLURM_STEP_ID; "" where the launcher has no steps
   int rank = 0;              // global rank, 0-based
   int local_rank = 0;        // rank among the job's processes on this node, 0-based
@@ -43,9 +43,12 @@ using EnvLookup = std::function<std::optional<std::string>(std::string_view name
 // the process: torchrun (RANK and WORLD_SIZE) before OpenMPI (OMPI_COMM_WORLD_RANK and _SIZE)
 // before SLURM (SLURM_PROCID and SLURM_NTASKS), so that `srun torchrun` or `mpirun` inside an
 // allocation gives the ranks of torchrun or mpirun. The job id is the outermost one that exists:
-// EPOCHWATT_JOB_ID, else SLURM_JOB_ID, else torchrun's TORCHELASTIC_RUN_ID (its default "none" is
-// no id), else OpenMPI's OMPI_MCA_ess_base_jobid (= PMIX_NAMESPACE), else torchrun's
-// MASTER_ADDR:MASTER_PORT. The node is Options::node, else EPOCHWATT_NODE, else the host name.
+// EPOCHWATT_JOB_ID, else SLURM_JOB_ID (SLURM_JOBID), else torchrun's TORCHELASTIC_RUN_ID (its
+// default "none" is no id), else OpenMPI's OMPI_MCA_ess_base_jobid (OMPI_MCA_orte_ess_jobid on
+// 1.x-3.x), else PMIX_NAMESPACE (OpenMPI 5), else torch's MASTER_ADDR:MASTER_PORT (with RANK set or
+// more than one process). They are read for ranks the options gave as well, so every rank of a job
+// names the same one; a job of more than one process without any leaves job_id "" with one line
+// in `warnings`. The node is Options::node, else EPOCHWATT_NODE, else the host name.
 // A malformed or contradictory variable never throws: the launcher's variables are ignored, with
 // one line in `warnings`, and the next launcher (else a single process) describes the process.
 // With Options::independent: a single process ("none"), whatever the environment.

@@ -141,15 +141,23 @@ std::optional<std::string> nonempty(const EnvLookup& env, std::string_view name)
   return std::nullopt;
 }
 
-// The job id, outermost first (job.hpp).
-std::string job_id_from(const EnvLookup& env) {
+// The job id, outermost first (job.hpp). Every variable read here is the same in all processes of
+// one job, so the ranks agree on the id without talking to each other. SLURM_JOBID and
+// OMPI_MCA_orte_ess_jobid are the older names (SLURM before 2.x, OpenMPI 1.x to 3.x); OpenMPI 5
+// (PRRTE) sets PMIX_NAMESPACE only. torch's MASTER_ADDR:MASTER_PORT names the job's rendezvous:
+// taken with RANK set (torch's env:// convention) or in a job of many processes whose ranks the
+// options gave (torch.multiprocessing.spawn with init_process_group's env://), never for a lone
+// process that merely inherited the two variables.
+std::string job_id_from(const EnvLookup& env, bool multi_process) {
   if (auto v = nonempty(env, "EPOCHWATT_JOB_ID")) return *v;
   if (auto v = nonempty(env, "SLURM_JOB_ID")) return "slurm-" + *v;
+  if (auto v = nonempty(env, "SLURM_JOBID")) return "slurm-" + *v;
   if (auto v = nonempty(env, "TORCHELASTIC_RUN_ID"); v && *v != "none") return "torchrun-" + *v;
   if (auto v = nonempty(env, "OMPI_MCA_ess_base_jobid")) return "openmpi-" + *v;
+  if (auto v = nonempty(env, "OMPI_MCA_orte_ess_jobid")) return "openmpi-" + *v;
   if (auto v = nonempty(env, "PMIX_NAMESPACE")) return "openmpi-" + *v;
   auto addr = nonempty(env, "MASTER_ADDR"), port = nonempty(env, "MASTER_PORT");
-  if (addr && port && nonempty(env, "RANK")) return "torch-" + *addr + ":" + *port;
+  if (addr && port && (multi_process || nonempty(env, "RANK"))) return "torch-" + *addr + ":" + *port;
   return "";
 }
 
@@ -184,7 +192,7 @@ JobIdentity detect_job(const Options& o, const EnvLookup& env) {
       id.local_rank = 0;
       id.local_world_size = 1;
     }
-    id.job_id = job_id_from(env);
+    id.job_id = job_id_from(env, view->world_size.value_or(1) > 1);
     if (auto step = nonempty(env, "SLURM_STEP_ID")) id.step_id = *step;
   } else if (auto v = nonempty(env, "EPOCHWATT_JOB_ID")) {
     id.job_id = *v;
@@ -201,6 +209,13 @@ JobIdentity detect_job(const Options& o, const EnvLookup& env) {
   if (!o.job_id.empty()) id.job_id = o.job_id, any = true;
   if (!o.step_id.empty()) id.step_id = o.step_id, any = true;
   if (any && id.launcher == "none") id.launcher = "options";
+  // Ranks that the options gave (or a launcher whose world was widened by them): the launchers' job
+  // ids still name the job, so that every rank writes the same one.
+  if (id.job_id.empty() && id.world_size > 1) id.job_id = job_id_from(env, true);
+  if (id.job_id.empty() && id.world_size > 1)
+    id.warnings.push_back("rank " + std::to_string(id.rank) + " of " + std::to_string(id.world_size) +
+                          " has no job id (give --job-id or EPOCHWATT_JOB_ID): its records' job_id is empty, and "
+                          "parse --by-job and the Prometheus job label take every rank without one for one job");
   if (id.world_size < 1 || id.rank < 0 || id.rank >= id.world_size)
     throw OptionsError("rank " + std::to_string(id.rank) + " is not within a world of " +
                        std::to_string(id.world_size) + " processes.");

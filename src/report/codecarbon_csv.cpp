@@ -226,10 +226,13 @@ RecordFormat codecarbon_format(bool job_columns) {
 void CsvReporter::run_finished(const Run& r) {
   // A file that an earlier version began, with CodeCarbon's 38 columns alone, gets rows of those:
   // a row longer than its header would break CSV readers. Anything else is judged by append_record.
+  // Not for a rank of a multi-process job: a 38-column row would not say which job, rank and node
+  // it is (the ranks' rows in one file could not be told apart), so its row goes to a sibling
+  // with the job columns, as for any other header (append_record; docs/outputs.md).
   bool job_columns = true;
   struct stat st {};
   // Only a regular file is peeked at: opening a FIFO to read would wait for a writer.
-  if (::stat(path().c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+  if (!r.context.job.multi_process() && ::stat(path().c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
     std::ifstream in(path());
     std::string first;
     if (in && std::getline(in, first) && first + "\n" == codecarbon_header(false)) job_columns = false;

@@ -17,6 +17,19 @@ std::string_view report_component(std::string_view component) { return component
 
 bool is_per_process(std::string_view meter) { return meter.ends_with("-tree"); }
 
+// The meter ids a figure covers: one, or several joined with '+' for a component total (no
+// meter id has a '+': "nvml:0", "rapl:0", "estimate:cpu"); none where the log names no meter.
+std::vector<std::string> meter_ids(const RankDevice& d) {
+  std::vector<std::string> ids;
+  for (std::size_t from = 0; !d.meter.empty() && from <= d.meter.size();) {
+    std::size_t plus = d.meter.find('+', from);
+    ids.push_back(d.meter.substr(from, plus == std::string::npos ? std::string::npos : plus - from));
+    if (plus == std::string::npos) break;
+    from = plus + 1;
+  }
+  return ids;
+}
+
 RankDevice& device_entry(std::vector<RankDevice>& devices, RankDevice probe) {
   for (auto& d : devices)
     if (d.meter == probe.meter && d.device == probe.device && d.component == probe.component) return d;
@@ -55,10 +68,14 @@ RankRun rank_run_of(const ParsedRun& run) {
   if (run.job) out.job = *run.job;
   out.pue = run.pue.value_or(Options{}.pue);
   out.tool_is_epochwatt = run.version == "epochwatt";
+  // A figure is shared when every meter it covers is (a component total covers several).
   auto mark_shared = [&] {
-    for (auto& d : out.devices)
-      d.shared = !d.meter.empty() &&
-                 std::find(run.shared_meters.begin(), run.shared_meters.end(), d.meter) != run.shared_meters.end();
+    for (auto& d : out.devices) {
+      std::vector<std::string> ids = meter_ids(d);
+      d.shared = !ids.empty() && std::all_of(ids.begin(), ids.end(), [&](const std::string& id) {
+        return std::find(run.shared_meters.begin(), run.shared_meters.end(), id) != run.shared_meters.end();
+      });
+    }
   };
   for (const auto& e : run.epochs) {
     if (e.interrupted) continue;
@@ -72,8 +89,17 @@ RankRun rank_run_of(const ParsedRun& run) {
       if (!p.device_watts.empty()) {
         for (std::size_t k = 0; k < p.device_watts.size(); ++k) {
           RankDevice probe;
-          if (meters.size() == p.device_watts.size()) {
-            probe = {meters[k]->meter, meters[k]->device, meters[k]->component, meters[k]->method};
+          const ParsedMeter* m = meters.size() == p.device_watts.size() ? meters[k] : nullptr;
+          // The per-device line and the meter list disagree (a meter missing from one of them, a
+          // name cut at "; "): a device whose name only one of the meters has is still that meter,
+          // so that the node election's sharing and the once-per-node count still see it.
+          if (!m && k < p.device_names.size()) {
+            auto named = [&](const ParsedMeter* c) { return c->device == p.device_names[k]; };
+            if (std::count_if(meters.begin(), meters.end(), named) == 1)
+              m = *std::find_if(meters.begin(), meters.end(), named);
+          }
+          if (m) {
+            probe = {m->meter, m->device, m->component, m->method};
           } else {
             probe.device = k < p.device_names.size() ? p.device_names[k] : p.component + " device " + std::to_string(k + 1);
             probe.component = p.component;
@@ -83,14 +109,18 @@ RankRun rank_run_of(const ParsedRun& run) {
           device_entry(out.devices, std::move(probe)).joules += std::isnan(w) ? 0.0 : w * d;
         }
       } else {
-        // Only the component's total: one entry for all its meters.
+        // Only the component's total: one entry for all its meters, known by their ids joined
+        // with '+' in sorted order (the same whatever order a rank listed them in).
         RankDevice probe;
         probe.component = p.component;
         probe.method = p.method;
+        std::vector<std::string> ids;
         for (const ParsedMeter* m : meters) {
-          probe.meter += (probe.meter.empty() ? "" : "+") + m->meter;
+          if (!m->meter.empty()) ids.push_back(m->meter);
           probe.device += (probe.device.empty() ? "" : ", ") + m->device;
         }
+        std::sort(ids.begin(), ids.end());
+        probe.meter = join(ids, "+");
         if (meters.size() == 1) probe.component = meters.front()->component;
         if (probe.device.empty()) probe.device = p.component;
         device_entry(out.devices, std::move(probe)).joules += p.watts && !std::isnan(*p.watts) ? *p.watts * d : 0.0;
@@ -160,15 +190,61 @@ JobFilesReport report_job_files(std::string job_id, std::string step_id, std::ve
                            " runs (" + join(ids, ", ") + "); a device they share is counted once");
 
   // Each device once per node: the lowest rank's measurement counts.
-  std::map<std::pair<std::string, std::string>, std::size_t> counted;  // (node, key) -> r.devices index
+  // A figure that covers other meters than the same figure of a lower rank (a component total
+  // against the same meters one by one) is matched meter by meter (by_meter).
+  std::map<std::pair<std::string, std::string>, std::size_t> counted;   // (node, key) -> r.devices index
+  std::map<std::pair<std::string, std::string>, std::size_t> by_meter;  // (node, meter id) -> r.devices index
+  auto node_name = [](const std::string& node) { return node.empty() ? std::string("(unnamed)") : node; };
   for (const auto& run : r.runs) {
     RankShare share;
     double counted_j = 0.0, measured_j = 0.0;
+    const std::string rank_text = "rank " + std::to_string(run.job.rank) + " (" + run.id + ")";
     for (std::size_t i = 0; i < run.devices.size(); ++i) {
       const RankDevice& d = run.devices[i];
       measured_j += d.joules;
-      auto [it, fresh] = counted.try_emplace({run.job.node, device_key(d, i, run.job.rank)}, r.devices.size());
-      if (fresh) {
+      auto it = counted.find({run.job.node, device_key(d, i, run.job.rank)});
+      if (it == counted.end()) {
+        std::vector<std::string> ids = d.per_process ? std::vector<std::string>{} : meter_ids(d);
+        std::vector<std::size_t> overlapping;  // counted figures that cover some of ids
+        std::vector<std::string> overlap;      // those of ids
+        for (const auto& id : ids)
+          if (auto m = by_meter.find({run.job.node, id}); m != by_meter.end()) {
+            overlap.push_back(id);
+            if (std::find(overlapping.begin(), overlapping.end(), m->second) == overlapping.end())
+              overlapping.push_back(m->second);
+          }
+        bool elected = d.shared && std::all_of(overlapping.begin(), overlapping.end(),
+                                               [&](std::size_t k) { return r.devices[k].device.shared; });
+        std::vector<std::string> others;
+        std::vector<int> other_ranks;
+        for (std::size_t k : overlapping) {
+          others.push_back(r.devices[k].device.meter);
+          if (std::find(other_ranks.begin(), other_ranks.end(), r.devices[k].rank) == other_ranks.end())
+            other_ranks.push_back(r.devices[k].rank);
+        }
+        const std::string what = rank_text + "'s " + d.component + " figure (meter" + (ids.size() > 1 ? "s " : " ") +
+                                 d.meter + ")";
+        if (!overlapping.empty() && !elected && overlap.size() == ids.size()) {
+          // Every meter it covers is counted already, from a lower rank's figures grouped otherwise.
+          r.warnings.push_back(label + ": node " + node_name(run.job.node) + ": " + what +
+                               " covers meters counted already from rank" + (other_ranks.size() > 1 ? "s " : " ") +
+                               rank_list(other_ranks) + " (" + join(others, ", ") + "); counted once, theirs");
+          ++r.duplicates;
+          continue;
+        }
+        if (!overlapping.empty() && !elected)
+          r.warnings.push_back(label + ": node " + node_name(run.job.node) + ": " + what + " covers " +
+                               join(overlap, ", ") + ", counted already from rank" +
+                               (other_ranks.size() > 1 ? "s " : " ") + rank_list(other_ranks) + " (" +
+                               join(others, ", ") + "), and other meters as well: counted too, so the job's total "
+                               "may count " + join(overlap, ", ") + " twice");
+        if (d.meter.empty() && !d.per_process && run.tool_is_epochwatt)
+          r.warnings.push_back(label + ": " + rank_text + ": its " + d.component + " figure for " + d.device +
+                               " is none of its meters alone (its per-device powers and its Measuring lines "
+                               "disagree): counted as a device of its own, so if another rank on node " +
+                               node_name(run.job.node) + " measured it too, it may be counted twice");
+        counted.emplace(std::make_pair(run.job.node, device_key(d, i, run.job.rank)), r.devices.size());
+        for (const auto& id : ids) by_meter.try_emplace({run.job.node, id}, r.devices.size());
         r.devices.push_back({run.job.node, run.job.rank, d, {}, {}});
         counted_j += d.joules;
       } else if (d.shared && r.devices[it->second].device.shared) {

@@ -12,6 +12,11 @@
 //   DRAM estimates): the log does not mark them, so the component says it (docs/cluster.md).
 // - When two ranks measured the same device on the same node, the lowest rank's measurement
 //   counts and the others' are left out, with one warning per device.
+// - A log that gives a component's total without per-device figures: the total is one figure
+//   over all the component's meters, matched meter by meter (covering only meters counted already
+//   on the node: a duplicate; some of them: counted, with a warning). A per-device line that names
+//   more or fewer devices than the meters: a name that one meter alone has is that meter; others
+//   are devices of their own, with a warning (docs/parse.md, "By job").
 // - A rank's energy is its counted devices' IT energy over its completed epochs, plus its set-up
 //   before epoch 1 (in the share of its devices that count); facility energy = IT x the rank's
 //   PUE, gCO2e = that x the rank's average carbon intensity (footprint()). The job is summed from
@@ -35,14 +40,16 @@ namespace epochwatt::detail {
 
 // One device (one meter) that a rank measured, with its IT energy over the rank's completed epochs.
 struct RankDevice {
-  std::string meter;      // the meter's id from its `Measuring` line ("nvml:0"); "" where the log names none
+  std::string meter;      // the meter's id from its `Measuring` line ("nvml:0"); for a component total without
+                          // per-device figures, its meters' ids sorted and joined with '+'
+                          // ("rapl:0+rapl:0:0"); "" where the log names none
   std::string device;     // the device's name
   std::string component;  // "gpu", "cpu", "dram"; carbontracker's "gpu"/"cpu" where the log gives a component total
   std::string method;     // "counter", "estimate", ...; "" when not logged
   bool node_wide = false;    // a cpu or dram meter that is not the process's own (see above)
   bool per_process = false;  // a meter of the process itself ("...-tree"): never a duplicate
-  bool shared = false;       // shared through the node election (the log's shared-meters line): the
-                             // ranks' figures for it are disjoint in time and add up
+  bool shared = false;       // shared through the node election (the log's shared-meters line; a total:
+                             // all its meters): the ranks' figures for it are disjoint in time and add up
   double joules = 0.0;       // IT energy, J, over the completed epochs (None/nan epochs count 0)
 };
 

@@ -41,9 +41,13 @@ void sample(std::string& out, std::string_view name, const std::string& labels, 
 
 void LiveMetricsReporter::run_started(const Run& run) {
   const JobIdentity& j = run.context.job;
-  // A process outside a multi-process job is a job of its own: its run id keeps two such runs
-  // on one node apart in a sum by job.
-  std::string job = j.job_id.empty() ? run.context.run_id : j.job_id;
+  // The job id (detect_job: the options', else the launcher's, the same in every rank). A process
+  // outside a multi-process job is a job of its own: its run id keeps two such runs on one node
+  // apart in a sum by job. The ranks of a job without any id must still agree, so they get an
+  // empty label (each rank's run id would split the job into one series per rank); Prometheus
+  // reads an empty label as none, so a sum by job takes all such ranks together, as parse
+  // --by-job does (docs/cluster.md, "Live metrics").
+  std::string job = !j.job_id.empty() ? j.job_id : j.multi_process() ? std::string() : run.context.run_id;
   std::string labels = label("job", job) + "," + label("rank", std::to_string(j.rank)) + "," + label("node", j.node);
   std::string info = labels + "," + label("run_id", run.context.run_id) + "," + label("step", j.step_id) + "," +
                      label("local_rank", std::to_string(j.local_rank)) + "," +

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "report/job_line.hpp"
@@ -269,6 +270,121 @@ TEST(JobFilesReport, PerProcessMetersAreNeverDuplicates) {
   EXPECT_EQ(jobs[0].devices.size(), 2u);
   EXPECT_EQ(jobs[0].duplicates, 0u);
   EXPECT_FALSE(jobs[0].devices[0].device.node_wide);
+}
+
+// Rewrites a rank's standard log line by line: `edit` returns the lines that replace one (none
+// drops it). Logs as a rank writes them, then made to look as an older writer's or a damaged one's.
+void edit_log(const std::string& path, const std::function<std::vector<std::string>(const std::string&)>& edit) {
+  std::string out;
+  for (const auto& line : ewtest::split_lines(ewtest::read_file(path)))
+    for (const auto& l : edit(line)) out += l + "\n";
+  ewtest::write_file(path, out);
+}
+
+// After the last `Measuring` line: the shared-meters line a rank of the node election writes, with
+// the same log prefix (time, level) as the line before it.
+std::vector<std::string> with_shared_line(const std::string& line, const std::string& last_measuring,
+                                          const std::string& ids_json) {
+  if (line != last_measuring) return {line};
+  return {line, line.substr(0, line.find("Measuring ")) + "Job shared meters: " + ids_json};
+}
+
+std::string last_line_with(const std::string& path, const std::string& needle) {
+  std::string found;
+  for (const auto& line : ewtest::split_lines(ewtest::read_file(path)))
+    if (line.find(needle) != std::string::npos) found = line;
+  return found;
+}
+
+// Two node-wide meters of the "cpu" figure (RAPL package and DRAM), 10 s epochs, 2 of them.
+constexpr double kPkgW = 40, kDramW = 8, kSeconds = 10;
+constexpr int kEpochs = 2;
+RankSpec cpu_rank(int rank) {
+  return {"j", "", "n", rank, 2, rank, 2,
+          {{"rapl:0", Component::cpu, "cpu:0", kPkgW}, {"rapl:0:0", Component::dram, "dram:0", kDramW}}};
+}
+
+// Review of issue 14, fault 9: ranks whose log gives only the component's total for the cpu (no
+// per-device line: an older writer, an unreadable line) still have their shared meters recognised.
+// The node election shares rapl:0 and rapl:0:0 between the two ranks (one holder at a time), so
+// their figures add up: nothing is a duplicate, nothing is left out.
+TEST(JobFilesReport, AComponentTotalOfSharedMetersAddsUpAcrossRanks) {
+  ewtest::TempDir dir;
+  for (int rank : {0, 1}) {
+    std::string log = run_rank(dir.str(), cpu_rank(rank), kEpochs, kSeconds);
+    std::string last = last_line_with(log, "Measuring ");
+    ASSERT_FALSE(last.empty());
+    edit_log(log, [&](const std::string& line) -> std::vector<std::string> {
+      if (line.find("Power by device (W) for cpu") != std::string::npos) return {};
+      return with_shared_line(line, last, R"({"rapl:0":"node","rapl:0:0":"node"})");
+    });
+  }
+  auto runs = read_all(dir.str());
+  ASSERT_EQ(runs.size(), 2u);
+  for (const auto& r : runs) ASSERT_EQ(r.shared_meters.size(), 2u) << r.id;
+  auto jobs = group(runs);
+  ASSERT_EQ(jobs.size(), 1u);
+  const JobFilesReport& j = jobs[0];
+  const double both = 2 * (kPkgW + kDramW) * kSeconds * kEpochs;
+  EXPECT_NEAR(j.it_joules, both, 1e-9 * both);
+  EXPECT_EQ(j.duplicates, 0u);
+  EXPECT_EQ(warnings_with(j, "was measured by ranks"), 0u);
+  ASSERT_EQ(j.devices.size(), 1u);
+  EXPECT_EQ(j.devices[0].device.meter, "rapl:0+rapl:0:0");
+  EXPECT_TRUE(j.devices[0].device.shared);
+  EXPECT_EQ(j.devices[0].shared_with, std::vector<int>{1});
+  EXPECT_TRUE(j.warnings.empty()) << j.warnings.front();
+}
+
+// The same meters measured by each rank on its own (no election), rank 0 logging them one by one
+// and rank 1 only as the cpu total: rank 1's total covers meters counted already, so it is a
+// duplicate (counted once, rank 0's) and said, instead of being counted a second time.
+TEST(JobFilesReport, AComponentTotalOverMetersCountedOneByOneIsADuplicate) {
+  ewtest::TempDir dir;
+  run_rank(dir.str(), cpu_rank(0), kEpochs, kSeconds);
+  std::string log1 = run_rank(dir.str(), cpu_rank(1), kEpochs, kSeconds);
+  edit_log(log1, [](const std::string& line) -> std::vector<std::string> {
+    if (line.find("Power by device (W) for cpu") != std::string::npos) return {};
+    return {line};
+  });
+  auto jobs = group(read_all(dir.str()));
+  ASSERT_EQ(jobs.size(), 1u);
+  const JobFilesReport& j = jobs[0];
+  const double once = (kPkgW + kDramW) * kSeconds * kEpochs;
+  EXPECT_NEAR(j.it_joules, once, 1e-9 * once);
+  EXPECT_NEAR(j.it_joules_measured, 2 * once, 1e-9 * once);
+  EXPECT_EQ(j.duplicates, 1u);
+  EXPECT_EQ(warnings_with(j, "node n: rank 1 (" + j.runs[1].id +
+                                 ")'s cpu figure (meters rapl:0+rapl:0:0) covers meters counted already from rank 0 "
+                                 "(rapl:0, rapl:0:0); counted once, theirs"),
+            1u);
+  EXPECT_EQ(j.warnings.size(), 1u);
+}
+
+// A per-device line that does not match the meter list (an entry more than the rank's meters): the
+// devices it names that one meter alone has are still those meters (rank 1's cpu:0 and dram:0 are
+// rapl:0 and rapl:0:0, duplicates of rank 0's), and the entry no meter has is counted on its own
+// with a warning that says so.
+TEST(JobFilesReport, APerDeviceLineThatDisagreesWithTheMetersIsMatchedByName) {
+  ewtest::TempDir dir;
+  run_rank(dir.str(), cpu_rank(0), kEpochs, kSeconds);
+  std::string log1 = run_rank(dir.str(), cpu_rank(1), kEpochs, kSeconds);
+  const double ghost_w = 3;
+  edit_log(log1, [&](const std::string& line) -> std::vector<std::string> {
+    if (line.find("Power by device (W) for cpu") != std::string::npos) return {line + "; ghost=3"};
+    return {line};
+  });
+  auto runs = read_all(dir.str());
+  auto jobs = group(runs);
+  ASSERT_EQ(jobs.size(), 1u);
+  const JobFilesReport& j = jobs[0];
+  const double once = (kPkgW + kDramW) * kSeconds * kEpochs, ghost = ghost_w * kSeconds * kEpochs;
+  EXPECT_NEAR(j.it_joules, once + ghost, 1e-9 * once);
+  EXPECT_EQ(j.duplicates, 2u);
+  EXPECT_EQ(warnings_with(j, "cpu:0 (cpu, meter rapl:0, node-wide) was measured by ranks 0 and 1; counted once"), 1u);
+  EXPECT_EQ(warnings_with(j, "dram:0 (dram, meter rapl:0:0, node-wide) was measured by ranks 0 and 1"), 1u);
+  EXPECT_EQ(warnings_with(j, "its cpu figure for ghost is none of its meters alone (its per-device powers and its Measuring lines disagree)"), 1u);
+  EXPECT_EQ(j.warnings.size(), 3u);
 }
 
 }  // namespace

@@ -2,12 +2,16 @@
 // (include/epochwatt/job.hpp, docs/cluster.md "Identity: rank, node, job").
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <string>
 
 #include "epochwatt/errors.hpp"
 #include "epochwatt/job.hpp"
 #include "epochwatt/options.hpp"
+#include "unit/support.hpp"
 
 namespace {
 
@@ -205,6 +209,75 @@ TEST(DetectJob, TorchsEnvConventionWithoutLocalFiguresIsOneProcessPerNodeForTheG
   EXPECT_EQ(id.local_rank, 0);
   EXPECT_EQ(id.local_world_size, 1);
   EXPECT_EQ(id.job_id, "torch-h:1");
+}
+
+// Review of issue 14, fault 10: the ranks of one job must name the same job in every record, also
+// when the options gave their ranks (torch.multiprocessing.spawn, --rank/--world-size) and no
+// launcher says who they are, and with other OpenMPI and SLURM versions than Debian 12's.
+TEST(DetectJob, RanksGivenByTheOptionsStillTakeTheLaunchersJobId) {
+  for (const auto& [env, want] : std::vector<std::pair<Env, std::string>>{
+           {{{"MASTER_ADDR", "10.0.0.1"}, {"MASTER_PORT", "29500"}}, "torch-10.0.0.1:29500"},
+           {{{"SLURM_JOB_ID", "77"}}, "slurm-77"},
+           {{{"PMIX_NAMESPACE", "prterun-vm-4242@1"}}, "openmpi-prterun-vm-4242@1"}}) {
+    std::vector<std::string> ids;
+    for (int rank : {0, 1}) {
+      Options o;
+      o.rank = rank;
+      o.world_size = 2;
+      JobIdentity id = detect(env, o);
+      EXPECT_EQ(id.launcher, "options");
+      EXPECT_TRUE(id.warnings.empty()) << id.warnings.front();
+      ids.push_back(id.job_id);
+    }
+    EXPECT_EQ(ids, (std::vector<std::string>{want, want}));
+  }
+}
+
+TEST(DetectJob, OlderAndNewerLaunchersJobIds) {
+  const Env ranks = {{"OMPI_COMM_WORLD_RANK", "1"}, {"OMPI_COMM_WORLD_SIZE", "2"}};
+  EXPECT_EQ(detect(merge(ranks, {{"OMPI_MCA_orte_ess_jobid", "3236233217"}})).job_id, "openmpi-3236233217");  // 1.x-3.x
+  EXPECT_EQ(detect(merge(ranks, {{"PMIX_NAMESPACE", "prterun-vm-1@1"}})).job_id, "openmpi-prterun-vm-1@1");   // 5.x
+  EXPECT_EQ(detect({{"SLURM_PROCID", "0"}, {"SLURM_NTASKS", "2"}, {"SLURM_JOBID", "9"}}).job_id, "slurm-9");
+}
+
+TEST(DetectJob, AJobOfManyWithoutAnyIdSaysSoAndALoneProcessDoesNot) {
+  Options o;
+  o.rank = 1;
+  o.world_size = 2;
+  JobIdentity id = detect({}, o);
+  EXPECT_EQ(id.job_id, "");
+  ASSERT_EQ(id.warnings.size(), 1u);
+  EXPECT_NE(id.warnings[0].find("rank 1 of 2 has no job id (give --job-id or EPOCHWATT_JOB_ID)"), std::string::npos)
+      << id.warnings[0];
+  // A lone process that inherited a rendezvous address is no job of many.
+  JobIdentity lone = detect({{"MASTER_ADDR", "h"}, {"MASTER_PORT", "1"}});
+  EXPECT_EQ(lone.job_id, "");
+  EXPECT_TRUE(lone.warnings.empty());
+}
+
+// The real mpirun (OpenMPI): each of two ranks' environments, as mpirun gave it, names one job.
+TEST(DetectJob, TwoRanksOfARealMpirunNameOneJob) {
+  const char* mpirun = "/usr/bin/mpirun";
+  if (!std::filesystem::exists(mpirun)) GTEST_SKIP() << "mpirun not installed (apt-get install openmpi-bin)";
+  ewtest::TempDir dir;
+  std::string cmd = std::string(mpirun) + " --allow-run-as-root --oversubscribe -np 2 sh -c 'env > \"" + dir.str() +
+                    "/env.$OMPI_COMM_WORLD_RANK\"' >/dev/null 2>&1";
+  if (std::system(cmd.c_str()) != 0) GTEST_SKIP() << "mpirun -np 2 could not start here: " << cmd;
+  std::vector<JobIdentity> ids;
+  for (int rank : {0, 1}) {
+    Env env;
+    std::ifstream in(dir.str() + "/env." + std::to_string(rank));
+    for (std::string line; std::getline(in, line);)
+      if (auto eq = line.find('='); eq != std::string::npos) env[line.substr(0, eq)] = line.substr(eq + 1);
+    // Only the launcher's variables: a job id of the shell running the tests must not mask them.
+    for (const char* outer : {"EPOCHWATT_JOB_ID", "SLURM_JOB_ID", "SLURM_JOBID", "TORCHELASTIC_RUN_ID"}) env.erase(outer);
+    ids.push_back(detect(env));
+  }
+  EXPECT_EQ(ids[0].launcher, "openmpi");
+  EXPECT_EQ(ids[0].rank, 0);
+  EXPECT_EQ(ids[1].rank, 1);
+  EXPECT_EQ(ids[0].job_id.rfind("openmpi-", 0), 0u) << ids[0].job_id;
+  EXPECT_EQ(ids[0].job_id, ids[1].job_id);
 }
 
 }  // namespace

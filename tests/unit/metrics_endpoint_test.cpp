@@ -183,6 +183,54 @@ TEST(LiveMetrics, JoulesAreLiveBetweenEpochEndsWithTheJobsLabels) {
   EXPECT_EQ(sample_value(metrics->exposition(), "epochwatt_run_finished{"), "1");
 }
 
+// The value of label `name` on the exposition's epochwatt_run_info line.
+std::string info_label(const std::string& text, const std::string& name) {
+  for (const auto& line : ewtest::split_lines(text)) {
+    if (line.rfind("epochwatt_run_info{", 0) != 0) continue;
+    std::size_t at = line.find(name + "=\"");
+    if (at == std::string::npos) return "(no label " + name + ")";
+    at += name.size() + 2;
+    return line.substr(at, line.find('"', at) - at);
+  }
+  return "(no epochwatt_run_info)";
+}
+
+// Review of issue 14, fault 10: the ranks of a job without a job id used to be labelled each with
+// its own run id, so `sum by (job)` split the job into one series per rank. They now agree: on the
+// launcher's id where one exists (here torch's rendezvous address, the ranks given by the
+// options), else on an empty label; a single process keeps its run id.
+TEST(LiveMetrics, TheRanksOfAJobWithoutAJobIdShareOneJobLabel) {
+  std::vector<std::unique_ptr<ewtest::ScopedEnv>> clean;
+  for (const char* v : {"EPOCHWATT_JOB_ID", "SLURM_JOB_ID", "SLURM_JOBID", "TORCHELASTIC_RUN_ID", "OMPI_MCA_ess_base_jobid",
+                        "OMPI_MCA_orte_ess_jobid", "PMIX_NAMESPACE", "MASTER_ADDR", "MASTER_PORT", "RANK", "WORLD_SIZE",
+                        "OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE", "SLURM_PROCID"})
+    clean.push_back(std::make_unique<ewtest::ScopedEnv>(v, std::nullopt));
+  auto labels = [](int world_size) {
+    std::vector<std::string> out;
+    for (int rank = 0; rank < world_size; ++rank) {
+      auto metrics = std::make_shared<LiveMetricsReporter>();
+      RankRun r(rank, metrics, 1);
+      r.options.job_id.clear();
+      r.options.world_size = world_size;
+      Tracker t(r.options, std::move(r.parts));
+      std::string text = metrics->exposition();
+      EXPECT_EQ(info_label(text, "rank"), std::to_string(rank)) << text;
+      out.push_back(info_label(text, "job"));
+      if (world_size == 1) {
+        EXPECT_EQ(out.back(), info_label(text, "run_id")) << text;
+      }
+      t.stop();
+    }
+    return out;
+  };
+  EXPECT_EQ(labels(2), (std::vector<std::string>{"", ""}));
+  {
+    ewtest::ScopedEnv addr("MASTER_ADDR", "10.0.0.1"), port("MASTER_PORT", "29500");
+    EXPECT_EQ(labels(2), (std::vector<std::string>{"torch-10.0.0.1:29500", "torch-10.0.0.1:29500"}));
+  }
+  EXPECT_NE(labels(1).front(), "");
+}
+
 TEST(LiveMetrics, PassesPromtoolsCheck) {
   const char* promtool = "/usr/bin/promtool";
   if (!std::filesystem::exists(promtool)) GTEST_SKIP() << "promtool not installed (apt-get install prometheus)";

@@ -232,6 +232,38 @@ TEST(OutputsCsv, AFileWithoutTheJobColumnsGetsRowsWithoutThem) {
   EXPECT_EQ(f[detail::kCodeCarbonColumns.size() + 2], "1");  // rank
 }
 
+// Review of issue 14: every record of a rank says its job, rank and node. A rank of a multi-process
+// job appending to such a 38-column file would write a row without them; its row goes to a sibling
+// with the job columns instead (the old file untouched), and the ranks' rows there tell them apart.
+TEST(OutputsCsv, ARankOfAJobNeverWritesARowWithoutTheJobColumns) {
+  ewtest::TempDir dir;
+  std::string csv = dir.str() + "/emissions.csv";
+  ewtest::write_file(csv, detail::codecarbon_header(false));
+  for (int rank : {0, 1}) {
+    epochwatt::Run r;
+    r.context.run_id = "r" + std::to_string(rank);
+    r.context.job.job_id = "j";
+    r.context.job.rank = rank;
+    r.context.job.world_size = 2;
+    r.context.job.node = "n";
+    detail::CsvReporter rep(csv, "/proc");
+    rep.run_finished(r);
+  }
+  EXPECT_EQ(ewtest::read_file(csv), detail::codecarbon_header(false));
+  auto lines = ewtest::split_lines(ewtest::read_file(dir.str() + "/emissions_1.csv"));
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[0] + "\n", detail::codecarbon_header());
+  for (int rank : {0, 1}) {
+    auto f = csv_fields(lines[1 + rank]);
+    ASSERT_EQ(f.size(), detail::kCsvColumnCount);
+    const std::size_t c = detail::kCodeCarbonColumns.size();
+    EXPECT_EQ(f[c], "j");                          // job_id
+    EXPECT_EQ(f[c + 2], std::to_string(rank));     // rank
+    EXPECT_EQ(f[c + 4], "2");                      // world_size
+    EXPECT_EQ(f[c + 5], "n");                      // node
+  }
+}
+
 TEST(OutputsCsv, RowHoldsTheRunsFiguresInCodeCarbonsUnits) {
   auto r = run_with_outputs(Ending::full_run);
   auto lines = ewtest::split_lines(r.csv);
