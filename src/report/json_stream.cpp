@@ -78,27 +78,51 @@ void append_number(std::string& out, double v) {
   out.append(buf, static_cast<std::size_t>(end - buf));
 }
 
-// The most bytes escape_to writes for `n` bytes of text: `\u00XX` (6) for a control byte, quotes.
-constexpr std::size_t escaped_bytes(std::size_t n) { return 6 * n + 2; }
+// The room escape_to needs for `n` bytes of text: `\u00XX` (6) for a control byte, the quotes,
+// and 8 bytes that a short string's word stores may write past its end.
+constexpr std::size_t escaped_bytes(std::size_t n) { return 6 * n + 10; }
+
+constexpr std::uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
+
+// Whether none of the 8 bytes of `w` needs a look: below 0x20, `"`, `\`, or 0x80 and above.
+inline bool plain_word(std::uint64_t w) {
+  auto zero_byte = [](std::uint64_t x) { return (x - kOnes) & ~x & kHigh; };
+  return (((w - kOnes * 0x20) & ~w & kHigh)  // a byte below 0x20
+          | zero_byte(w ^ (kOnes * '"')) | zero_byte(w ^ (kOnes * '\\')) | (w & kHigh)) == 0;
+}
 
 // `s` as a JSON string literal (see the header for the escapes) at `out`, which has
 // escaped_bytes(s.size()) of room: the end of the text.
 char* escape_to(char* out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
+  // 1 to 16 bytes that need no escape (most keys and names): one or two words looked at and
+  // stored whole (the second overlapping the first; a short one padded with 'a').
+  if (std::size_t n = s.size(); n - 1 < 16) {
+    std::uint64_t a = kOnes * 'a', b = a;
+    if (n >= 8) {
+      std::memcpy(&a, s.data(), 8);
+      std::memcpy(&b, s.data() + n - 8, 8);
+    } else {
+      std::memcpy(&a, s.data(), n);
+    }
+    if (plain_word(a) && plain_word(b)) {
+      out[0] = '"';
+      std::memcpy(out + 1, &a, 8);
+      if (n > 8) std::memcpy(out + 1 + n - 8, &b, 8);
+      out[n + 1] = '"';
+      return out + n + 2;
+    }
+  }
   *out++ = '"';
   const char* p = s.data();
   const char* const end = p + s.size();
   while (p < end) {
     // Eight bytes at a time while none of them needs a look (below 0x20, `"`, `\`, or 0x80 and
     // above), copied as they are read: keys and values are mostly plain ASCII.
-    constexpr std::uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
     while (end - p >= 8) {
       std::uint64_t w;
       std::memcpy(&w, p, 8);
-      auto zero_byte = [](std::uint64_t x) { return (x - kOnes) & ~x & kHigh; };
-      std::uint64_t special = ((w - kOnes * 0x20) & ~w & kHigh)  // a byte below 0x20
-                              | zero_byte(w ^ (kOnes * '"')) | zero_byte(w ^ (kOnes * '\\')) | (w & kHigh);
-      if (special) break;
+      if (!plain_word(w)) break;
       std::memcpy(out, &w, 8);
       out += 8;
       p += 8;

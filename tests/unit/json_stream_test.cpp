@@ -126,6 +126,16 @@ TEST(JsonStreamWriter, StringsAreEscapedAsNlohmannEscapesThem) {
     ordered_json keyed = {{s, s}};
     EXPECT_EQ(streamed(keyed), keyed.dump(2)) << s;
   }
+  // Short strings (1 to 17 bytes: the writer looks at up to 16 as one or two words) with a byte
+  // that needs an escape at each position, and without one.
+  for (std::size_t n = 1; n <= 17; ++n)
+    for (std::size_t at = 0; at <= n; ++at)
+      for (char special : {'"', '\\', '\n', '\x01', '\x7f'}) {
+        std::string s(n, 'k');
+        if (at < n) s[at] = special;
+        ordered_json keyed = {{s, s}};
+        EXPECT_EQ(streamed(keyed), keyed.dump(2)) << n << " " << at;
+      }
 }
 
 TEST(JsonStreamWriter, BytesThatAreNotUtf8BecomeReplacementCharacters) {
