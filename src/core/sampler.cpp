@@ -29,7 +29,7 @@ void Sampler::start(RoundHandler on_round, ErrorHandler on_error) {
   thread_ = std::thread([this] { loop(); });
 }
 
-bool Sampler::push_locked(const Boundary& b) {
+[[gnu::hot]] bool Sampler::push_locked(const Boundary& b) {  // on the caller's path (tracker.cpp)
   ++pushed_;
   pending_.push_back(b);
   last_boundary_ = std::max(last_boundary_, b.t);

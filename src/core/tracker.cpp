@@ -38,7 +38,7 @@ constexpr double kKeepEveryReadingS = 3600.0;
 
 std::shared_ptr<Clock> the_system_clock() {
   struct SystemClock final : Clock {
-    double now() const override {
+    [[gnu::hot]] double now() const override {
       return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
     }
     std::chrono::system_clock::time_point wall() const override { return std::chrono::system_clock::now(); }
@@ -64,7 +64,7 @@ std::atomic<unsigned> forks_seen{0};
 // getpid() without its system call on every epoch_start()/epoch_end() (glibc does not cache it;
 // about 1 us each on a VM): each thread keeps the pid it read, and reads it again after a fork.
 // Without the handler (registration failed), every call asks the kernel.
-pid_t this_process_id() {
+[[gnu::hot]] pid_t this_process_id() {
   static const bool hooked = ::pthread_atfork(nullptr, nullptr, [] { forks_seen.fetch_add(1); }) == 0;
   thread_local unsigned seen = ~0u;
   thread_local pid_t pid = 0;
@@ -109,6 +109,11 @@ struct Tracker::Impl {
   std::shared_ptr<Clock> clock;
   int pred_after = 0;     // resolved epochs_before_pred; 0 = never
   int monitor_after = 0;  // resolved monitor_epochs
+  // --- under the mutex; here, beside the fields above, so that epoch_start()/epoch_end() touch
+  // one cache line of the Impl (after a gap each line and page touched is a miss, docs/performance.md)
+  int started_epochs = 0, ended_epochs = 0;
+  bool in_epoch = false;
+  bool shut_down = false;  // caller-visible: no further epoch accounting
   bool inert = false;     // no meter: every call is a no-op (ignore_errors)
   TrackerParts parts;
   std::shared_ptr<IntensitySource> intensity;
@@ -136,10 +141,7 @@ struct Tracker::Impl {
   // it, and by the accessors under it ---
   Run run;
 
-  // --- under the mutex ---
-  int started_epochs = 0, ended_epochs = 0;
-  bool in_epoch = false;
-  bool shut_down = false;  // caller-visible: no further epoch accounting
+  // --- under the mutex (and started_epochs ... shut_down above) ---
   bool stopped = false;    // stop() has run
   WindowId next_window = 0;
   std::map<WindowId, OpenWindow> open_windows;
@@ -706,7 +708,10 @@ Tracker::~Tracker() {
   }
 }
 
-void Tracker::epoch_start() {
+// [[gnu::hot]] on the caller's path (these two, this_process_id, the clock, Sampler::push_locked):
+// GCC places hot functions together (.text.hot), so that a call after a long gap misses on fewer
+// code pages.
+[[gnu::hot]] void Tracker::epoch_start() {
   Impl& d = *impl_;
   if (d.foreign()) return;
   double t = d.clock->now();
@@ -733,7 +738,7 @@ void Tracker::epoch_start() {
                 " is still open; call epoch_end() first.");
 }
 
-bool Tracker::epoch_end() {
+[[gnu::hot]] bool Tracker::epoch_end() {
   Impl& d = *impl_;
   if (d.foreign()) return true;
   double t = d.clock->now();

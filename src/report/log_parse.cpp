@@ -188,17 +188,17 @@ struct LogFile {
   bool regular = false;
 };
 
-// The read size of a file whose size is not asked for (LogFile::regular): a log of a few kB takes
-// one read, and a read that returns less than the buffer has reached the end of the file.
+// The first read size of a file whose size is not asked for (LogFile::regular): a log of a few kB
+// takes one read of data and one that returns 0 (the end of the file).
 constexpr std::size_t kFirstReadBytes = 64u << 10;
 
 // The whole file as text with `\n` line ends (Python's universal newlines), after the checks
 // that make a file unusable: unreadable, empty, too large, binary, not UTF-8, cut inside a line.
 // The text is read into `buf` (reused from file to file; it keeps the size of the largest log
 // read, so that it is not cleared for each file), and the returned view is the file's text in it.
-// A file that the listing says is regular costs open, one read and close: a read of a regular
-// file that returns fewer bytes than asked has reached its end (POSIX read(); a signal that
-// interrupts it before any byte gives EINTR, read again). Any other file costs open, fstat, read
+// A file that the listing says is regular costs open, reads until read() returns 0 (two for a log
+// of a few kB: a short read is not the end of the file on FUSE or NFS; a signal that interrupts a
+// read before any byte gives EINTR, read again) and close. Any other file costs open, fstat, read
 // and close: the fstat refuses a FIFO or a device and bounds the read by the size.
 std::string_view read_log_text(const LogFile& f, std::string& buf) {
   const std::string& path = f.path;
@@ -228,12 +228,17 @@ std::string_view read_log_text(const LogFile& f, std::string& buf) {
   std::size_t got = 0;
   if (f.regular) {
     if (buf.size() < kFirstReadBytes) buf.resize(kFirstReadBytes);
+    // Only a read that returns 0 is the end of the file: on FUSE, NFS and other network file
+    // systems a read may return fewer bytes than asked before the end, and stopping there would
+    // drop the rest of the run (its last epochs) without a word.
     for (;;) {
+      if (got == buf.size()) {
+        if (got > kMaxLogBytes) throw LogParseError(path, "larger than 256 MiB: not a carbontracker log");
+        buf.resize(std::min<std::size_t>(buf.size() * 2, kMaxLogBytes + 1));
+      }
       std::size_t n = read_some(got, buf.size());
+      if (n == 0) break;  // the end of the file
       got += n;
-      if (n == 0 || got < buf.size()) break;  // the end of the file
-      if (got > kMaxLogBytes) throw LogParseError(path, "larger than 256 MiB: not a carbontracker log");
-      buf.resize(std::min<std::size_t>(buf.size() * 2, kMaxLogBytes + 1));
     }
   } else {
     struct stat st {};

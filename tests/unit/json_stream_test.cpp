@@ -85,6 +85,32 @@ TEST(JsonStreamWriter, DoublesHaveNlohmannsDigitsAndLayout) {
     EXPECT_EQ(json_number(x), ordered_json(x).dump());
 }
 
+TEST(JsonStreamWriter, WholeNumbersHaveNlohmannsDigits) {
+  // The writer's shortcut for whole values below 1e15 (integer digits and `.0`, no Grisu2) against
+  // nlohmann's formatter: every whole number to 100,000 and its negative, the powers of ten and
+  // their neighbours up to and past 1e15, and values spread over the whole range.
+  std::vector<double> values;
+  for (int i = 1; i <= 100000; ++i) values.push_back(i), values.push_back(-i);
+  for (double p = 10; p <= 1e17; p *= 10)
+    for (double d : {-2.0, -1.0, 0.0, 1.0, 2.0}) values.push_back(p + d), values.push_back(-(p + d));
+  values.push_back(999999999999999.0);
+  values.push_back(1e15 - 0.125);
+  values.push_back(9007199254740993.0);
+  std::uint64_t x = 0x9E3779B97F4A7C15ull;  // a fixed xorshift sequence
+  for (int i = 0; i < 200000; ++i) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    double whole = static_cast<double>(x % 1000000000000000ull);  // below 1e15
+    values.push_back(whole);
+    values.push_back(std::ldexp(whole, -(static_cast<int>(x >> 58) % 40)));  // and some with fractions
+  }
+  std::size_t checked = 0;
+  for (double v : values) {
+    ASSERT_EQ(json_number(v), ordered_json(v).dump()) << v;
+    ++checked;
+  }
+  EXPECT_EQ(checked, values.size());
+}
+
 TEST(JsonStreamWriter, StringsAreEscapedAsNlohmannEscapesThem) {
   std::string all_controls;
   for (char c = 1; c < 0x20; ++c) all_controls += c;
@@ -100,6 +126,16 @@ TEST(JsonStreamWriter, StringsAreEscapedAsNlohmannEscapesThem) {
     ordered_json keyed = {{s, s}};
     EXPECT_EQ(streamed(keyed), keyed.dump(2)) << s;
   }
+  // Short strings (1 to 17 bytes: the writer looks at up to 16 as one or two words) with a byte
+  // that needs an escape at each position, and without one.
+  for (std::size_t n = 1; n <= 17; ++n)
+    for (std::size_t at = 0; at <= n; ++at)
+      for (char special : {'"', '\\', '\n', '\x01', '\x7f'}) {
+        std::string s(n, 'k');
+        if (at < n) s[at] = special;
+        ordered_json keyed = {{s, s}};
+        EXPECT_EQ(streamed(keyed), keyed.dump(2)) << n << " " << at;
+      }
 }
 
 TEST(JsonStreamWriter, BytesThatAreNotUtf8BecomeReplacementCharacters) {
@@ -117,6 +153,12 @@ TEST(JsonStreamWriter, LargeOutputsAreWrittenWhole) {
   ordered_json v = ordered_json::array();
   for (int i = 0; i < 20000; ++i) v.push_back({{"i", i}, {"x", i * 0.125}, {"s", "run " + std::to_string(i)}});
   EXPECT_EQ(streamed(v), v.dump(2));
+  // Strings and keys longer than the buffer, and deeper than the indentation constant (depth 31).
+  std::string long_text(100000, 'a');
+  long_text[5000] = '\n';
+  ordered_json deep = ordered_json::array({long_text});
+  for (int i = 0; i < 40; ++i) deep = ordered_json{{i % 2 ? long_text : "k", deep}};
+  EXPECT_EQ(streamed(deep), deep.dump(2));
 }
 
 TEST(JsonStreamWriter, CallsOutOfOrderAreRefused) {
