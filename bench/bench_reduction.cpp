@@ -5,7 +5,7 @@
 //
 // Each rank times epoch_end() of a plain Tracker, then of an epochwatt::mpi::JobTracker with the
 // same simulated meters and options (epochs_before_pred = 1), over EPOCHS epochs (default 300) of
-// EPOCH_MS ms of sleep (default 10). The reduction's cost is the difference: one flush() on epoch
+// EPOCH_MS ms of sleep (default 10). The reduction's cost is the difference: one flush_measurements() on epoch
 // 1 (the prediction's), then per epoch rank_epoch() + MPI_Isend (rank 0: MPI_Iprobe/MPI_Recv of
 // what has arrived). Rank 0 prints each rank's median, 90th percentile and maximum in
 // microseconds, with epoch 1 (flush, and on rank 0 the wait for every rank's record and the

@@ -43,7 +43,10 @@ struct RankEpoch {
   double setup_joules = 0.0;
   double total_s = 0.0;           // set-up + every counted epoch: the rank's actual time
   double total_joules = 0.0;      // set-up + every counted epoch: the rank's actual IT energy
-  double reserved = 0.0;          // zero; keeps the record at 88 bytes for later fields
+  // 1: the rank's tracker is inert (no meter, ignore_errors) and will never measure an epoch;
+  // rank 0 then waits for none of its records. Sent at once by epochwatt::mpi::JobTracker.
+  std::int32_t inert = 0;
+  std::int32_t reserved = 0;      // zero; keeps the record at 88 bytes for later fields
 };
 static_assert(std::is_trivially_copyable_v<RankEpoch> && sizeof(RankEpoch) == 88,
               "RankEpoch travels as 88 raw bytes");
@@ -73,14 +76,20 @@ class JobReport {
   int nodes() const;
   // Ranks that sent their final record.
   int ranks_finished() const;
-  // True when every rank has reported epoch `epoch` (or finished before it): the job's figures
-  // for epochs 1..epoch are whole.
+  // True when every rank has reported epoch `epoch` (or finished before it, or said it is
+  // inert): the job's figures for epochs 1..epoch are as whole as they will get.
   bool complete_through(int epoch) const;
+  // Ranks heard from, neither finished nor inert, whose newest epoch is below `epoch`: late for
+  // it, ascending. (Ranks never heard from are missing(), not late.)
+  std::vector<int> late(int epoch) const;
+  // Ranks whose tracker is inert (RankEpoch::inert): they count nothing, ascending.
+  std::vector<int> inert() const;
   // True when every rank has sent its final record.
   bool all_finished() const { return ranks_finished() == world_size_; }
   // Ranks never heard from, or (final_only) not finished, ascending.
   std::vector<int> missing(bool final_only) const;
-  // Ranks that finished with fewer epochs than the most any rank ended, with their count.
+  // Ranks that finished with fewer epochs than the most any rank ended, with their count (inert
+  // ranks are inert(), not stopped early).
   std::vector<std::pair<int, int>> stopped_early() const;
 
   // The job's epochs 1..upto as EpochSummary rows (no device entries): duration = the longest
@@ -115,7 +124,10 @@ struct JobFootprint {
   std::optional<PredictionDetail> detail;   // the prediction's (stage predicted)
   int world_size = 1, ranks = 0, nodes = 0; // ranks counted, and their distinct nodes
   std::vector<int> missing;                 // ranks never heard from (predicted) or not finished (actual)
+  std::vector<int> late;                    // predicted: ranks heard from but behind its epoch
+  std::vector<int> inert;                   // ranks whose tracker is inert: nothing of theirs counted
   std::vector<std::pair<int, int>> stopped_early;  // (rank, epochs) that ended fewer epochs
+  int epoch = 0;                            // predicted: the epoch it is made after
 };
 
 }  // namespace epochwatt

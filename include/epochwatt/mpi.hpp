@@ -43,8 +43,9 @@ inline constexpr double kDefaultWaitS = 30.0;
 // one: rank 0 names what is missing when wait_s runs out. Every MPI call is made on the caller's
 // thread (MPI_THREAD_FUNNELED is enough), never on the sampler's.
 //
-// The caller's cost per epoch: epoch_end() of the Tracker, one flush() (a wait for the sampler's
-// reading) on the epochs up to the prediction's only, then one MPI_Isend (rank 0: MPI_Iprobe).
+// The caller's cost per epoch: epoch_end() of the Tracker, one flush_measurements() (a wait for
+// the sampler's reading, never for an intensity fetch in flight) on the epochs up to the
+// prediction's only, then one MPI_Isend (rank 0: MPI_Iprobe). The caller's thread reads no meter.
 // bench/bench_reduction measures it (docs/performance.md).
 //
 // Thread-safety: one thread, the training loop's, as MPI calls are made on it.
@@ -54,6 +55,10 @@ class JobTracker {
   // must be initialised (Error otherwise). Options::rank and world_size default to the rank and
   // size in comm; Options::job_reduction is set. The node is Options::node, EPOCHWATT_NODE, else
   // the host name (detect_job). Throws what Tracker(Options) throws.
+  // With Options::independent every rank is its own run: not collective, no communicator, no
+  // message and no job block (report() is null); the JobTracker is then a plain Tracker.
+  // A rank whose tracker is inert (no meter, ignore_errors) sends one record saying so at once,
+  // so rank 0 waits for none of its epochs and names it (JobFootprint::inert).
   JobTracker(Options options, MPI_Comm comm, double wait_s = kDefaultWaitS);
   // stop() if not called (before MPI_Finalize, or this rank's final record cannot be sent: it is
   // then only written to its own files). Never throws.
@@ -94,7 +99,7 @@ class JobTracker {
   int pred_after_ = 0;
   double wait_s_;
   int epochs_ = 0;
-  bool predicted_ = false, finished_ = false, broken_ = false;
+  bool predicted_ = false, finished_ = false, broken_ = false, independent_ = false;
   std::unique_ptr<JobReport> report_;
   struct Pending;
   std::unique_ptr<std::deque<Pending>> pending_;  // a deque: buffers in flight never move

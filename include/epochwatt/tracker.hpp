@@ -118,8 +118,13 @@ class Tracker {
   WindowId window_start(std::string name = "");
   WindowMeasurement window_end(WindowId id);
 
-  // Wait until every epoch boundary so far has been measured and reported.
+  // Wait until every epoch boundary so far has been measured and reported, and every intensity
+  // round asked for so far (a live fetch in flight included) has been applied.
   void flush() const;
+  // Wait until every epoch boundary so far has been measured and reported (the sampler's
+  // reading, about one meter period at most), but not for an intensity fetch: what the job-wide
+  // reduction needs before rank_epoch(), which holds no intensity. No-op when inert or forked.
+  void flush_measurements() const;
   // The newest prediction of the whole run, remade after every epoch (none before the first epoch
   // ends, nor with epochs_before_pred = 0); latest_prediction() adds how it was made and its range.
   // The Predicted block printed after epochs_before_pred epochs is Run::prediction.
@@ -148,7 +153,7 @@ class Tracker {
   // what the sampler has resolved, without waiting: call flush() first where the newest epoch
   // must be in it (stop() resolves everything). `finished` is left 0: the caller sets it on the
   // last record. Cheap (a lock and O(meters)); no meter read, no I/O. A forked child or an
-  // inert tracker gives a record with its rank and nothing measured.
+  // inert tracker gives a record with its rank, nothing measured and `inert` = 1.
   RankEpoch rank_epoch() const;
   // Rank 0: the whole job's Predicted block (stage predicted: predict_run over the job's epochs
   // 1..epochs_before_pred with this tracker's rule, planned epochs and PUE, at this rank's

@@ -267,7 +267,9 @@ class JobReduction:
             return
         self._epochs += 1
         if self._epochs <= self._pred_after:
-            self._raw.flush()  # exact figures for the epochs the prediction is made from
+            # Exact figures for the epochs the prediction is made from: the sampler's reading
+            # only, never a live intensity fetch in flight (the record holds no intensity).
+            self._raw.flush_measurements()
         self._deliver(self._raw.rank_epoch(False))
         if self.report is not None and not self._predicted and self._epochs == self._pred_after:
             self._wait_for(lambda: self.report.complete_through(self._pred_after),

@@ -53,8 +53,22 @@ int JobReport::ranks_finished() const {
 bool JobReport::complete_through(int epoch) const {
   if (static_cast<int>(newest_.size()) < world_size_) return false;
   for (const auto& [rank, r] : newest_)
-    if (r.epoch < epoch && !r.finished) return false;
+    if (r.epoch < epoch && !r.finished && !r.inert) return false;
   return true;
+}
+
+std::vector<int> JobReport::late(int epoch) const {
+  std::vector<int> out;
+  for (const auto& [rank, r] : newest_)
+    if (r.epoch < epoch && !r.finished && !r.inert) out.push_back(rank);
+  return out;
+}
+
+std::vector<int> JobReport::inert() const {
+  std::vector<int> out;
+  for (const auto& [rank, r] : newest_)
+    if (r.inert) out.push_back(rank);
+  return out;
 }
 
 std::vector<int> JobReport::missing(bool final_only) const {
@@ -70,7 +84,7 @@ std::vector<std::pair<int, int>> JobReport::stopped_early() const {
   std::vector<std::pair<int, int>> out;
   int most = epochs_ended();
   for (const auto& [rank, r] : newest_)
-    if (r.finished && r.epochs_ended < most) out.emplace_back(rank, r.epochs_ended);
+    if (r.finished && !r.inert && r.epochs_ended < most) out.emplace_back(rank, r.epochs_ended);
   return out;
 }
 

@@ -888,6 +888,15 @@ void Tracker::flush() const {
   d.sampler->wait_idle(lk, [&] { return d.intensity_applied >= d.intensity->requested_rounds(); });
 }
 
+void Tracker::flush_measurements() const {
+  Impl& d = *impl_;
+  if (d.foreign() || d.inert) return;
+  d.sampler->wake();
+  std::unique_lock lk(d.mu());
+  // Every boundary so far handled; an intensity round in flight is not waited for.
+  d.sampler->wait_idle(lk, [] { return true; });
+}
+
 // In a forked child the accessors answer without the mutex, which the parent's sampler may have
 // held at the fork: nothing measured, nothing predicted, finished.
 std::optional<Prediction> Tracker::latest_prediction() const {
@@ -936,7 +945,10 @@ RankEpoch Tracker::rank_epoch() const {
   RankEpoch r;
   r.rank = d.run.context.job.rank;  // fixed once built
   r.node_hash = node_hash(d.run.context.job.node);
-  if (d.foreign() || d.inert) return r;
+  if (d.foreign() || d.inert) {
+    r.inert = 1;  // it will never measure an epoch: rank 0 need not wait for one
+    return r;
+  }
   std::lock_guard lk(d.mu());
   const EpochTable& t = d.run.epochs;
   for (std::size_t i = t.size(); i-- > 0;) {
@@ -966,6 +978,7 @@ JobFootprint Tracker::report_job(const JobReport& job, JobReport::Stage stage) {
   f.world_size = job.world_size();
   f.ranks = job.ranks_reported();
   f.nodes = job.nodes();
+  f.inert = job.inert();
   if (d.foreign() || d.inert) return f;
   // This rank's intensity stands for the job's (docs/cluster.md): its prediction's, or its actual's.
   double g = kWorldAverageGPerKwh;
@@ -998,6 +1011,8 @@ JobFootprint Tracker::report_job(const JobReport& job, JobReport::Stage stage) {
     f.footprint = p.footprint;
     f.detail = p.detail;
     f.missing = job.missing(false);
+    f.epoch = d.pred_after > 0 ? d.pred_after : d.opt.epochs;
+    f.late = job.late(f.epoch);
   } else {
     f.footprint = footprint(job.epochs_ended(), job.total_s(), job.total_joules(), d.opt.pue, g, source);
     f.missing = job.missing(true);

@@ -39,6 +39,15 @@ struct JobTracker::Pending {
 JobTracker::JobTracker(Options options, MPI_Comm comm, double wait_s)
     : wait_s_(wait_s), pending_(std::make_unique<std::deque<Pending>>()) {
   if (!mpi_usable()) throw Error("epochwatt::mpi::JobTracker needs MPI initialised (MPI_Init) and not finalised.");
+  if (options.independent) {
+    // Every rank is its own run: no communicator of our own, no report, no message, ever.
+    independent_ = true;
+    MPI_Comm_rank(comm, &rank_);
+    MPI_Comm_size(comm, &size_);
+    options.job_reduction = false;
+    tracker_ = std::make_unique<Tracker>(options);
+    return;
+  }
   if (MPI_Comm_dup(comm, &comm_) != MPI_SUCCESS) throw Error("epochwatt::mpi::JobTracker: MPI_Comm_dup failed.");
   // A failing call returns its code (reported once; this rank then reports alone) instead of
   // aborting the job, which MPI's default handler would do.
@@ -47,7 +56,7 @@ JobTracker::JobTracker(Options options, MPI_Comm comm, double wait_s)
   MPI_Comm_size(comm_, &size_);
   if (!options.rank) options.rank = rank_;
   if (!options.world_size) options.world_size = size_;
-  options.job_reduction = !options.independent;
+  options.job_reduction = true;
   pred_after_ = options.epochs_before_pred == -1 ? options.epochs : options.epochs_before_pred;
   if (rank_ == 0) report_ = std::make_unique<JobReport>(size_);
   try {
@@ -56,7 +65,9 @@ JobTracker::JobTracker(Options options, MPI_Comm comm, double wait_s)
     MPI_Comm_free(&comm_);
     throw;
   }
-  if (options.independent) broken_ = true;  // no reduction asked for: every rank reports alone
+  // An inert tracker (no meter, ignore_errors) will never measure an epoch: say so now, so that
+  // rank 0 waits for none of this rank's records (RankEpoch::inert).
+  if (rank_ != 0 && tracker_->rank_epoch().inert) deliver(tracker_->rank_epoch());
 }
 
 JobTracker::~JobTracker() {
@@ -84,10 +95,11 @@ void JobTracker::epoch_start() { tracker_->epoch_start(); }
 bool JobTracker::epoch_end() {
   bool go_on = tracker_->epoch_end();
   ++epochs_;
-  if (finished_) return go_on;
+  if (finished_ || independent_) return go_on;
   // Exact figures where the prediction needs them (each epoch up to its own); later epochs send
-  // what the sampler has resolved so far, without waiting.
-  if (epochs_ <= pred_after_) tracker_->flush();
+  // what the sampler has resolved so far, without waiting. Only the sampler's reading is waited
+  // for, never an intensity fetch in flight (the record holds no intensity).
+  if (epochs_ <= pred_after_) tracker_->flush_measurements();
   deliver(tracker_->rank_epoch());
   if (rank_ == 0 && !predicted_ && epochs_ == pred_after_) {
     wait_for([&] { return report_->complete_through(pred_after_); });
@@ -107,6 +119,7 @@ void JobTracker::finish() {
   if (finished_) return;
   finished_ = true;
   tracker_->stop();  // every boundary resolved, the rank's own report written
+  if (independent_) return;
   RankEpoch last = tracker_->rank_epoch();
   last.finished = 1;
   deliver(last);

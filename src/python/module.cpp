@@ -587,6 +587,7 @@ PYBIND11_MODULE(_epochwatt, m) {
       })
       .def("stop", [](PyTracker& p) { the(p).stop(); }, py::call_guard<py::gil_scoped_release>())
       .def("flush", [](PyTracker& p) { the(p).flush(); }, py::call_guard<py::gil_scoped_release>())
+      .def("flush_measurements", [](PyTracker& p) { the(p).flush_measurements(); }, py::call_guard<py::gil_scoped_release>())
       .def("window_start", [](PyTracker& p, std::string name) { return the(p).window_start(std::move(name)); },
            py::arg("name") = "")
       .def("window_end", [](PyTracker& p, Tracker::WindowId id) {

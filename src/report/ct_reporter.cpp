@@ -174,6 +174,12 @@ void CarbontrackerReporter::job_reported(const RunContext& ctx, const JobFootpri
                                        : "Missing from this actual (no final record in time): rank(s) ") +
                  rank_list(job.missing) +
                  (predicted ? "." : "; their energy after their last record is not counted."));
+  if (predicted && !job.late.empty())
+    log_->output("Late for this prediction (epoch " + std::to_string(job.epoch) + " not in in time): rank(s) " +
+                 rank_list(job.late) + ".");
+  if (!job.inert.empty())
+    log_->output("Measuring nothing (inert tracker): rank(s) " + rank_list(job.inert) +
+                 "; nothing of theirs is counted.");
   for (const auto& [rank, n] : job.stopped_early)
     log_->output("Rank " + std::to_string(rank) + " stopped early, after " + std::to_string(n) + " epoch(s).");
 }

@@ -89,3 +89,50 @@ def test_a_rank_that_vanishes_is_named_missing_and_nothing_hangs(tmp_path):
     assert "Missing from this actual (no final record in time): rank(s) 2" in text
     assert job["missing"] == [2]
     assert text.count("Actual consumption") == 1
+
+
+def test_independent_ranks_build_no_job_report(tmp_path):
+    # Options::independent: every rank is its own run; no job block anywhere, no reduction.
+    by_rank, job, logs = run_job(tmp_path, "--epochs", "2", "--epoch-ms", "100", "--independent", "1", np=2)
+    for rank in (0, 1):
+        lines = by_rank.get(rank, [])
+        assert "rank %d: epoch 2 ended" % rank in lines, lines
+        assert not [l for l in lines if "whole job" in l], lines
+    assert job is None  # rank 0 has no job actual to write
+    # Each process is its own run (no job identity: each says rank 0 of 1), with its own files.
+    assert len(glob.glob(str(logs / "*_epochwatt.json"))) == 2
+
+
+def test_an_inert_rank_is_named_and_not_waited_for(tmp_path):
+    # Rank 1 has no meter (ignore_errors): its tracker is inert and measures nothing. It says so
+    # at once, so rank 0 neither waits for it nor counts it as stopped early; both blocks name it.
+    by_rank, job, _ = run_job(tmp_path, "--epochs", "2", "--epoch-ms", "100", "--inert-rank", "1",
+                              "--wait-s", "60", np=3, timeout=50)
+    text = "\n".join(by_rank[0])
+    assert text.count("Predicted consumption") == 1 and text.count("Actual consumption") == 1
+    assert text.count("Measuring nothing (inert tracker): rank(s) 1;") == 2, text
+    assert "Rank 1 stopped early" not in text
+    assert job["missing"] == []
+
+
+def test_a_rank_behind_at_the_prediction_is_named_late(tmp_path):
+    # The prediction after 2 epochs of 0.1 s; rank 2's epochs take 3.1 s and rank 0 waits 4.5 s:
+    # rank 2 has sent its epoch-1 record (at 3.1 s) but not epoch 2's (6.2 s) when rank 0 gives up
+    # (4.7 s), and the prediction names it late rather than leaving it out unnamed.
+    by_rank, job, _ = run_job(tmp_path, "--epochs", "2", "--epoch-ms", "100", "--pred-after", "2",
+                              "--late-rank", "2", "--late-ms", "3000", "--wait-s", "4.5", np=3, timeout=90)
+    text = "\n".join(by_rank[0])
+    assert "Late for this prediction (epoch 2 not in in time): rank(s) 2." in text, text
+    assert "Missing from this prediction" not in text
+    assert job["epochs"] == 2
+
+
+def test_the_reduction_does_not_wait_for_an_intensity_fetch(tmp_path):
+    # Rank 1's live intensity request hangs until its last epoch has ended; its epoch_end() (which
+    # sends exact figures up to the prediction's epoch) returns while the request is still held.
+    by_rank, job, _ = run_job(tmp_path, "--epochs", "2", "--epoch-ms", "100", "--pred-after", "2",
+                              "--held-intensity-rank", "1", np=2, timeout=90)
+    lines = by_rank[1]
+    assert "rank 1: epoch 1 ended, intensity fetch held: yes" in lines, lines
+    assert "rank 1: epoch 2 ended, intensity fetch held: yes" in lines, lines
+    assert job["ranks"] == 2 and job["missing"] == []

@@ -2,8 +2,13 @@
 // blocks through the tracker (Tracker::rank_epoch, Tracker::report_job), without any transport.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <sstream>
+#include <thread>
 
 #include "epochwatt/epochwatt.hpp"
 #include "support.hpp"
@@ -137,4 +142,123 @@ TEST(JobReport, TheTrackersRecordsSumToTheJobActualAndRankZeroPrintsTheJobsBlock
   EXPECT_EQ(ewtest::count_occurrences(c0, "Actual consumption for 2 epoch(s), whole job (2 rank(s) on 2 node(s)):"), 1u) << c0;
   EXPECT_EQ(ewtest::count_occurrences(c0, "Actual consumption"), 1u) << c0;
   EXPECT_EQ(console1.str(), "");
+}
+
+TEST(JobReport, ALateRankIsNamedLateNotMissing) {
+  JobReport job(3);
+  job.add(record(0, 2, 1, 1, 1.0, "a"));
+  job.add(record(1, 1, 1, 1, 1.0, "a"));  // behind: epoch 2 not in yet
+  EXPECT_FALSE(job.complete_through(2));
+  EXPECT_EQ(job.late(2), std::vector<int>{1});
+  EXPECT_EQ(job.missing(false), std::vector<int>{2});  // never heard from: missing, not late
+  EXPECT_TRUE(job.late(1).empty());
+}
+
+TEST(JobReport, AnInertRankIsNotWaitedForAndIsNamedInertNotStoppedEarly) {
+  JobReport job(2);
+  job.add(record(0, 2, 1, 1, 1.0, "a"));
+  RankEpoch inert;  // what an inert tracker sends: its rank, nothing measured
+  inert.rank = 1;
+  inert.inert = 1;
+  EXPECT_FALSE(job.complete_through(1));  // not heard from yet
+  EXPECT_TRUE(job.add(inert));
+  EXPECT_TRUE(job.complete_through(2));   // nothing of rank 1's is ever coming
+  EXPECT_TRUE(job.late(2).empty());
+  EXPECT_EQ(job.inert(), std::vector<int>{1});
+  inert.finished = 1;
+  EXPECT_TRUE(job.add(inert));
+  EXPECT_TRUE(job.stopped_early().empty());
+  EXPECT_DOUBLE_EQ(job.component_joules(2, true) + job.component_joules(2, false), 2.0);  // rank 0's only
+}
+
+TEST(JobReport, AnInertTrackersRecordSaysSoAndRankZeroNamesIt) {
+  auto clock = std::make_shared<ManualClock>();
+  std::ostringstream console0, console1;
+  Options o1 = ewtest::deterministic_options(clock, &console1, 2);
+  o1.ignore_errors = true;  // no meter: inert
+  o1.rank = 1;
+  o1.world_size = 2;
+  o1.job_reduction = true;
+  Tracker t1(o1);
+  RankEpoch r1 = t1.rank_epoch();
+  EXPECT_EQ(r1.rank, 1);
+  EXPECT_EQ(r1.inert, 1);
+  EXPECT_EQ(r1.epoch, 0);
+
+  Options o0 = ewtest::deterministic_options(clock, &console0, 2);
+  o0.meters = ewtest::section14_meters();
+  o0.world_size = 2;
+  o0.job_reduction = true;
+  Tracker t0(o0);
+  EXPECT_EQ(t0.rank_epoch().inert, 0);
+  JobReport job(2);
+  job.add(r1);
+  ewtest::run_epoch(t0, *clock, 10.0);
+  job.add(t0.rank_epoch());
+  ASSERT_TRUE(job.complete_through(1));
+  JobFootprint p = t0.report_job(job, JobReport::Stage::predicted);
+  EXPECT_EQ(p.inert, std::vector<int>{1});
+  EXPECT_TRUE(p.late.empty());
+  EXPECT_TRUE(p.missing.empty());
+  EXPECT_EQ(ewtest::count_occurrences(console0.str(), "Measuring nothing (inert tracker): rank(s) 1;"), 1u) << console0.str();
+}
+
+namespace {
+
+// An intensity provider whose fetch hangs until let_go() (or 20 s), as a live request that hangs.
+class HeldProvider : public IntensityProvider {
+ public:
+  std::string name() const override { return "held"; }
+  std::optional<IntensityValue> current(const Location&, std::string*) override {
+    entered_ = true;
+    std::unique_lock lk(mu_);
+    cv_.wait_for(lk, std::chrono::seconds(20), [&] { return released_; });
+    answered_ = true;
+    return IntensityValue{123.0, "held", "test provider", true, false};
+  }
+  void let_go() {
+    {
+      std::lock_guard lk(mu_);
+      released_ = true;
+    }
+    cv_.notify_all();
+  }
+  std::atomic<bool> entered_{false}, answered_{false};
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool released_ = false;
+};
+
+}  // namespace
+
+TEST(JobReport, FlushMeasurementsWaitsForTheEpochNotForAnIntensityFetch) {
+  auto clock = std::make_shared<ManualClock>();
+  std::ostringstream console;
+  Options o = ewtest::deterministic_options(clock, &console, 3);
+  o.meters = ewtest::section14_meters();
+  auto held = std::make_shared<HeldProvider>();
+  o.intensity_g_per_kwh.reset();
+  o.country = "DK";
+  o.live_providers = {"none"};
+  o.cache_dir = "none";
+  o.intensity_providers = {held};
+  Tracker t(o);
+  // The fetch asked for at the start is in the provider (and held there).
+  for (int i = 0; i < 2000 && !held->entered_.load(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_TRUE(held->entered_.load());
+  t.epoch_start();
+  clock->advance(10.0);
+  t.epoch_end();
+  t.flush_measurements();
+  // The epoch is in the record although the intensity fetch was still held when it returned.
+  EXPECT_FALSE(held->answered_.load());
+  RankEpoch r = t.rank_epoch();
+  EXPECT_EQ(r.epoch, 1);
+  EXPECT_GT(r.gpu_joules + r.cpu_joules, 0.0);
+  held->let_go();
+  t.flush();  // flush() does wait for the fetch
+  EXPECT_TRUE(held->answered_.load());
+  t.stop();
 }
