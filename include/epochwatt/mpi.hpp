@@ -57,6 +57,8 @@ class JobTracker {
   // the host name (detect_job). Throws what Tracker(Options) throws.
   // With Options::independent every rank is its own run: not collective, no communicator, no
   // message and no job block (report() is null); the JobTracker is then a plain Tracker.
+  // Options::independent must be the same on every rank of comm: ranks without it wait in
+  // MPI_Comm_dup for the ranks that have it, which never call it.
   // A rank whose tracker is inert (no meter, ignore_errors) sends one record saying so at once,
   // so rank 0 waits for none of its epochs and names it (JobFootprint::inert).
   JobTracker(Options options, MPI_Comm comm, double wait_s = kDefaultWaitS);

@@ -65,19 +65,29 @@ class _StoreTransport:
         self._store = store
         self._name = name
         self._made_key = f"made/{quote(name, safe='')}"
-        # This tracker's number among the rank's trackers of `name` (1 for the first).
-        self._number = store.add(f"{self._made_key}/{rank}", 1)
-        self._prefix = f"{quote(name, safe='')}/{self._number}/"
+        # This tracker's number among the rank's trackers of `name` (1 for the first), taken by
+        # number() once the native tracker is built: a constructor that raises takes none.
+        self._number = None
+        self._prefix = None
         self._sent = 0
         self._next = [0] * size  # rank 0: the next record number expected from each rank
 
+    def number(self):
+        """This tracker's number among the rank's trackers of its name; taken at the first call."""
+        if self._number is None:
+            self._number = self._store.add(f"{self._made_key}/{self.rank}", 1)
+            self._prefix = f"{quote(self._name, safe='')}/{self._number}/"
+        return self._number
+
     def send(self, record):
+        self.number()
         self._store.set(f"{self._prefix}rec/{self.rank}/{self._sent}", record)
         self._sent += 1
         # After the record: rank 0 never reads a key not yet set.
         self._store.add(f"{self._prefix}count/{self.rank}", 1)
 
     def receive(self):
+        self.number()
         out = []
         for r in range(1, self.size):
             published = self._store.add(f"{self._prefix}count/{r}", 0)
@@ -92,6 +102,7 @@ class _StoreTransport:
         """Rank 0, after waiting in vain for `ranks`: those whose records cannot come (no tracker
         of this name, or another number of them than rank 0), each named in one warning line.
         A rank that builds its tracker later still counts: its records are read as they come."""
+        self.number()
         made = {r: self._store.add(f"{self._made_key}/{r}", 0) for r in ranks}
         none = [r for r, n in made.items() if n == 0]
         other = [r for r, n in made.items() if n not in (0, self._number)]
@@ -205,6 +216,8 @@ class JobReduction:
     def __init__(self, raw, transport, pred_after, wait_s=WAIT_S):
         self._raw = raw
         self._t = transport
+        if hasattr(transport, "number"):
+            transport.number()  # the store's pairing number, now that the native tracker exists
         self._pred_after = pred_after
         self._wait_s = wait_s
         self._epochs = 0

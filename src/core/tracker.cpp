@@ -16,6 +16,7 @@
 #include <mutex>
 
 #include "core/accounting.hpp"
+#include "core/closing_meter.hpp"
 #include "core/format.hpp"
 #include "core/meter_set.hpp"
 #include "core/run_id.hpp"
@@ -636,6 +637,15 @@ void Tracker::Impl::give_up(const std::string& what) noexcept {
     // Going inert regardless.
   }
   sampler.reset();
+  // A start that failed before the sampler's thread ran (a meter's open() threw, no thread could
+  // be started, the intensity's first value threw) leaves the meters unclosed: let go what they
+  // hold for other processes (the node election's claims) now, not when the object is destroyed.
+  // Meters the sampler already closed ignore a second close.
+  try {
+    const double t = clock->now();
+    for (const auto& m : parts.meters) detail::close_if_marked(m, t);
+  } catch (...) {
+  }
   inert = shut_down = stopped = true;
   try {
     err(Severity::critical, "Ignored error: " + what + "\nContinued training without monitoring...");

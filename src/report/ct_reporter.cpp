@@ -175,7 +175,7 @@ void CarbontrackerReporter::job_reported(const RunContext& ctx, const JobFootpri
                  rank_list(job.missing) +
                  (predicted ? "." : "; their energy after their last record is not counted."));
   if (predicted && !job.late.empty())
-    log_->output("Late for this prediction (epoch " + std::to_string(job.epoch) + " not in in time): rank(s) " +
+    log_->output("Late for this prediction (epoch " + std::to_string(job.epoch) + " not in on time): rank(s) " +
                  rank_list(job.late) + ".");
   if (!job.inert.empty())
     log_->output("Measuring nothing (inert tracker): rank(s) " + rank_list(job.inert) +

@@ -122,7 +122,7 @@ def test_a_rank_behind_at_the_prediction_is_named_late(tmp_path):
     by_rank, job, _ = run_job(tmp_path, "--epochs", "2", "--epoch-ms", "100", "--pred-after", "2",
                               "--late-rank", "2", "--late-ms", "3000", "--wait-s", "4.5", np=3, timeout=90)
     text = "\n".join(by_rank[0])
-    assert "Late for this prediction (epoch 2 not in in time): rank(s) 2." in text, text
+    assert "Late for this prediction (epoch 2 not in on time): rank(s) 2." in text, text
     assert "Missing from this prediction" not in text
     assert job["epochs"] == 2
 

@@ -71,3 +71,19 @@ def test_independent_wins_over_comm(tmp_path):
     t = epochwatt.Tracker(epochs=1, json_path=str(tmp_path / "s.json"), independent=True, comm=object(), **SIM_CPU)
     t.stop()
     assert t._job is None
+
+
+def test_a_tracker_that_fails_to_build_takes_no_pairing_number(tmp_path):
+    """The store's pairing number (docs/cluster.md, "Pairing in the store") is taken once the
+    native tracker exists: a constructor that raises leaves the rank's count of trackers as it was,
+    so the corrected tracker still pairs with rank 0's first one."""
+    dist = pytest.importorskip("torch.distributed")
+    from epochwatt import _job
+    store = dist.HashStore()
+    failed = _job._StoreTransport(store, 1, 2, "epochs=3")  # as transport_for makes it; no number taken
+    assert store.add("made/epochs%3D3/1", 0) == 0
+    built = _job._StoreTransport(store, 1, 2, "epochs=3")
+    assert built.number() == 1
+    assert built.number() == 1  # taken once
+    assert store.add("made/epochs%3D3/1", 0) == 1
+    del failed

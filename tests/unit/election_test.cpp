@@ -253,6 +253,26 @@ TEST(Election, ALostMeterLetsItsClaimGo) {
   EXPECT_TRUE(other.try_take());
 }
 
+// A lost meter that shares its claim with another meter of this process (the node claim of RAPL
+// and DRAM) does not let it go, and its message says so instead of promising a take-over.
+TEST(Election, ALostMeterOnASharedClaimSaysTheClaimStays) {
+  ewtest::TempDir dir;
+  auto lost = std::make_shared<ScriptedMeter>("rapl:0", Component::cpu, "cpu", 100);
+  lost->lost_from(5);
+  auto kept = std::make_shared<ScriptedMeter>("rapl:0:0", Component::dram, "dram", 10);
+  auto claim = std::make_shared<meters::Claim>(dir.str(), "job/n0/node", "rank 0");
+  auto a = meters::make_elected_meter(lost, claim, "node");
+  auto b = meters::make_elected_meter(kept, claim, "node");
+  a->open(0);
+  b->open(0);
+  MeterReading r = a->read(6);
+  EXPECT_TRUE(r.lost);
+  EXPECT_TRUE(claim->held());
+  EXPECT_NE(r.error.find("its claim stays with this process's other meters"), std::string::npos) << r.error;
+  EXPECT_EQ(r.error.find("let go for another process"), std::string::npos) << r.error;
+  EXPECT_DOUBLE_EQ(energy(b, 6), 60);
+}
+
 // Meters with the marks of core/linear_meter.hpp.
 class CumulativeMeter final : public Meter, public detail::CumulativeBetweenReads {
  public:
@@ -277,7 +297,7 @@ class LinearMeter final : public Meter, public detail::LinearBetweenReads {
   MeterInfo info_;
 };
 
-TEST(Election, ElectedMetersKeepTheInnerMetersMarks) {
+TEST(Election, ElectedMetersKeepTheInnerMetersCumulativeMarkOnly) {
   ewtest::TempDir dir;
   RunDiscovery d;
   d.meters = {std::make_shared<CumulativeMeter>(Component::cpu), std::make_shared<LinearMeter>(),
@@ -290,7 +310,8 @@ TEST(Election, ElectedMetersKeepTheInnerMetersMarks) {
   for (const auto& m : d.meters) EXPECT_EQ(m->info().shared, "node");
   EXPECT_DOUBLE_EQ(detail::cumulative_longest_period_s(d.meters[0]), 262.0);
   EXPECT_FALSE(detail::linear_between_reads(d.meters[0]));
-  EXPECT_TRUE(detail::linear_between_reads(d.meters[1]));
+  // Not the linear mark: it would make a follower try the claim only every 60 s (kDramPollS).
+  EXPECT_FALSE(detail::linear_between_reads(d.meters[1]));
   EXPECT_DOUBLE_EQ(detail::cumulative_longest_period_s(d.meters[1]), 0.0);
   EXPECT_FALSE(detail::linear_between_reads(d.meters[2]));  // unmarked stays unmarked
   EXPECT_DOUBLE_EQ(detail::cumulative_longest_period_s(d.meters[2]), 0.0);

@@ -44,21 +44,8 @@ double foreign_gpu_delay_s(const EnvLookup& env, std::vector<std::string>& warni
   return kForeignGpuClaimDelayS;
 }
 
-// The inner meter's marks, kept (make_elected_meter).
-class ElectedLinearMeter final : public ElectedMeter, public detail::LinearBetweenReads {
- public:
-  using ElectedMeter::ElectedMeter;
-};
-
+// The inner meter's cumulative mark, kept (make_elected_meter).
 class ElectedCumulativeMeter final : public ElectedMeter, public detail::CumulativeBetweenReads {
- public:
-  using ElectedMeter::ElectedMeter;
-  double longest_period_s() const override { return detail::cumulative_longest_period_s(inner()); }
-};
-
-class ElectedLinearCumulativeMeter final : public ElectedMeter,
-                                           public detail::LinearBetweenReads,
-                                           public detail::CumulativeBetweenReads {
  public:
   using ElectedMeter::ElectedMeter;
   double longest_period_s() const override { return detail::cumulative_longest_period_s(inner()); }
@@ -130,8 +117,11 @@ void Claim::release() {
   held_ = false;
 }
 
-void Claim::detach() {
-  if (users_ > 0 && --users_ == 0) release();
+bool Claim::detach() {
+  if (users_ == 0 || --users_ != 0) return false;
+  bool was_held = held_;
+  release();
+  return was_held;
 }
 
 bool Claim::try_take() {
@@ -177,12 +167,20 @@ ElectedMeter::ElectedMeter(std::shared_ptr<Meter> inner, std::shared_ptr<Claim> 
 
 ElectedMeter::~ElectedMeter() { let_go(); }
 
-void ElectedMeter::let_go() noexcept {
-  if (done_) return;
+bool ElectedMeter::let_go() noexcept {
+  if (done_) return false;
   done_ = true;
   running_ = false;
-  claim_->detach();
+  return claim_->detach();
 }
+
+namespace {
+// What a failed or lost elected meter's message adds: whether the claim went with it.
+std::string claim_fate(bool let_go) {
+  return let_go ? "; its claim is let go for another process of the job"
+                : "; its claim stays with this process's other meters on it, so no other process measures it";
+}
+}  // namespace
 
 void ElectedMeter::start(double t) {
   try {
@@ -190,9 +188,8 @@ void ElectedMeter::start(double t) {
     running_ = true;
   } catch (const std::exception& e) {
     // Another process of the job may open it: let the claim go (its last user here releases it).
-    failed_ = std::string("cannot open ") + info_.id + " after taking its claim: " + e.what() +
-              "; its claim is let go for another process of the job";
-    let_go();
+    failed_ = std::string("cannot open ") + info_.id + " after taking its claim: " + e.what();
+    failed_ += claim_fate(let_go());
   }
 }
 
@@ -220,9 +217,8 @@ MeterReading ElectedMeter::read(double t) {
     // Gone here for good: another process of the job may still read it (a device lost to this
     // process only), so the claim goes; this process reads it no more.
     failed_ = r.error.empty() ? info_.id + " is lost" : r.error;
-    failed_ += "; its claim is let go for another process of the job";
+    failed_ += claim_fate(let_go());
     r.error = failed_;
-    let_go();
   }
   return r;
 }
@@ -234,15 +230,11 @@ void ElectedMeter::close(double t) noexcept {
 
 std::shared_ptr<ElectedMeter> make_elected_meter(std::shared_ptr<Meter> inner, std::shared_ptr<Claim> claim,
                                                  std::string shared, double retry_s, double first_try_delay_s) {
-  bool linear = detail::linear_between_reads(inner);
-  bool cumulative = dynamic_cast<const detail::CumulativeBetweenReads*>(inner.get()) != nullptr;
-  if (linear && cumulative)
-    return std::make_shared<ElectedLinearCumulativeMeter>(std::move(inner), std::move(claim), std::move(shared), retry_s,
-                                                          first_try_delay_s);
-  if (linear)
-    return std::make_shared<ElectedLinearMeter>(std::move(inner), std::move(claim), std::move(shared), retry_s,
-                                                first_try_delay_s);
-  if (cumulative)
+  // Only the cumulative mark is kept. A linear mark (the DRAM estimate) would let the sampler read
+  // it only every kDramPollS (60 s) even while attentive, so a follower would take a leader's
+  // claim over up to a minute late and that minute would be counted by no one; the estimate is
+  // cheap to read, so it is read like any unmarked meter.
+  if (dynamic_cast<const detail::CumulativeBetweenReads*>(inner.get()) != nullptr)
     return std::make_shared<ElectedCumulativeMeter>(std::move(inner), std::move(claim), std::move(shared), retry_s,
                                                     first_try_delay_s);
   return std::make_shared<ElectedMeter>(std::move(inner), std::move(claim), std::move(shared), retry_s,

@@ -60,7 +60,8 @@ class Claim {
   void release();
   // A meter that uses this claim starts and stops using it; the last detach() releases it.
   void attach() { ++users_; }
-  void detach();
+  // True when this detach() let a held claim go (no other meter here uses it).
+  bool detach();
   bool held() const { return held_; }
   // Why this claim cannot work ("" when it can): the file cannot be opened, the file system
   // refuses flock (ENOLCK, EOPNOTSUPP ...).
@@ -107,7 +108,7 @@ class ElectedMeter : public Meter, public detail::ClosedAtStop {
 
  private:
   void start(double t);
-  void let_go() noexcept;
+  bool let_go() noexcept;  // true when the claim was let go with it
   std::shared_ptr<Meter> inner_;
   std::shared_ptr<Claim> claim_;
   MeterInfo info_;
@@ -119,10 +120,11 @@ class ElectedMeter : public Meter, public detail::ClosedAtStop {
   std::string failed_;  // the inner meter's open failed at take-over, or it was lost: one line
 };
 
-// An ElectedMeter that carries the inner meter's marks (LinearBetweenReads,
-// CumulativeBetweenReads with its longest_period_s()). A follower's reads cost one flock(2) at
-// most, so the marks hold for it too; while the sampler is quiet it tries the claim at the
-// quiet period (MeterSet::kQuietPeriodS) instead of every retry_s.
+// An ElectedMeter that carries the inner meter's CumulativeBetweenReads mark (with its
+// longest_period_s()): a follower's reads cost one flock(2) at most, so the mark holds for it too,
+// and while the sampler is quiet it tries the claim at the quiet period (MeterSet::kQuietPeriodS)
+// instead of every retry_s. A LinearBetweenReads mark is not carried: it would stretch the
+// follower's tries to the linear meter's poll period (60 s for the DRAM estimate).
 std::shared_ptr<ElectedMeter> make_elected_meter(std::shared_ptr<Meter> inner, std::shared_ptr<Claim> claim,
                                                  std::string shared, double retry_s = kClaimRetryS,
                                                  double first_try_delay_s = 0.0);
