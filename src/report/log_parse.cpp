@@ -17,6 +17,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/statfs.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -186,7 +187,28 @@ struct LogFile {
   int dir_fd = -1;
   const char* name = nullptr;
   bool regular = false;
+  // The folder is on a local disk file system (local_disk_fs): there a read of a regular file
+  // that returns fewer bytes than asked is the end, and the read that would return 0 is skipped.
+  bool short_read_is_end = false;
 };
+
+// Whether the folder open as `dir_fd` is on a file system where a read of a regular file returns
+// fewer bytes than asked only at its end (or on a signal, which returns EINTR before any byte):
+// ext4/ext2/ext3, XFS, Btrfs and tmpfs (magic numbers from linux/magic.h). Not FUSE, NFS, CIFS,
+// overlayfs or anything else, where a short read may come before the end. One fstatfs per folder.
+bool local_disk_fs(int dir_fd) {
+  struct statfs sf {};
+  if (dir_fd < 0 || ::fstatfs(dir_fd, &sf) != 0) return false;
+  switch (static_cast<unsigned long>(sf.f_type)) {
+    case 0xEF53UL:      // EXT4_SUPER_MAGIC (also ext2 and ext3)
+    case 0x58465342UL:  // XFS_SUPER_MAGIC
+    case 0x9123683EUL:  // BTRFS_SUPER_MAGIC
+    case 0x01021994UL:  // TMPFS_MAGIC
+      return true;
+    default:
+      return false;
+  }
+}
 
 // The first read size of a file whose size is not asked for (LogFile::regular): a log of a few kB
 // takes one read of data and one that returns 0 (the end of the file).
@@ -198,7 +220,8 @@ constexpr std::size_t kFirstReadBytes = 64u << 10;
 // read, so that it is not cleared for each file), and the returned view is the file's text in it.
 // A file that the listing says is regular costs open, reads until read() returns 0 (two for a log
 // of a few kB: a short read is not the end of the file on FUSE or NFS; a signal that interrupts a
-// read before any byte gives EINTR, read again) and close. Any other file costs open, fstat, read
+// read before any byte gives EINTR, read again) and close; on a local disk file system
+// (LogFile::short_read_is_end) one read of a few kB is the whole file. Any other file costs open, fstat, read
 // and close: the fstat refuses a FIFO or a device and bounds the read by the size.
 std::string_view read_log_text(const LogFile& f, std::string& buf) {
   const std::string& path = f.path;
@@ -236,9 +259,11 @@ std::string_view read_log_text(const LogFile& f, std::string& buf) {
         if (got > kMaxLogBytes) throw LogParseError(path, "larger than 256 MiB: not a carbontracker log");
         buf.resize(std::min<std::size_t>(buf.size() * 2, kMaxLogBytes + 1));
       }
+      const std::size_t asked = buf.size() - got;
       std::size_t n = read_some(got, buf.size());
       if (n == 0) break;  // the end of the file
       got += n;
+      if (n < asked && f.short_read_is_end) break;  // the end, on a local disk file system
     }
   } else {
     struct stat st {};
@@ -1086,6 +1111,7 @@ void for_each_log_run(const std::vector<std::string>& dirs, const std::function<
   struct Listed {
     int dir_fd = -1;
     bool std_link = true, output_link = true;
+    bool local_fs = false;  // local_disk_fs(dir_fd)
   };
   auto read_pair = [&](const std::string& key, const std::string& std_path, const std::string& output_path,
                        const std::string& canonical_dir, Listed listed) {
@@ -1104,8 +1130,8 @@ void for_each_log_run(const std::vector<std::string>& dirs, const std::function<
       if (listed.dir_fd >= 0) {
         const std::string std_name = key + std::string(kStandardLogSuffix);
         const std::string output_name = key + std::string(kOutputLogSuffix);
-        run = parse_pair(LogFile{std_path, listed.dir_fd, std_name.c_str(), !listed.std_link},
-                         LogFile{output_path, listed.dir_fd, output_name.c_str(), !listed.output_link});
+        run = parse_pair(LogFile{std_path, listed.dir_fd, std_name.c_str(), !listed.std_link, listed.local_fs},
+                         LogFile{output_path, listed.dir_fd, output_name.c_str(), !listed.output_link, listed.local_fs});
       } else {
         run = parse_log_pair(std_path, output_path);
       }
@@ -1128,10 +1154,11 @@ void for_each_log_run(const std::vector<std::string>& dirs, const std::function<
         if (fd >= 0) ::close(fd);
       }
     } closer{dir_fd};
+    const bool local_fs = local_disk_fs(dir_fd);
     for (const auto& p : listing.pairs)
       read_pair(p.key, p.std_log ? join_path(dir, p.key + std::string(kStandardLogSuffix)) : std::string(),
                 p.output_log ? join_path(dir, p.key + std::string(kOutputLogSuffix)) : std::string(), canonical_dir,
-                Listed{dir_fd, p.std_link, p.output_link});
+                Listed{dir_fd, p.std_link, p.output_link, local_fs});
   };
   for (const auto& dir : dirs) {
     std::error_code ec;

@@ -3,9 +3,12 @@
 // a read of a regular file to return fewer bytes than asked). Other descriptors (pipes, sockets,
 // terminals) are passed through unchanged. With EW_SHORT_READ_COUNT_FILE set, the number of reads
 // it shortened is written there at exit, so that a test can see that the double was in effect.
+// With a cap set, fstatfs() also says FUSE (FUSE_SUPER_MAGIC 0x65735546, linux/magic.h), as such a
+// file system would: parse trusts a short read as the end only on local disk file systems.
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -49,4 +52,12 @@ extern "C" __attribute__((visibility("default"))) ssize_t read(int fd, void* buf
     g_shortened.fetch_add(1);
   }
   return real(fd, buf, count);
+}
+
+extern "C" __attribute__((visibility("default"))) int fstatfs(int fd, struct statfs* buf) {
+  using FstatfsFn = int (*)(int, struct statfs*);
+  static const FstatfsFn real = reinterpret_cast<FstatfsFn>(dlsym(RTLD_NEXT, "fstatfs"));
+  int rc = real(fd, buf);
+  if (rc == 0 && cap_bytes() > 0) buf->f_type = 0x65735546;  // FUSE_SUPER_MAGIC
+  return rc;
 }
