@@ -176,6 +176,7 @@ struct Tracker::Impl {
   // ignore_errors: what start() threw (a thread not made, a meter that failed to open) is logged,
   // and the tracker becomes inert, as without meters.
   void give_up(const std::string& what) noexcept;
+  void wait_for_sampler(bool and_intensity);  // flush() and flush_measurements()
   double on_round(double t, const std::deque<detail::Boundary>& batch, bool intensity_posted);
   void report_readings();
   void handle(const detail::Boundary& e);
@@ -889,23 +890,19 @@ WindowMeasurement Tracker::window_end(WindowId id) {
   return w;
 }
 
-void Tracker::flush() const {
-  Impl& d = *impl_;
-  if (d.foreign() || d.inert) return;
-  d.sampler->wake();  // epoch boundaries are queued without a wake-up (epoch_start, epoch_end)
-  std::unique_lock lk(d.mu());
-  // Every boundary so far handled, and every intensity round asked for so far applied.
-  d.sampler->wait_idle(lk, [&] { return d.intensity_applied >= d.intensity->requested_rounds(); });
+// Waits until the sampler has handled every boundary so far and, with `and_intensity`, applied every
+// intensity round asked for so far (flush); without it a round in flight is not waited for
+// (flush_measurements).
+void Tracker::Impl::wait_for_sampler(bool and_intensity) {
+  if (foreign() || inert) return;
+  sampler->wake();  // epoch boundaries are queued without a wake-up (epoch_start, epoch_end)
+  std::unique_lock lk(mu());
+  sampler->wait_idle(lk, [&] { return !and_intensity || intensity_applied >= intensity->requested_rounds(); });
 }
 
-void Tracker::flush_measurements() const {
-  Impl& d = *impl_;
-  if (d.foreign() || d.inert) return;
-  d.sampler->wake();
-  std::unique_lock lk(d.mu());
-  // Every boundary so far handled; an intensity round in flight is not waited for.
-  d.sampler->wait_idle(lk, [] { return true; });
-}
+void Tracker::flush() const { impl_->wait_for_sampler(true); }
+
+void Tracker::flush_measurements() const { impl_->wait_for_sampler(false); }
 
 // In a forked child the accessors answer without the mutex, which the parent's sampler may have
 // held at the fork: nothing measured, nothing predicted, finished.
