@@ -195,6 +195,27 @@ TEST(ElectricityMaps, ForecastSeriesKeepsTheHoursOfTheWindow) {
   EXPECT_EQ(why, "zone DE: forecast does not cover the window");
 }
 
+// fuzz/electricitymaps: entries more than 292 years apart overflowed the nanosecond difference of
+// their time points (undefined behaviour, caught by UBSan). The gap is taken in double seconds
+// and capped at a day, as any damaged gap.
+TEST(ElectricityMaps, ForecastEntriesCenturiesApartAreCappedNotOverflowed) {
+  LocalServer s;
+  s.server().Get("/v3/carbon-intensity/forecast", [&](const httplib::Request&, httplib::Response& res) {
+    res.set_content(R"({"zone":"DE","forecast":[
+      {"carbonIntensity":500,"datetime":"1709-01-01T00:00:00.000Z"},
+      {"carbonIntensity":100,"datetime":"2026-11-26T12:00:00.000Z"}]})",
+                    "application/json");
+  });
+  auto p = make_electricitymaps_provider(config_for(s));
+  std::string why;
+  auto series = p->forecast_series(zone("DE"), kNoon, kNoon + std::chrono::hours(1), &why);
+  ASSERT_TRUE(series) << why;
+  ASSERT_EQ(series->points.size(), 1u);
+  EXPECT_EQ(series->points[0].start, kNoon);
+  EXPECT_DOUBLE_EQ(series->points[0].period_s, 86400.0);  // the capped gap before it (limits::kMaxIntervalS)
+  EXPECT_DOUBLE_EQ(series->points[0].g_per_kwh, 100.0);
+}
+
 TEST(ElectricityMaps, ForecastRefusedForTheAccountIsOneLine) {
   for (int status : {401, 403, 404}) {
     LocalServer s;

@@ -223,7 +223,10 @@ class ElectricityMaps final : public IntensityProvider {
     std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.start < b.start; });
     // Each entry holds until the next one; the last one as long as the one before (hourly by default).
     for (std::size_t i = 0; i + 1 < all.size(); ++i) {
-      double gap = std::chrono::duration<double>(all[i + 1].start - all[i].start).count();
+      // In double seconds: the time points' difference in nanoseconds overflows int64 for entries
+      // more than 292 years apart (fuzz/electricitymaps: years 1709 and 2026).
+      double gap = std::chrono::duration<double>(all[i + 1].start.time_since_epoch()).count() -
+                   std::chrono::duration<double>(all[i].start.time_since_epoch()).count();
       // At most limits::kMaxIntervalS (a day): an hourly forecast with a gap of years is damaged,
       // and start + gap must stay a time point (fuzz/electricitymaps: a 180-year gap overflowed).
       if (gap > 0) all[i].period_s = std::min(gap, limits::kMaxIntervalS);
